@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Create or refresh the project's virtual environment (.venv) so that the README's two
+# commands work on a fresh machine. Re-installs only when pyproject.toml changed.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/.venv"
+py="${WENYANG_PYTHON:-python3.11}"
+command -v "$py" >/dev/null 2>&1 || py=python3
+if [ ! -x "$venv/bin/python" ]; then
+    echo "[setup] creating virtual environment in $venv" >&2
+    "$py" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --upgrade "pip>=24" setuptools wheel >&2
+fi
+stamp="$venv/.wenyang-setup"
+want="$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "[setup] installing Wenyang Studio and its dependencies (first run takes several minutes)" >&2
+    # torch first, pinned to the releases that lie on this machine's disk (no multi-GB download)
+    "$venv/bin/python" -m pip install --quiet "torch>=2.4,<=2.14.1" "torchvision>=0.19,<=0.29.1" >&2
+    "$venv/bin/python" -m pip install --quiet -e "$root[dev]" >&2
+    echo "$want" > "$stamp"
+fi
+# compile the Qt resources (generated code is never committed)
+if [ -f "$root/resources.qrc" ]; then
+    out="$root/designer_app/resources_rc.py"
+    if [ ! -f "$out" ] || [ -n "$(find "$root/resources.qrc" "$root/assets/icons" "$root/assets/style" -newer "$out" 2>/dev/null | head -1)" ]; then
+        "$venv/bin/pyside6-rcc" "$root/resources.qrc" -o "$out"
+    fi
+fi
