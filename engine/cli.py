@@ -8,13 +8,13 @@ message, no traceback), 1 for an internal failure.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import traceback
 from collections.abc import Sequence
 
 from engine import __version__
 from engine.errors import UserInputError
+from engine.subcommands import attach
 
 # module paths that provide `register(subparsers) -> None`; missing ones are skipped so the
 # CLI keeps working while features land one by one.
@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "engine.eval_cli",
     "engine.bench_cli",
     "engine.export.cli",
+    "engine.abtest.cli",
     "engine.mockup.cli",
     "engine.tuner.cli",
 )
@@ -41,14 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wenyang {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        mod.register(sub)
+    attach(sub, COMMAND_MODULES, "register")
     return parser
 
 

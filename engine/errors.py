@@ -10,8 +10,14 @@ from __future__ import annotations
 class UserInputError(Exception):
     """Bad input from the user (a file, a flag, a field): exit status 2, no traceback."""
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
         prefix = ""
         if path is not None:
             prefix = str(path)

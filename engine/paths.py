@@ -24,7 +24,8 @@ def user_data_dir() -> Path:
 
 def user_cache_dir() -> Path:
     """Training state, indexes and other caches that can be rebuilt."""
-    p = Path(os.environ.get("WENYANG_CACHE_DIR")
-             or platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))
+    p = Path(
+        os.environ.get("WENYANG_CACHE_DIR") or platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR)
+    )
     p.mkdir(parents=True, exist_ok=True)
     return p
