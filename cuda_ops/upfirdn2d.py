@@ -1,0 +1,312 @@
+"""Upsample, FIR-filter and downsample a batch of 2-D images (the StyleGAN2 resampler).
+
+The sequence per channel: insert `up-1` zeros after each pixel, pad (negative = crop),
+convolve with the FIR filter `f`, keep every `down`-th pixel. `tileable=True` pads by
+wrapping around instead of with zeros, so a periodic image stays periodic (seamless tiles).
+Implementations: `ref` (plain PyTorch, the ground truth), `cuda` (kernel), and for CPU a
+separable path used when the 2-D filter is an outer product (it is for [1,3,3,1]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from cuda_ops import _plugin
+
+Pad4 = tuple[int, int, int, int]
+
+
+def parse_scaling(s: int | Sequence[int]) -> tuple[int, int]:
+    """(sx, sy) from an int or a pair."""
+    sx, sy = (s, s) if isinstance(s, int) else (int(s[0]), int(s[1]))
+    if sx < 1 or sy < 1:
+        raise ValueError(f"scaling factors must be >= 1, got {s}")
+    return sx, sy
+
+
+def parse_padding(p: int | Sequence[int]) -> Pad4:
+    """(x0, x1, y0, y1) from an int, an (x, y) pair or four values."""
+    if isinstance(p, int):
+        return p, p, p, p
+    p = [int(v) for v in p]
+    if len(p) == 2:
+        return p[0], p[0], p[1], p[1]
+    if len(p) != 4:
+        raise ValueError(f"padding needs 1, 2 or 4 values, got {p}")
+    return p[0], p[1], p[2], p[3]
+
+
+def filter_size(f: torch.Tensor | None) -> tuple[int, int]:
+    """(width, height) of a 1-D (separable) or 2-D filter."""
+    if f is None:
+        return 1, 1
+    if f.ndim not in (1, 2):
+        raise ValueError("filter must be 1-D or 2-D")
+    return int(f.shape[-1]), int(f.shape[0])
+
+
+def setup_filter(
+    f: Any,
+    device: torch.device | str = "cpu",
+    normalize: bool = True,
+    flip_filter: bool = False,
+    gain: float = 1.0,
+    separable: bool | None = None,
+) -> torch.Tensor:
+    """Float32 FIR filter from taps: short 1-D lists become their 2-D outer product.
+
+    Normalised to unit DC gain by default; `separable=None` keeps 1-D only for 8+ taps.
+    """
+    f = torch.as_tensor(1.0 if f is None else f, dtype=torch.float32)
+    if f.ndim == 0:
+        f = f.reshape(1)
+    if f.ndim not in (1, 2) or f.numel() == 0:
+        raise ValueError("filter taps must be a non-empty 1-D or 2-D array")
+    if separable is None:
+        separable = f.ndim == 1 and f.numel() >= 8
+    if f.ndim == 1 and not separable:
+        f = torch.outer(f, f)
+    if normalize:
+        f = f / f.sum()
+    if flip_filter:
+        f = f.flip(list(range(f.ndim)))
+    f = f * (gain ** (f.ndim / 2))
+    return f.to(device=device)
+
+
+def _pad(x: torch.Tensor, pad: Pad4, tileable: bool) -> torch.Tensor:
+    """Pad (x0, x1, y0, y1) with zeros or by wrapping; negative values crop."""
+    x0, x1, y0, y1 = pad
+    pos = [max(x0, 0), max(x1, 0), max(y0, 0), max(y1, 0)]
+    if any(pos):
+        if tileable:
+            h, w = x.shape[2], x.shape[3]
+            if max(pos[0], pos[1]) <= w and max(pos[2], pos[3]) <= h:
+                x = F.pad(x, pos, mode="circular")
+            else:  # wraps more than once around: index modulo the period
+                ix = torch.arange(-pos[0], w + pos[1], device=x.device) % w
+                iy = torch.arange(-pos[2], h + pos[3], device=x.device) % h
+                x = x.index_select(3, ix).index_select(2, iy)
+        else:
+            x = F.pad(x, pos)
+    h, w = x.shape[2], x.shape[3]
+    return x[:, :, max(-y0, 0) : h - max(-y1, 0), max(-x0, 0) : w - max(-x1, 0)]
+
+
+def upfirdn2d_ref(
+    x: torch.Tensor,
+    f: torch.Tensor | None,
+    up: int | Sequence[int] = 1,
+    down: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    flip_filter: bool = False,
+    gain: float = 1.0,
+    tileable: bool = False,
+) -> torch.Tensor:
+    """Reference: zero insertion, padding, depthwise convolution, decimation, as written."""
+    if x.ndim != 4:
+        raise ValueError(f"expected an NCHW tensor, got shape {tuple(x.shape)}")
+    if f is None:
+        f = torch.ones([1, 1], dtype=torch.float32, device=x.device)
+    n, c, h, w = x.shape
+    upx, upy = parse_scaling(up)
+    downx, downy = parse_scaling(down)
+    pad = parse_padding(padding)
+
+    x = x.reshape(n, c, h, 1, w, 1)
+    x = F.pad(x, [0, upx - 1, 0, 0, 0, upy - 1])
+    x = x.reshape(n, c, h * upy, w * upx)
+    x = _pad(x, pad, tileable)
+
+    f = (f * (gain ** (f.ndim / 2))).to(x.dtype)
+    if not flip_filter:  # conv2d correlates; a true convolution needs the flipped taps
+        f = f.flip(list(range(f.ndim)))
+    if f.ndim == 2:
+        x = F.conv2d(x, f[None, None].repeat(c, 1, 1, 1), groups=c)
+    else:
+        x = F.conv2d(x, f[None, None, None].repeat(c, 1, 1, 1), groups=c)
+        x = F.conv2d(x, f[None, None, :, None].repeat(c, 1, 1, 1), groups=c)
+    return x[:, :, ::downy, ::downx]
+
+
+def _as_separable(f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(fy, fx) with f == outer(fy, fx), or None when the 2-D filter is not rank one."""
+    if f.ndim == 1:
+        return f, f
+    s = f.sum()
+    if float(s) == 0.0:
+        return None
+    fy, fx = f.sum(dim=1), f.sum(dim=0) / s
+    if torch.allclose(torch.outer(fy, fx), f, rtol=1e-6, atol=1e-7):
+        return fy, fx
+    return None
+
+
+def _upfirdn2d_cpu(
+    x: torch.Tensor,
+    f: torch.Tensor,
+    up: tuple[int, int],
+    down: tuple[int, int],
+    pad: Pad4,
+    flip_filter: bool,
+    gain: float,
+    tileable: bool,
+) -> torch.Tensor:
+    """Separable CPU path: two 1-D depthwise passes, zero insertion folded in via stride."""
+    sep = _as_separable(f)
+    if sep is None:
+        return upfirdn2d_ref(x, f, up, down, pad, flip_filter, gain, tileable)
+    fy, fx = sep
+    n, c, h, w = x.shape
+    upx, upy = up
+    downx, downy = down
+    # total gain is `gain` either way: a 2-D filter applies gain**1 once, a 1-D one
+    # gain**0.5 twice, exactly as in the reference
+    kx, ky = (fx * gain).to(x.dtype), fy.to(x.dtype)
+    if not flip_filter:
+        kx, ky = kx.flip(0), ky.flip(0)
+    if upx > 1 or upy > 1:
+        x = x.reshape(n, c, h, 1, w, 1)
+        x = F.pad(x, [0, upx - 1, 0, 0, 0, upy - 1])
+        x = x.reshape(n, c, h * upy, w * upx)
+    x = _pad(x, pad, tileable)
+    x = F.conv2d(x, kx.reshape(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c, stride=(1, downx))
+    x = F.conv2d(x, ky.reshape(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c, stride=(downy, 1))
+    return x
+
+
+def upfirdn2d(
+    x: torch.Tensor,
+    f: torch.Tensor | None,
+    up: int | Sequence[int] = 1,
+    down: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    flip_filter: bool = False,
+    gain: float = 1.0,
+    tileable: bool = False,
+    impl: str = "auto",
+) -> torch.Tensor:
+    """Pad, upsample, filter and downsample `x` [NCHW]; see the module docstring."""
+    if impl not in ("auto", "ref", "cuda", "cpu"):
+        raise ValueError(f"impl must be auto, ref, cuda or cpu, not {impl!r}")
+    if impl == "ref" or f is None:
+        return upfirdn2d_ref(x, f, up, down, padding, flip_filter, gain, tileable)
+    upx, upy = parse_scaling(up)
+    downx, downy = parse_scaling(down)
+    pad = parse_padding(padding)
+    if x.device.type == "cuda" and impl != "cpu":
+        from cuda_ops import upfirdn2d_cuda
+
+        if upfirdn2d_cuda.available():
+            if tileable:  # wrap first, then let the kernel see no padding on wrapped sides
+                x = _pad(x, _upsampled_pad_to_input(pad, upx, upy), True)
+                pad = _remaining_pad(pad, upx, upy)
+            return upfirdn2d_cuda.upfirdn2d_cuda(
+                x, f, (upx, upy), (downx, downy), pad, flip_filter, gain
+            )
+    elif impl == "cuda":
+        _plugin.warn_once("upfirdn2d", "CPU tensor; using the PyTorch reference")
+    return _upfirdn2d_cpu(x, f, (upx, upy), (downx, downy), pad, flip_filter, gain, tileable)
+
+
+def _upsampled_pad_to_input(pad: Pad4, upx: int, upy: int) -> Pad4:
+    """Input-pixel wrap that covers a positive padding measured on the upsampled grid."""
+    x0, x1, y0, y1 = pad
+    return (
+        -(-max(x0, 0) // upx),
+        -(-max(x1, 0) // upx),
+        -(-max(y0, 0) // upy),
+        -(-max(y1, 0) // upy),
+    )
+
+
+def _remaining_pad(pad: Pad4, upx: int, upy: int) -> Pad4:
+    """Padding left after wrapping by `_upsampled_pad_to_input` (zero or a crop)."""
+    w = _upsampled_pad_to_input(pad, upx, upy)
+    return (pad[0] - w[0] * upx, pad[1] - w[1] * upx, pad[2] - w[2] * upy, pad[3] - w[3] * upy)
+
+
+def filter2d(
+    x: torch.Tensor,
+    f: torch.Tensor | None,
+    padding: int | Sequence[int] = 0,
+    flip_filter: bool = False,
+    gain: float = 1.0,
+    tileable: bool = False,
+    impl: str = "auto",
+) -> torch.Tensor:
+    """Filter keeping the size (extra `padding` on top; negative crops)."""
+    x0, x1, y0, y1 = parse_padding(padding)
+    fw, fh = filter_size(f)
+    p = (x0 + fw // 2, x1 + (fw - 1) // 2, y0 + fh // 2, y1 + (fh - 1) // 2)
+    return upfirdn2d(
+        x, f, padding=p, flip_filter=flip_filter, gain=gain, tileable=tileable, impl=impl
+    )
+
+
+def upsample2d(
+    x: torch.Tensor,
+    f: torch.Tensor | None,
+    up: int | Sequence[int] = 2,
+    padding: int | Sequence[int] = 0,
+    flip_filter: bool = False,
+    gain: float = 1.0,
+    tileable: bool = False,
+    impl: str = "auto",
+) -> torch.Tensor:
+    """Upsample by `up` with the FIR filter; output size is `up` times the input."""
+    upx, upy = parse_scaling(up)
+    x0, x1, y0, y1 = parse_padding(padding)
+    fw, fh = filter_size(f)
+    p = (
+        x0 + (fw + upx - 1) // 2,
+        x1 + (fw - upx) // 2,
+        y0 + (fh + upy - 1) // 2,
+        y1 + (fh - upy) // 2,
+    )
+    return upfirdn2d(
+        x,
+        f,
+        up=(upx, upy),
+        padding=p,
+        flip_filter=flip_filter,
+        gain=gain * upx * upy,
+        tileable=tileable,
+        impl=impl,
+    )
+
+
+def downsample2d(
+    x: torch.Tensor,
+    f: torch.Tensor | None,
+    down: int | Sequence[int] = 2,
+    padding: int | Sequence[int] = 0,
+    flip_filter: bool = False,
+    gain: float = 1.0,
+    tileable: bool = False,
+    impl: str = "auto",
+) -> torch.Tensor:
+    """Downsample by `down` with the FIR filter; output size is the input over `down`."""
+    downx, downy = parse_scaling(down)
+    x0, x1, y0, y1 = parse_padding(padding)
+    fw, fh = filter_size(f)
+    p = (
+        x0 + (fw - downx + 1) // 2,
+        x1 + (fw - downx) // 2,
+        y0 + (fh - downy + 1) // 2,
+        y1 + (fh - downy) // 2,
+    )
+    return upfirdn2d(
+        x,
+        f,
+        down=(downx, downy),
+        padding=p,
+        flip_filter=flip_filter,
+        gain=gain,
+        tileable=tileable,
+        impl=impl,
+    )

@@ -1,0 +1,1 @@
+"""StyleGAN2 (ADA-compatible) networks, checkpoints, safe pkl import and the live renderer."""

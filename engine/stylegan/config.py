@@ -1,0 +1,100 @@
+"""Network size presets shared by training, the renderer and the benchmarks.
+
+Keys per preset: channel_base / channel_max (synthesis and D widths: channels at resolution r
+are min(channel_base // r, channel_max)), map_layers (mapping depth), w_dim (= z_dim) and the
+resolution the preset is meant for. `generator_kwargs` turns a preset into the official
+Generator constructor arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # CPU-trainable shipped sizes: a 2-core laptop renders these live
+    "cpu128": {
+        "resolution": 128,
+        "channel_base": 2048,
+        "channel_max": 256,
+        "map_layers": 2,
+        "w_dim": 256,
+    },
+    "cpu256": {
+        "resolution": 256,
+        "channel_base": 4096,
+        "channel_max": 256,
+        "map_layers": 2,
+        "w_dim": 256,
+    },
+    # aliases used by the training options
+    "cpu-small": {
+        "resolution": 128,
+        "channel_base": 2048,
+        "channel_max": 256,
+        "map_layers": 2,
+        "w_dim": 256,
+    },
+    "cpu-medium": {
+        "resolution": 256,
+        "channel_base": 4096,
+        "channel_max": 256,
+        "map_layers": 2,
+        "w_dim": 512,
+    },
+    "gpu": {
+        "resolution": 256,
+        "channel_base": 16384,
+        "channel_max": 512,
+        "map_layers": 2,
+        "w_dim": 512,
+    },
+    "official": {
+        "resolution": 256,
+        "channel_base": 32768,
+        "channel_max": 512,
+        "map_layers": 8,
+        "w_dim": 512,
+    },
+    "tiny": {
+        "resolution": 32,
+        "channel_base": 256,
+        "channel_max": 32,
+        "map_layers": 2,
+        "w_dim": 32,
+    },
+}
+
+# the preset `wenyang bench render` measures when no model is shipped
+BENCH_PRESET = "cpu256"
+
+
+def get_preset(name: str) -> dict[str, Any]:
+    """A copy of preset `name` (KeyError if unknown)."""
+    return dict(PRESETS[name])
+
+
+def generator_kwargs(
+    name: str,
+    c_dim: int,
+    resolution: int | None = None,
+    tileable: bool = True,
+    conv_clamp: float | None = 256,
+    num_fp16_res: int = 0,
+) -> dict[str, Any]:
+    """Generator constructor kwargs for a preset (official argument layout + `tileable`)."""
+    p = get_preset(name)
+    return {
+        "z_dim": p["w_dim"],
+        "c_dim": c_dim,
+        "w_dim": p["w_dim"],
+        "img_resolution": resolution or p["resolution"],
+        "img_channels": 3,
+        "mapping_kwargs": {"num_layers": p["map_layers"]},
+        "synthesis_kwargs": {
+            "channel_base": p["channel_base"],
+            "channel_max": p["channel_max"],
+            "num_fp16_res": num_fp16_res,
+            "conv_clamp": conv_clamp,
+        },
+        "tileable": tileable,
+    }
