@@ -1,0 +1,274 @@
+"""`wenyang train gan` and `wenyang train gan-export` (argument parsing and signals only)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.errors import UserInputError
+
+S = argparse.SUPPRESS
+
+GAN_EPILOG = """\
+examples:
+  wenyang train gan --data db/ --kimg 50                 # new run (or continue it)
+  wenyang train gan --data db/ --clip-head --contrastive 0.5
+  wenyang train gan --out RUN --kimg 200                 # train an existing run further
+  torchrun --nproc_per_node 2 -m engine.cli train gan --data db/   # data parallel (DDP)
+  wenyang train gan-export RUN --out assets/models/generator
+
+The run folder (default: <user cache>/runs/gan/<database name>-<resolution>) holds
+config.json, checkpoints/snapshot-<step>/ (safetensors + JSON: G, D, G_ema, optimisers, ADA p,
+RNG states, counters, sampler position; the newest --keep are kept), samples/*.png and
+metrics.jsonl (one line per tick: kimg, losses, p, img/s). Ctrl-C or SIGTERM writes a
+snapshot before exiting; running the same command again continues exactly where it stopped.
+When a run resumes, options not given on the command line come from its config.json.
+"""
+
+
+def _add_gan_args(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--data", metavar="DB", default=S, help="pattern database folder (wenyang db build)")
+    a("--out", metavar="RUN_DIR", default=S, help="run folder (default: user cache)")
+    a("--name", default=S, help="run name under <user cache>/runs/gan/ when --out is absent")
+    a(
+        "--resume",
+        default="latest",
+        metavar="latest|none|PATH",
+        help="continue the newest snapshot of the run (default), start afresh (none), or "
+        "continue from a snapshot or run folder",
+    )
+    a(
+        "--init",
+        default=S,
+        metavar="auto|shipped|none|DIR",
+        help="weights of G/G_ema for a new run: the shipped generator (auto: when it exists "
+        "and fits), random (none) or an exported generator folder; D always starts fresh",
+    )
+    a("--resolution", type=int, default=S, help="training resolution in px (default 128)")
+    a(
+        "--preset",
+        default=S,
+        help="network width preset (default cpu-small; tiny, cpu-medium, gpu, official)",
+    )
+    a(
+        "--no-tileable",
+        dest="tileable",
+        action="store_false",
+        default=S,
+        help="train an ordinary (non-seamless) generator",
+    )
+    a("--batch", type=int, default=S, help="global batch size (default 16)")
+    a("--kimg", type=float, default=S, help="train until this many thousand images (100)")
+    a("--seed", type=int, default=S, help="random seed of a new run (0)")
+    a("--device", default=S, help="auto (default), cpu, cuda or cuda:N")
+    a("--threads", dest="num_threads", type=int, default=S, help="CPU threads (all cores)")
+    g = p.add_argument_group("conditioning")
+    g.add_argument(
+        "--cond",
+        choices=("clip", "region", "none"),
+        default=S,
+        help="clip: CLIP image embedding of each tile (default; LAFITE "
+        "language-free), region: one-hot region (debugging), none: unconditional",
+    )
+    g.add_argument(
+        "--cond-noise",
+        type=float,
+        default=S,
+        metavar="XI",
+        help="LAFITE perturbation c + XI*|c|*eps/|eps|, renormalised (0.1)",
+    )
+    g.add_argument(
+        "--clip-model",
+        default=S,
+        metavar="DIR",
+        help="CLIP encoder folder (default: the shipped one)",
+    )
+    g = p.add_argument_group("losses")
+    g.add_argument("--gamma", type=float, default=S, help="R1 weight (default 0.0002*res^2/batch)")
+    g.add_argument(
+        "--pl-weight", type=float, default=S, help="path-length regularisation weight (2; 0 = off)"
+    )
+    g.add_argument("--style-mixing", type=float, default=S, help="style mixing prob (0.9)")
+    g.add_argument("--lr", type=float, default=S, help="learning rate of G and D (0.0025)")
+    g.add_argument("--ema-kimg", type=float, default=S, help="G_ema half-life (batch*10/32)")
+    g.add_argument(
+        "--no-share-fakes",
+        dest="share_fakes",
+        action="store_false",
+        default=S,
+        help="generate separate fakes for the D and G updates (official; slower)",
+    )
+    g.add_argument(
+        "--clip-head",
+        action="store_true",
+        default=S,
+        help="add a trainable head on frozen CLIP image features to D (vision-aided GAN)",
+    )
+    g.add_argument("--clip-head-weight", type=float, default=S, help="its loss weight (0.5)")
+    g.add_argument(
+        "--contrastive",
+        type=float,
+        default=S,
+        metavar="W",
+        help="weight of the LAFITE contrastive loss between each fake's CLIP "
+        "embedding and its condition (0 = off)",
+    )
+    g.add_argument("--contrastive-tau", type=float, default=S, help="its temperature (0.5)")
+    g = p.add_argument_group("augmentation (ADA)")
+    g.add_argument("--ada-target", type=float, default=S, help="target r_t (0.6)")
+    g.add_argument(
+        "--no-ada",
+        dest="ada_target",
+        action="store_const",
+        const=None,
+        default=S,
+        help="keep p fixed at --aug-p",
+    )
+    g.add_argument("--aug-p", type=float, default=S, help="initial augmentation prob (0)")
+    g.add_argument("--ada-kimg", type=float, default=S, help="kimg for p to go 0->1 (100)")
+    g = p.add_argument_group("bookkeeping")
+    g.add_argument("--snap", type=int, default=S, help="ticks between snapshots (10)")
+    g.add_argument("--tick", dest="tick_kimg", type=float, default=S, help="kimg per tick (1)")
+    g.add_argument("--keep", type=int, default=S, help="snapshots kept (3)")
+    g.add_argument(
+        "--export",
+        metavar="DIR",
+        default=None,
+        help="after training, export G_ema for the renderer into DIR",
+    )
+    g.add_argument("--no-progress", action="store_true", help="no progress line")
+
+
+def register_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "gan",
+        help="train the tileable CLIP-conditioned StyleGAN2 (resumable)",
+        description="Train a StyleGAN2 generator on a pattern database: non-saturating "
+        "loss, lazy R1, path-length regularisation, G EMA, style mixing, adaptive "
+        "augmentation with wrapping translations, LAFITE CLIP conditioning, optional "
+        "vision-aided CLIP head and contrastive loss. CPU float32, or CUDA with mixed "
+        "precision; data parallel under torchrun.",
+        epilog=GAN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_gan_args(p)
+    p.set_defaults(func=run_gan)
+    e = sub.add_parser(
+        "gan-export",
+        help="export a run's G_ema for the renderer",
+        description="Write the generator of a training run (its newest "
+        "snapshot, or the one given) as safetensors + config.json, the "
+        "folder the renderer and `wenyang generate` load.",
+    )
+    e.add_argument("run", metavar="RUN", help="run folder or snapshot folder")
+    e.add_argument(
+        "--out", required=True, metavar="DIR", help="generator folder, e.g. assets/models/generator"
+    )
+    e.set_defaults(func=run_export)
+
+
+def _config(args: argparse.Namespace) -> tuple[Any, Path | None]:
+    """TrainConfig from stored run config + explicit flags; and the snapshot to resume."""
+    from engine.paths import user_cache_dir
+    from engine.stylegan.train import state as St
+    from engine.stylegan.train.options import TrainConfig
+
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "what")}
+    if "out" in given:
+        run_dir = Path(given["out"])
+    elif "data" in given:
+        name = (
+            given.get("name")
+            or f"{Path(given['data']).resolve().name}-{given.get('resolution', 128)}"
+        )
+        run_dir = user_cache_dir() / "runs" / "gan" / name
+    elif "name" in given:
+        run_dir = user_cache_dir() / "runs" / "gan" / given["name"]
+    else:
+        raise UserInputError(
+            "give --data DB for a new run, or --out RUN_DIR to continue one", field="--data"
+        )
+    snapshot = None if args.resume == "none" else St.resolve(args.resume, run_dir)
+    if snapshot is not None:
+        meta, _ = St.load_snapshot(snapshot)
+        cfg = TrainConfig.from_json(meta["config"])
+    elif (run_dir / "config.json").is_file() and args.resume != "none":
+        import json
+
+        cfg = TrainConfig.from_json(json.loads((run_dir / "config.json").read_text("utf-8")))
+    else:
+        cfg = TrainConfig()
+    if "lr" in given:
+        given["lr_g"] = given["lr_d"] = given.pop("lr")
+    for k, v in given.items():
+        if hasattr(cfg, k) and k not in ("run_dir",):
+            setattr(cfg, k, v)
+    cfg.run_dir = str(run_dir)
+    if not cfg.data:
+        raise UserInputError("give --data DB (the run has no database recorded)", field="--data")
+    cfg.data = str(Path(cfg.data))
+    return cfg, snapshot
+
+
+def run_gan(args: argparse.Namespace) -> int:
+    from engine.paths import MODELS_DIR
+    from engine.stylegan.train import distributed as dist_
+    from engine.stylegan.train.trainer import Trainer
+
+    cfg, snapshot = _config(args)
+    trainer = Trainer(cfg)
+    if snapshot is not None:
+        trainer.load(snapshot)
+        trainer._say(f"resuming {snapshot} at {trainer.kimg:.3f} kimg")
+    else:
+        shipped = MODELS_DIR / "generator"
+        if cfg.init in ("auto", "shipped"):
+            if (shipped / "config.json").is_file():
+                if trainer.init_from_generator(shipped, strict=cfg.init == "shipped"):
+                    trainer._say(f"starting G from the shipped generator {shipped}")
+            elif cfg.init == "shipped":
+                raise UserInputError("no shipped generator", path=str(shipped), field="--init")
+        elif cfg.init != "none":
+            trainer.init_from_generator(Path(cfg.init), strict=True)
+        trainer._say(f"new run in {cfg.run_dir}")
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if trainer.stop_requested:  # second signal: stop now
+            raise KeyboardInterrupt
+        trainer.stop_requested = name
+        trainer._say(f"\n{name}: finishing this step and saving a snapshot ...")
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        reason = trainer.train(progress=not args.no_progress)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if trainer.rank == 0:
+        print(f"{reason} at {trainer.kimg:.3f} kimg; run folder: {cfg.run_dir}", file=sys.stderr)
+        if args.export and reason in ("done", "steps"):
+            trainer.export(Path(args.export))
+            print(f"exported generator to {args.export}", file=sys.stderr)
+    dist_.shutdown()
+    if reason in ("SIGINT",):
+        return 130
+    if reason in ("SIGTERM",):
+        return 143
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from engine.stylegan.train import state as St
+    from engine.stylegan.train.export import export_snapshot
+
+    snap = St.resolve(args.run, Path(args.run)) if args.run != "latest" else None
+    if snap is None:
+        raise UserInputError("no training snapshot found", path=args.run)
+    info = export_snapshot(snap, Path(args.out))
+    print(f"exported G_ema at {info['kimg']} kimg to {args.out}")
+    return 0

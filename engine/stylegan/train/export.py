@@ -1,0 +1,50 @@
+"""Turn a training snapshot into the generator folder the renderer loads."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from engine.errors import UserInputError
+
+
+def export_generator(G_ema: Any, out_dir: Path, meta: dict[str, Any]) -> None:
+    """Save G_ema (CPU, eval mode) through engine.stylegan.checkpoint.save_generator."""
+    try:
+        from engine.stylegan.checkpoint import save_generator
+    except ImportError as exc:
+        raise UserInputError(
+            "exporting needs engine.stylegan.checkpoint, which is not installed", field="--export"
+        ) from exc
+    G = copy.deepcopy(G_ema).cpu().eval().requires_grad_(False)
+    save_generator(G, Path(out_dir), meta)
+
+
+def export_snapshot(snapshot: Path, out_dir: Path) -> dict[str, Any]:
+    """Rebuild G from a snapshot's constructor kwargs, load G_ema weights, export; -> meta."""
+    from engine.stylegan.train import state as S
+    from engine.stylegan.train.networks_factory import build
+
+    meta, tensors = S.load_snapshot(snapshot)
+    G_kwargs = dict(meta["G_kwargs"])
+    syn = dict(G_kwargs.get("synthesis_kwargs", {}))
+    syn["num_fp16_res"] = 0  # the renderer decides precision itself
+    G_kwargs["synthesis_kwargs"] = syn
+    G, _ = build(G_kwargs, {**meta["D_kwargs"], "num_fp16_res": 0})
+    G.load_state_dict(S.module_state(tensors, "G_ema"), strict=True)
+    cfg = meta["config"]
+    info = {
+        "kimg": round(float(meta["kimg"]), 3),
+        "step": int(meta["step"]),
+        "cond": cfg.get("cond"),
+        "cond_noise": cfg.get("cond_noise"),
+        "preset": cfg.get("preset"),
+        "data": cfg.get("data"),
+        "train_seconds": round(float(meta.get("train_seconds", 0.0)), 1),
+        "clip_head": cfg.get("clip_head"),
+        "contrastive": cfg.get("contrastive"),
+        "snapshot": str(snapshot),
+    }
+    export_generator(G, out_dir, info)
+    return info

@@ -1,0 +1,143 @@
+"""Training options: one dataclass that travels with a run (saved as JSON beside checkpoints).
+
+Why one flat dataclass: a resumed run must reproduce the same step exactly, so every knob
+that changes the numerics is stored with the run and checked on resume.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import UserInputError
+
+COND_MODES = ("clip", "region", "none")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a GAN training run (see `wenyang train gan --help`)."""
+
+    data: str = ""  # database folder (manifest.jsonl + images/)
+    run_dir: str = ""  # where checkpoints, samples and the metrics log go
+    resolution: int = 128  # training resolution (database tiles are resized to it)
+    preset: str = "cpu-small"  # network width preset (engine.stylegan.config or built-in)
+    tileable: bool = True  # circular padding in G (our models are seamless tiles)
+    batch: int = 16  # global batch size (split over DDP ranks)
+    kimg: float = 100.0  # train until this many thousand real images were shown
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    # conditioning
+    cond: str = "clip"  # clip | region | none
+    cond_noise: float = 0.1  # LAFITE: h + xi*|h|*eps/|eps|, renormalised; 0 = off
+    clip_model: str | None = None  # encoder folder (None = shipped / engine.clip default)
+    # losses and regularisation
+    lr_g: float = 0.0025
+    lr_d: float = 0.0025
+    gamma: float | None = None  # R1 weight; None = 0.0002 * res^2 / batch (official "auto")
+    r1_interval: int = 16  # lazy R1: every N steps, weighted by N
+    pl_weight: float = 2.0  # path-length regularisation weight; 0 = off
+    pl_interval: int = 4
+    pl_batch_shrink: int = 2
+    pl_decay: float = 0.01
+    style_mixing: float = 0.9
+    ema_kimg: float | None = None  # None = batch * 10 / 32
+    ema_rampup: float | None = 0.05
+    share_fakes: bool = True  # one G forward per step feeds both the D and the G update
+    # ADA
+    ada_target: float | None = 0.6  # None = fixed p (aug_p)
+    aug_p: float = 0.0  # initial (or fixed) augmentation probability
+    ada_interval: int = 4
+    ada_kimg: float = 100.0  # p can move from 0 to 1 in this many kimg
+    aug_colour: bool = True
+    # convergence helpers (issue 5)
+    clip_head: bool = False  # vision-aided D head on frozen CLIP image features
+    clip_head_weight: float = 0.5
+    contrastive: float = 0.0  # weight of LAFITE image-condition InfoNCE on fakes; 0 = off
+    contrastive_tau: float = 0.5
+    # bookkeeping
+    snap: int = 10  # ticks between checkpoints + sample grids
+    tick_kimg: float = 1.0  # kimg per tick (metrics line)
+    keep: int = 3  # newest checkpoints kept
+    init: str = "auto"  # auto | shipped | none | PATH (generator folder)
+    fp16_res: int | None = None  # None = 4 on CUDA, 0 on CPU
+    num_threads: int | None = None  # None = os.cpu_count()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def r1_gamma(self) -> float:
+        if self.gamma is not None:
+            return float(self.gamma)
+        return 0.0002 * self.resolution**2 / self.batch
+
+    def ema_nimg(self) -> float:
+        ema_kimg = self.ema_kimg if self.ema_kimg is not None else self.batch * 10 / 32
+        return ema_kimg * 1000
+
+    def validate(self) -> None:
+        if self.cond not in COND_MODES:
+            raise UserInputError(
+                f"expected one of {', '.join(COND_MODES)}, got {self.cond!r}", field="--cond"
+            )
+        res = self.resolution
+        if res < 4 or res & (res - 1):
+            raise UserInputError(f"expected a power of two >= 4, got {res}", field="--resolution")
+        if self.batch < 1:
+            raise UserInputError(
+                f"expected a positive batch size, got {self.batch}", field="--batch"
+            )
+        if self.kimg <= 0:
+            raise UserInputError(f"expected a positive number, got {self.kimg}", field="--kimg")
+        if self.cond_noise < 0:
+            raise UserInputError("expected >= 0", field="--cond-noise")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise UserInputError(
+                f"expected auto, cpu or cuda, got {self.device!r}", field="--device"
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TrainConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def save(self, path: Path) -> None:
+        from engine.atomic import atomic_open
+
+        with atomic_open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.to_json(), fh, indent=2, sort_keys=True)
+
+
+# Fields that may differ between a run and its resumption without changing the numerics of
+# the steps already taken (length, bookkeeping, where the data lives).
+RESUMABLE_CHANGES = frozenset(
+    {
+        "data",
+        "run_dir",
+        "kimg",
+        "snap",
+        "tick_kimg",
+        "keep",
+        "init",
+        "device",
+        "num_threads",
+        "extra",
+        "ada_target",
+        "aug_p",
+        "lr_g",
+        "lr_d",
+        "gamma",
+        "pl_weight",
+        "clip_head_weight",
+        "contrastive",
+        "contrastive_tau",
+        "cond_noise",
+        "style_mixing",
+        "ema_kimg",
+        "ema_rampup",
+    }
+)

@@ -1,0 +1,545 @@
+"""The GAN training loop: one `Trainer` owns networks, optimisers, data and run state.
+
+One step = one D update (logistic loss, lazy R1 folded in every `r1_interval` steps, weighted
+by the interval) and one G update (non-saturating loss, optional CLIP head and contrastive
+terms, lazy path-length regularisation every `pl_interval` steps), then the G_ema update.
+With `share_fakes` (default) the fakes of one G forward serve both updates: D sees them
+detached, G back-propagates through them into the freshly updated D. That saves a third of
+the generator work per step, which is most of the cost on a CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.errors import UserInputError
+from engine.stylegan.train import distributed as dist_
+from engine.stylegan.train import losses as L
+from engine.stylegan.train import state as S
+from engine.stylegan.train.augment import AdaController, AugmentPipe
+from engine.stylegan.train.conditioning import perturb
+from engine.stylegan.train.data import ResumableSampler, TileDataset, to_float
+from engine.stylegan.train.networks_factory import build, network_kwargs
+from engine.stylegan.train.options import RESUMABLE_CHANGES, TrainConfig
+from engine.stylegan.train.report import MetricsLog, Progress, save_grid
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserInputError("CUDA was asked for but is not available", field="--device")
+    return torch.device(name)
+
+
+class Trainer:
+    """Training state and loop. Build with a config (and optionally in-memory data)."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        dataset: TileDataset | None = None,
+        conditions: torch.Tensor | None = None,
+        encoder: Any = None,
+        verbose: bool = True,
+    ) -> None:
+        cfg.validate()
+        self.cfg = cfg
+        self.verbose = verbose
+        self.device = pick_device(cfg.device)
+        _, _, local_rank = dist_.env_world()
+        if self.device.type == "cuda" and self.device.index is None:
+            self.device = torch.device("cuda", local_rank)
+            torch.cuda.set_device(self.device)
+        self.rank, self.world = dist_.init(self.device)
+        if cfg.batch % self.world:
+            raise UserInputError(
+                f"batch {cfg.batch} does not split over {self.world} ranks", field="--batch"
+            )
+        self.batch_local = cfg.batch // self.world
+        if self.device.type == "cpu":
+            n = cfg.num_threads or max((os.cpu_count() or 1) // self.world, 1)
+            torch.set_num_threads(n)
+        else:
+            torch.backends.cudnn.benchmark = True
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
+        self.run_dir = Path(cfg.run_dir)
+        seed = cfg.seed * self.world + self.rank
+        np.random.seed(seed % (1 << 32))
+        torch.manual_seed(seed)
+
+        # data and conditions
+        if dataset is None:
+            dataset = TileDataset.from_database(
+                cfg.data, cfg.resolution, keep_native=cfg.cond == "clip"
+            )
+        if dataset.resolution != cfg.resolution:
+            raise UserInputError(
+                f"tiles are {dataset.resolution} px, expected {cfg.resolution}",
+                field="--resolution",
+            )
+        self.data = dataset
+        self.encoder = encoder
+        if conditions is None:
+            conditions = self._conditions()
+        self.cond = conditions.to(torch.float32)
+        self.c_dim = int(self.cond.shape[1])
+        self.cond_dev = self.cond.to(self.device)
+        self.sampler = ResumableSampler(len(dataset), cfg.seed, self.rank, self.world)
+
+        # networks
+        fp16 = (
+            cfg.fp16_res if cfg.fp16_res is not None else (4 if self.device.type == "cuda" else 0)
+        )
+        self.G_kwargs, self.D_kwargs = network_kwargs(
+            cfg.preset, cfg.resolution, self.c_dim, cfg.tileable, fp16
+        )
+        G, D = build(self.G_kwargs, self.D_kwargs)
+        self.G = G.train().requires_grad_(False).to(self.device)
+        self.D = D.train().requires_grad_(False).to(self.device)
+        self.G_ema = copy.deepcopy(self.G).eval()
+        self.map_kw = L.mapping_kwarg(self.G)
+
+        # convergence helpers
+        self.clip_feat: Any = None
+        self.head: torch.nn.Module | None = None
+        if cfg.clip_head or cfg.contrastive > 0:
+            self._setup_clip()
+        d_params = list(self.D.parameters()) + (
+            list(self.head.parameters()) if self.head is not None else []
+        )
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(0.0, 0.99), eps=1e-8)
+        self.opt_D = torch.optim.Adam(d_params, lr=cfg.lr_d, betas=(0.0, 0.99), eps=1e-8)
+        self.augment = AugmentPipe(wrap=cfg.tileable, colour=cfg.aug_colour)
+        self.ada = AdaController(
+            cfg.aug_p, cfg.ada_target, cfg.ada_interval, cfg.ada_kimg, cfg.batch
+        )
+        self.pl_mean = torch.zeros([], device=self.device)
+        self.step_idx = 0
+        self.cur_nimg = 0
+        self.train_seconds = 0.0
+        self.stop_requested: str | None = None
+        self._acc: dict[str, list[torch.Tensor]] = {}
+        for m in (self.G, self.D, self.G_ema, self.head):
+            if m is not None:
+                dist_.broadcast_module(m)
+
+    # ------------------------------------------------------------------------- set-up
+    def _conditions(self) -> torch.Tensor:
+        from engine.stylegan.train import conditioning as C
+
+        cfg = self.cfg
+        if cfg.cond == "none":
+            return torch.zeros(len(self.data), 0)
+        if cfg.cond == "region":
+            return C.region_conditions(self.data.records)
+        if self.encoder is None:
+            self.encoder = C.load_clip_encoder(cfg.clip_model, "cpu")
+        if self.data.native is None:
+            raise UserInputError("CLIP conditions need the database tiles", field="--cond")
+        emb = C.clip_conditions(Path(cfg.data), self.data.native, self.encoder)
+        self.data.native = None  # only needed once
+        return emb
+
+    def _setup_clip(self) -> None:
+        from engine.stylegan.train import conditioning as C
+        from engine.stylegan.train.clip_losses import ClipImageFeatures, VisionHead
+
+        cfg = self.cfg
+        if cfg.contrastive > 0 and cfg.cond != "clip":
+            raise UserInputError("the contrastive loss needs --cond clip", field="--contrastive")
+        if self.encoder is None:
+            self.encoder = C.load_clip_encoder(cfg.clip_model, "cpu")
+        self.clip_feat = ClipImageFeatures(self.encoder).to(self.device)
+        if cfg.clip_head:
+            dim = self.clip_feat.embed_dim or int(
+                self.clip_feat(
+                    torch.zeros(1, 3, cfg.resolution, cfg.resolution, device=self.device)
+                ).shape[1]
+            )
+            torch.manual_seed(cfg.seed * 7919 + 1)  # same head on every rank
+            self.head = VisionHead(dim, self.c_dim).to(self.device).requires_grad_(False)
+
+    # ------------------------------------------------------------------------- one step
+    def _gen_cond(self, n: int) -> torch.Tensor:
+        if self.c_dim == 0:
+            return torch.zeros(n, 0, device=self.device)
+        idx = torch.randint(len(self.cond), (n,))
+        c = self.cond_dev[idx.to(self.device)]
+        return perturb(c, self.cfg.cond_noise) if self.cfg.cond == "clip" else c
+
+    def _run_G(
+        self, z: torch.Tensor, c: torch.Tensor, update_emas: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        ws = L.run_mapping(self.G, z, c, update_emas, self.map_kw)
+        ws = L.style_mix(self.G, ws, z, c, self.cfg.style_mixing, self.map_kw)
+        return self.G.synthesis(ws), ws
+
+    def _acc_add(self, name: str, value: torch.Tensor) -> None:
+        self._acc.setdefault(name, []).append(value.detach().float())
+
+    def _finite_grads(self, params: list[torch.nn.Parameter]) -> None:
+        dist_.all_reduce_grads(params)
+        for p in params:
+            if p.grad is not None:
+                torch.nan_to_num(p.grad, nan=0, posinf=1e5, neginf=-1e5, out=p.grad)
+
+    def step(self) -> None:
+        """One D update and one G update on the next batch."""
+        cfg, dev, n = self.cfg, self.device, self.batch_local
+        gamma = cfg.r1_gamma()
+        do_r1 = cfg.r1_interval > 0 and gamma > 0 and self.step_idx % cfg.r1_interval == 0
+        do_pl = cfg.pl_weight > 0 and cfg.pl_interval > 0 and self.step_idx % cfg.pl_interval == 0
+        p = self.ada.p
+        idx = self.sampler.next_local(cfg.batch)
+        real = to_float(self.data.images[idx]).to(dev, non_blocking=True)
+        c_real = self.cond_dev[idx.to(dev)]
+        if cfg.cond == "clip":
+            c_real = perturb(c_real, cfg.cond_noise)
+
+        # ---- fakes (kept with their graph when shared with the G update)
+        self.G.requires_grad_(cfg.share_fakes)
+        z = torch.randn(n, self.G.z_dim, device=dev)
+        c_gen = self._gen_cond(n)
+        with torch.set_grad_enabled(cfg.share_fakes):
+            fake, _ = self._run_G(z, c_gen, update_emas=True)
+            aug_fake = self.augment(fake, p)
+            feat_fake = self.clip_feat(aug_fake) if self.head is not None else None
+
+        # ---- D update
+        self.D.requires_grad_(True)
+        if self.head is not None:
+            self.head.requires_grad_(True)
+        fake_logits = self.D(aug_fake.detach(), c_gen)
+        real_in = real.detach().requires_grad_(do_r1)
+        real_logits = self.D(self.augment(real_in, p), c_real)
+        self.ada.accumulate(real_logits)
+        loss_D = L.d_logistic(fake_logits, real_logits)
+        self._acc_add("D/loss", loss_D)
+        self._acc_add("D/real_sign", real_logits.detach().sign().mean())
+        if self.head is not None and feat_fake is not None:
+            with torch.no_grad():
+                feat_real = self.clip_feat(self.augment(real, p))
+            loss_H = L.d_logistic(
+                self.head(feat_fake.detach(), c_gen), self.head(feat_real, c_real)
+            )
+            loss_D = loss_D + cfg.clip_head_weight * loss_H
+            self._acc_add("D/clip_head", loss_H)
+        if do_r1:
+            pen = L.r1_penalty(real_logits, real_in)
+            loss_D = loss_D + pen.mean() * (gamma / 2) * cfg.r1_interval
+            self._acc_add("D/r1", pen.mean())
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        d_params = [q for g in self.opt_D.param_groups for q in g["params"]]
+        self._finite_grads(d_params)
+        self.opt_D.step()
+        self.D.requires_grad_(False)
+        if self.head is not None:
+            self.head.requires_grad_(False)
+        self.ada.update(self.step_idx, dist_.all_reduce_sum)
+
+        # ---- G update
+        self.G.requires_grad_(True)
+        if not cfg.share_fakes:
+            z = torch.randn(n, self.G.z_dim, device=dev)
+            c_gen = self._gen_cond(n)
+            fake, _ = self._run_G(z, c_gen, update_emas=False)
+            aug_fake = self.augment(fake, p)
+            feat_fake = self.clip_feat(aug_fake) if self.head is not None else None
+        loss_G = L.g_nonsaturating(self.D(aug_fake, c_gen))
+        self._acc_add("G/loss", loss_G)
+        if self.head is not None and feat_fake is not None:
+            loss_GH = L.g_nonsaturating(self.head(feat_fake, c_gen))
+            loss_G = loss_G + cfg.clip_head_weight * loss_GH
+            self._acc_add("G/clip_head", loss_GH)
+        if cfg.contrastive > 0 and self.clip_feat is not None:
+            from engine.stylegan.train.clip_losses import contrastive_loss
+
+            loss_C = contrastive_loss(self.clip_feat(fake), c_gen, cfg.contrastive_tau)
+            loss_G = loss_G + cfg.contrastive * loss_C
+            self._acc_add("G/contrastive", loss_C)
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
+        if do_pl:
+            n_pl = max(n // cfg.pl_batch_shrink, 1)
+            img, ws = self._run_G(
+                torch.randn(n_pl, self.G.z_dim, device=dev), self._gen_cond(n_pl), update_emas=False
+            )
+            lengths = L.path_length(img, ws)
+            self.pl_mean.copy_(self.pl_mean.lerp(lengths.mean().detach(), cfg.pl_decay))
+            pen = (lengths - self.pl_mean).square().mean()
+            (pen * cfg.pl_weight * cfg.pl_interval).backward()
+            self._acc_add("G/pl", pen)
+        self._finite_grads(list(self.G.parameters()))
+        self.opt_G.step()
+        self.G.requires_grad_(False)
+
+        # ---- EMA
+        self.cur_nimg += cfg.batch
+        self._update_ema()
+        self.step_idx += 1
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        ema_nimg = self.cfg.ema_nimg()
+        if self.cfg.ema_rampup is not None:
+            ema_nimg = min(ema_nimg, self.cur_nimg * self.cfg.ema_rampup)
+        beta = 0.5 ** (self.cfg.batch / max(ema_nimg, 1e-8))
+        ema_p = list(self.G_ema.parameters())
+        src_p = [q.detach() for q in self.G.parameters()]
+        torch._foreach_lerp_(ema_p, src_p, 1.0 - beta)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+            b_ema.copy_(b)
+
+    # ------------------------------------------------------------------------- state
+    @property
+    def kimg(self) -> float:
+        return self.cur_nimg / 1000
+
+    def _modules(self) -> dict[str, torch.nn.Module]:
+        mods = {"G": self.G, "D": self.D, "G_ema": self.G_ema}
+        if self.head is not None:
+            mods["head"] = self.head
+        return mods
+
+    def save(self) -> Path | None:
+        """Write a snapshot (rank 0 writes; every rank contributes its RNG state)."""
+        rngs = dist_.gather_objects(S.rng_state())
+        if self.rank != 0:
+            dist_.barrier()
+            return None
+        meta = {
+            "config": self.cfg.to_json(),
+            "G_kwargs": self.G_kwargs,
+            "D_kwargs": self.D_kwargs,
+            "cur_nimg": self.cur_nimg,
+            "kimg": self.kimg,
+            "ada": self.ada.state(),
+            "sampler": self.sampler.state(),
+            "train_seconds": self.train_seconds,
+            "world": self.world,
+            "c_dim": self.c_dim,
+            "cond": self.cfg.cond,
+        }
+        path = S.save_snapshot(
+            self.run_dir,
+            self.step_idx,
+            self._modules(),
+            {"G": self.opt_G, "D": self.opt_D},
+            {"pl_mean": self.pl_mean},
+            meta,
+            rngs,
+            keep=self.cfg.keep,
+        )
+        self.cfg.save(self.run_dir / "config.json")
+        dist_.barrier()
+        return path
+
+    def load(self, path: Path) -> None:
+        """Restore a snapshot exactly (weights, optimisers, ADA, RNG, counters, sampler)."""
+        meta, tensors = S.load_snapshot(path)
+        old = TrainConfig.from_json(meta["config"])
+        changed = [
+            k
+            for k, v in old.to_json().items()
+            if k not in RESUMABLE_CHANGES and getattr(self.cfg, k) != v
+        ]
+        if changed:
+            raise UserInputError(
+                "these options differ from the run being resumed: "
+                + ", ".join(
+                    f"{k} (run: {getattr(old, k)!r}, now: {getattr(self.cfg, k)!r})"
+                    for k in changed
+                ),
+                path=str(path),
+                field="--resume",
+            )
+        for name, mod in self._modules().items():
+            if name not in meta["modules"]:
+                raise UserInputError(f"the snapshot has no {name}", path=str(path))
+            mod.load_state_dict(S.module_state(tensors, name), strict=True)
+        self.opt_G.load_state_dict(S.optimizer_state(meta, tensors, "G"))
+        self.opt_D.load_state_dict(S.optimizer_state(meta, tensors, "D"))
+        for opt, lr in ((self.opt_G, self.cfg.lr_g), (self.opt_D, self.cfg.lr_d)):
+            for g in opt.param_groups:
+                g["lr"] = lr
+                g["betas"] = tuple(g["betas"])
+        self.pl_mean.copy_(tensors["extra.pl_mean"])
+        self.ada.load(meta["ada"])
+        if self.cfg.ada_target != old.ada_target:
+            self.ada.target = self.cfg.ada_target
+        self.sampler.load(meta["sampler"])
+        self.step_idx = int(meta["step"])
+        self.cur_nimg = int(meta["cur_nimg"])
+        self.train_seconds = float(meta.get("train_seconds", 0.0))
+        rngs = S.rng_states(meta, tensors)
+        if len(rngs) == self.world:
+            S.set_rng_state(rngs[self.rank])
+        else:  # different world size: keep going, reproducibly, from a derived seed
+            torch.manual_seed(self.cfg.seed * 104729 + self.step_idx * 31 + self.rank)
+
+    def init_from_generator(self, model_dir: Path, strict: bool) -> bool:
+        """Start G and G_ema from an exported generator (fresh D); False if it does not fit."""
+        from engine.stylegan.checkpoint import load_generator
+
+        src = load_generator(model_dir, device="cpu")
+        sd = src.state_dict()
+        own = self.G.state_dict()
+        bad = [k for k in own if k not in sd or sd[k].shape != own[k].shape]
+        if bad or len(sd) != len(own):
+            msg = (
+                f"the generator in {model_dir} does not match this run's network "
+                f"(resolution/preset/conditioning); first mismatch: {bad[:1]}"
+            )
+            if strict:
+                raise UserInputError(msg, path=str(model_dir), field="--init")
+            self._say(f"notice: {msg}; starting from random weights")
+            return False
+        self.G.load_state_dict(sd, strict=True)
+        self.G_ema.load_state_dict(sd, strict=True)
+        return True
+
+    def _say(self, msg: str) -> None:
+        if self.verbose and self.rank == 0:
+            import sys
+
+            print(msg, file=sys.stderr, flush=True)
+
+    # ------------------------------------------------------------------------- outputs
+    @torch.no_grad()
+    def sample_grid(self, path: Path, cols: int = 6) -> None:
+        """G_ema on fixed latents; one row per region (or per condition sample)."""
+        g = torch.Generator().manual_seed(12345)
+        if self.c_dim:
+            rows_c = []
+            seen: set[str] = set()
+            for i, rec in enumerate(self.data.records):
+                r = str(rec.get("region", i))
+                if r not in seen:
+                    seen.add(r)
+                    rows_c.append(self.cond[i])
+            rows_c = rows_c[:8]
+            c = torch.stack(rows_c).repeat_interleave(cols, 0)
+        else:
+            c = torch.zeros(4 * cols, 0)
+        z = torch.randn(c.shape[0], self.G.z_dim, generator=g)
+        imgs = []
+        for i in range(0, len(z), 8):
+            img = self.G_ema(
+                z[i : i + 8].to(self.device), c[i : i + 8].to(self.device), noise_mode="const"
+            )
+            imgs.append(
+                (img.float().clamp(-1, 1) * 127.5 + 127.5)
+                .round()
+                .to(torch.uint8)
+                .permute(0, 2, 3, 1)
+                .cpu()
+                .numpy()
+            )
+        save_grid(np.concatenate(imgs), cols, path)
+
+    def export(self, out_dir: Path) -> None:
+        """Write G_ema for the renderer (engine.stylegan.checkpoint.save_generator)."""
+        from engine.stylegan.train.export import export_generator
+
+        cfg = self.cfg
+        meta = {
+            "kimg": round(self.kimg, 3),
+            "step": self.step_idx,
+            "cond": cfg.cond,
+            "cond_noise": cfg.cond_noise,
+            "preset": cfg.preset,
+            "data": cfg.data,
+            "train_seconds": round(self.train_seconds, 1),
+            "clip_head": cfg.clip_head,
+            "contrastive": cfg.contrastive,
+        }
+        export_generator(self.G_ema, out_dir, meta)
+
+    # ------------------------------------------------------------------------- loop
+    def _tick_entry(self, tick_imgs: int, tick_sec: float) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "kimg": round(self.kimg, 3),
+            "step": self.step_idx,
+            "p": round(self.ada.p, 5),
+            "rt": self.ada.rt,
+            "img_per_s": round(tick_imgs / max(tick_sec, 1e-9), 3),
+            "sec_per_kimg": round(tick_sec / max(tick_imgs, 1) * 1000, 2),
+            "time": round(self.train_seconds, 1),
+        }
+        for k, vals in self._acc.items():
+            v = torch.stack(vals).mean()
+            v = dist_.all_reduce_sum(v.reshape(1))[0] / self.world
+            entry[k] = round(float(v), 5)
+        self._acc.clear()
+        return entry
+
+    def train(
+        self, until_kimg: float | None = None, max_steps: int | None = None, progress: bool = True
+    ) -> str:
+        """Run until `until_kimg` (default cfg.kimg), `max_steps` or a stop request.
+
+        Returns "done", "steps" or the stop reason; a snapshot is written on every exit.
+        """
+        cfg = self.cfg
+        total = cfg.kimg if until_kimg is None else until_kimg
+        bar = Progress(total, enabled=progress and self.verbose and self.rank == 0)
+        log = MetricsLog(self.run_dir / "metrics.jsonl")
+        tick_start_nimg, tick_start = self.cur_nimg, time.perf_counter()
+        next_tick = (math.floor(self.kimg / cfg.tick_kimg) + 1) * cfg.tick_kimg
+        ticks = 0
+        steps = 0
+        reason = "done"
+        while self.kimg < total:
+            if max_steps is not None and steps >= max_steps:
+                reason = "steps"
+                break
+            t0 = time.perf_counter()
+            self.step()
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            self.train_seconds += time.perf_counter() - t0
+            steps += 1
+            elapsed = time.perf_counter() - tick_start
+            rate = (self.cur_nimg - tick_start_nimg) / max(elapsed, 1e-9)
+            bar.update(self.kimg, rate, f"p {self.ada.p:.3f}")
+            stop = dist_.all_reduce_sum(torch.tensor([1.0 if self.stop_requested else 0.0]))
+            if float(stop[0]) > 0:
+                reason = self.stop_requested or "stopped"
+                break
+            if self.kimg >= next_tick or self.kimg >= total:
+                entry = self._tick_entry(self.cur_nimg - tick_start_nimg, elapsed)
+                if self.rank == 0:
+                    log.write(entry)
+                    bar.update(
+                        self.kimg,
+                        entry["img_per_s"],
+                        f"p {self.ada.p:.3f} "
+                        f"G {entry.get('G/loss', 0):.3f} D {entry.get('D/loss', 0):.3f}",
+                        force=True,
+                    )
+                ticks += 1
+                next_tick += cfg.tick_kimg
+                tick_start_nimg, tick_start = self.cur_nimg, time.perf_counter()
+                if cfg.snap > 0 and ticks % cfg.snap == 0:
+                    self.snapshot()
+        bar.close()
+        if steps:
+            self.snapshot()
+        return reason
+
+    def snapshot(self) -> Path | None:
+        path = self.save()
+        if self.rank == 0:
+            self.sample_grid(self.run_dir / "samples" / f"fakes-{self.step_idx:09d}.png")
+        return path
