@@ -1,0 +1,86 @@
+"""From a designer's words (English, Chinese or mixed) to what the CLIP tokenizer reads.
+
+open_clip's tokenizer is an English BPE, so Chinese and mixed descriptors go through the
+culture lexicon (`parse_descriptors(...).english`); the words the lexicon does not know are
+reported to the caller so the studio can show them. Training captions take the same path,
+which is why Chinese queries land where the English ones do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_ASCII_WORD = re.compile(r"^[A-Za-z][A-Za-z'\-]*$")
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """What the tokenizer sees for one descriptor, and the words nobody understood."""
+
+    text: str
+    unknown: tuple[str, ...]
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+@lru_cache(maxsize=8192)
+def prepare_text(text: str) -> PreparedText:
+    """Map a descriptor to tokenizer input; Chinese goes through the lexicon's English."""
+    from engine.culture import parse_descriptors
+
+    raw = " ".join(text.split())
+    parsed = parse_descriptors(raw)
+    unknown = tuple(str(w) for w in parsed.unknown)
+    if not has_cjk(raw):
+        return PreparedText(raw, unknown)
+    english = parsed.english.strip()
+    # unknown Latin words may still mean something to the BPE vocabulary: keep them
+    extra = [w for w in unknown if _ASCII_WORD.match(w) and w.lower() not in english.lower()]
+    mapped = " ".join([english, *extra]).strip()
+    return PreparedText(mapped or raw, unknown)
+
+
+def primary_motif(record: dict[str, Any]) -> str:
+    """The first motif id of a database record ('' when it has none)."""
+    motifs = record.get("motifs") or []
+    if not motifs:
+        return ""
+    first = motifs[0]
+    if isinstance(first, dict):
+        return str(first.get("id") or first.get("motif") or "")
+    if isinstance(first, list | tuple):
+        return str(first[-1])
+    return str(first)
+
+
+def short_caption(record: dict[str, Any]) -> str:
+    """A terse descriptor ('Miao butterfly mother') such as a designer types."""
+    from engine.culture import get_region
+
+    region = get_region(str(record["region"]))
+    names = {m.id: m.name_en for m in region.motifs}
+    motif = names.get(primary_motif(record), "")
+    return f"{region.name_en} {motif}".strip()
+
+
+def region_prompts(region_id: str) -> list[str]:
+    """The zero-shot prompt ensemble for one region, in tokenizer-ready English."""
+    from engine.culture import get_region
+
+    r = get_region(region_id)
+    motifs = [m.name_en for m in r.motifs[:3]]
+    templates = [
+        f"a {r.name_en} pattern",
+        f"traditional {r.name_en} textile motif",
+        f"a seamless {r.name_en} pattern tile",
+        f"{r.name_zh}纹样",
+        f"{r.name_zh}传统图案",
+        *(f"a {r.name_en} pattern with {m}" for m in motifs),
+    ]
+    return [prepare_text(t).text for t in templates]

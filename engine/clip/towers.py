@@ -1,0 +1,78 @@
+"""Thin functions over any open_clip model: preprocessing, image/text towers, local tokens.
+
+Kept model-agnostic so a user's ViT-B-32 works like our small model; for open_clip's
+VisionTransformer we also expose the pooled pre-projection features (a discriminator head
+uses them) and the projected patch tokens (local alignment).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from engine.clip.preprocess import normalize, resize
+
+_DEFAULT_MEAN = (0.48145466, 0.4578275, 0.40821073)
+_DEFAULT_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+@dataclass
+class VisualOutput:
+    """Image tower outputs: pooled pre-projection, projected embedding, local embeddings."""
+
+    pooled: torch.Tensor  # [N, W] before the projection
+    embedding: torch.Tensor  # [N, D] not normalised
+    tokens: torch.Tensor | None  # [N, g, g, D] projected patch tokens (ViT only)
+
+
+def image_size(model: Any) -> int:
+    size = getattr(model.visual, "image_size", 224)
+    return int(size[0] if isinstance(size, tuple | list) else size)
+
+
+def model_input(model: Any, x01: torch.Tensor) -> torch.Tensor:
+    """[0, 1] NCHW → resized, normalised input for the image tower."""
+    cfg = getattr(model.visual, "preprocess_cfg", None) or {}
+    mean = cfg.get("mean", _DEFAULT_MEAN)
+    std = cfg.get("std", _DEFAULT_STD)
+    return normalize(resize(x01, image_size(model)), mean, std)
+
+
+def _is_plain_vit(visual: Any) -> bool:
+    from open_clip.transformer import VisionTransformer
+
+    return isinstance(visual, VisionTransformer) and getattr(visual, "attn_pool", None) is None
+
+
+def visual_forward(model: Any, x: torch.Tensor, want_tokens: bool = False) -> VisualOutput:
+    """Run the image tower on preprocessed input, keeping intermediate outputs when we can."""
+    visual = model.visual
+    if not _is_plain_vit(visual):
+        emb = model.encode_image(x)
+        return VisualOutput(pooled=emb, embedding=emb, tokens=None)
+    h = visual._embeds(x)
+    h = visual.transformer(h)
+    pooled, tokens = visual._pool(h)
+    proj = visual.proj
+    emb = pooled @ proj if proj is not None else pooled
+    local = None
+    if want_tokens and tokens is not None and tokens.ndim == 3:
+        n, t, _ = tokens.shape
+        g = round(t**0.5)
+        if g * g == t:
+            if visual.final_ln_after_pool:
+                tokens = visual.ln_post(tokens)
+            local = (tokens @ proj if proj is not None else tokens).reshape(n, g, g, -1)
+    return VisualOutput(pooled=pooled, embedding=emb, tokens=local)
+
+
+def encode_text_tokens(model: Any, tokens: torch.Tensor) -> torch.Tensor:
+    """Unit text embeddings for tokenised input."""
+    return F.normalize(model.encode_text(tokens), dim=-1)
+
+
+def logit_scale(model: Any) -> float:
+    return float(model.logit_scale.detach().exp().clamp(max=100.0))
