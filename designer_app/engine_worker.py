@@ -1,0 +1,363 @@
+"""The engine thread: the only place the studio touches torch (through engine APIs).
+
+`EngineSession` lives on the GUI thread and is the studio's single door to the models; it
+forwards requests to an `_EngineWorker` living in its own QThread. The worker keeps only the
+newest frame request and the newest classification request (latest wins): a request that was
+superseded before it started is never rendered. Grid jobs render tile by tile between frame
+requests, so dragging a slider stays responsive while a grid fills. Every result carries its
+request id; the GUI drops results older than what it already shows.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from designer_app.frame_spec import FrameSpec
+
+RendererFactory = Callable[[Path | None, str], Any]
+EncoderFactory = Callable[[Path | None, str], Any]
+
+
+def default_renderer_factory(model_dir: Path | None, device: str) -> Any:
+    from engine.stylegan.render import Renderer  # torch: engine thread only
+
+    return Renderer(model_dir, device=device)
+
+
+def default_encoder_factory(model_dir: Path | None, device: str) -> Any:
+    from engine.clip import load_encoder  # torch: engine thread only
+
+    return load_encoder(model_dir, device="cpu" if device == "auto" else device)
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _describe(exc: BaseException) -> str:
+    from engine.errors import UserInputError
+
+    if isinstance(exc, UserInputError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _EngineWorker(QObject):
+    wake = Signal()
+    modelReady = Signal(object, str)  # ModelInfo, device
+    modelUnavailable = Signal(str)
+    encoderReady = Signal(int)
+    encoderUnavailable = Signal(str)
+    textEncoded = Signal(int, object, object)  # request id, c (np or None), unknown words
+    frameReady = Signal(int, object, object, float)  # request id, image, ws, ms
+    gridTile = Signal(int, int, object, object)  # job id, index, image, ws
+    gridFinished = Signal(int, bool)  # job id, cancelled
+    classified = Signal(int, object)  # request id, probabilities [8]
+    directionsReady = Signal(object)  # list of engine directions (may be empty)
+    textDirection = Signal(int, str, object, str)  # request id, text, vector or None, message
+    notice = Signal(str)
+    failed = Signal(str, str)  # what, message
+
+    def __init__(self, renderer_factory: RendererFactory, encoder_factory: EncoderFactory) -> None:
+        super().__init__()
+        self._renderer_factory = renderer_factory
+        self._encoder_factory = encoder_factory
+        self._lock = threading.Lock()
+        self._tasks: collections.deque[Callable[[], None]] = collections.deque()
+        self._frame: FrameSpec | None = None
+        self._classify: tuple[int, np.ndarray] | None = None
+        self._grid: collections.deque[tuple[int, int, FrameSpec]] = collections.deque()
+        self._cancelled_grids: set[int] = set()
+        self._stopping = False
+        self.renderer: Any = None
+        self.encoder: Any = None
+        self._encoder_tried = False
+        self._mix_cache: dict[tuple[Any, ...], np.ndarray] = {}
+        self.wake.connect(self._drain)
+
+    # ---------------------------------------------------------------- queueing (any thread)
+    def post(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            self._tasks.append(task)
+        self.wake.emit()
+
+    def post_frame(self, spec: FrameSpec) -> None:
+        with self._lock:
+            self._frame = spec  # latest wins: an unstarted older request is dropped here
+        self.wake.emit()
+
+    def post_classify(self, request_id: int, image: np.ndarray) -> None:
+        with self._lock:
+            self._classify = (request_id, image)
+        self.wake.emit()
+
+    def post_grid(self, job_id: int, specs: list[FrameSpec]) -> None:
+        with self._lock:
+            self._grid.extend((job_id, i, s) for i, s in enumerate(specs))
+            self._grid.append((job_id, -1, specs[0]))  # end marker
+        self.wake.emit()
+
+    def cancel_grid(self, job_id: int) -> None:
+        with self._lock:
+            self._cancelled_grids.add(job_id)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._tasks.clear()
+            self._grid.clear()
+            self._frame = None
+            self._classify = None
+
+    # ---------------------------------------------------------------- engine thread
+    @Slot()
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return
+                kind: str
+                item: Any
+                if self._tasks:
+                    kind, item = "task", self._tasks.popleft()
+                elif self._frame is not None:
+                    kind, item, self._frame = "frame", self._frame, None
+                elif self._grid:
+                    kind, item = "grid", self._grid.popleft()
+                elif self._classify is not None:
+                    kind, item, self._classify = "classify", self._classify, None
+                else:
+                    return
+            try:
+                if kind == "task":
+                    item()
+                elif kind == "frame":
+                    self._render_frame(item)
+                elif kind == "grid":
+                    self._render_grid_tile(*item)
+                else:
+                    self._run_classify(*item)
+            except Exception as exc:  # a failed request never kills the thread
+                traceback.print_exc()
+                self.failed.emit(kind, _describe(exc))
+
+    def load_model(self, model_dir: Path | None, device: str) -> None:
+        self.renderer = None
+        self._mix_cache.clear()
+        try:
+            r = self._renderer_factory(model_dir, device)
+        except ImportError as exc:
+            self.modelUnavailable.emit(
+                f"The generator engine is not available in this build ({exc})."
+            )
+            return
+        except Exception as exc:
+            self.modelUnavailable.emit(_describe(exc))
+            return
+        self.renderer = r
+        for n in getattr(r, "notices", []) or []:
+            self.notice.emit(str(n))
+        self.modelReady.emit(r.info, str(getattr(r, "device", device)))
+        self._load_directions()
+
+    def _load_directions(self) -> None:
+        dirs: list[Any] = []
+        try:
+            import engine.directions as ed  # type: ignore[import-not-found]
+
+            for name in ("load_directions", "directions_for", "model_directions"):
+                fn = getattr(ed, name, None)
+                if fn is not None:
+                    dirs = list(fn(self.renderer))
+                    break
+        except ImportError:
+            dirs = []
+        except Exception as exc:
+            self.notice.emit(f"Latent directions could not be computed: {_describe(exc)}")
+        self.directionsReady.emit(dirs)
+
+    def load_encoder(self, model_dir: Path | None, device: str) -> None:
+        self._encoder_tried = True
+        self.encoder = None
+        try:
+            self.encoder = self._encoder_factory(model_dir, device)
+        except Exception as exc:
+            self.encoderUnavailable.emit(_describe(exc))
+            return
+        self.encoderReady.emit(int(getattr(self.encoder, "embed_dim", 0)))
+
+    def encode_text(self, request_id: int, prompt: str) -> None:
+        c: np.ndarray | None = None
+        unknown: list[str] = []
+        info = getattr(self.renderer, "info", None)
+        c_dim = int(getattr(info, "c_dim", 0)) if info is not None else 0
+        if self.encoder is not None and c_dim > 0:
+            enc = self.encoder.encode_text([prompt])
+            c = _to_numpy(enc.embeddings)[0].astype(np.float32)
+            uw = getattr(enc, "unknown_words", None) or [[]]
+            unknown = list(uw[0]) if uw and isinstance(uw[0], list | tuple) else list(uw)
+            if c.shape[0] != c_dim:
+                self.notice.emit(
+                    f"The text encoder gives {c.shape[0]}-d embeddings but the "
+                    f"generator expects {c_dim}: text conditioning is off."
+                )
+                c = np.zeros(c_dim, np.float32)
+        elif c_dim > 0:
+            c = np.zeros(c_dim, np.float32)
+        self.textEncoded.emit(request_id, c, unknown)
+
+    def text_direction(
+        self, request_id: int, text: str, base_c: np.ndarray | None, seed: int
+    ) -> None:
+        """StyleCLIP-style global direction: w(base + text) − w(base), averaged over seeds."""
+        r = self.renderer
+        if r is None or self.encoder is None or int(r.info.c_dim) == 0:
+            self.textDirection.emit(
+                request_id,
+                text,
+                None,
+                "Text directions need a text-conditioned generator and the CLIP encoder.",
+            )
+            return
+        enc = self.encoder.encode_text([text])
+        t = _to_numpy(enc.embeddings)[0].astype(np.float32)
+        base = base_c if base_c is not None else np.zeros_like(t)
+        mixed = base + t
+        mixed = (mixed / max(float(np.linalg.norm(mixed)), 1e-8)).astype(np.float32)
+        deltas = [
+            r.mapping(s, mixed, 1.0)[0] - r.mapping(s, base, 1.0)[0] for s in range(seed, seed + 8)
+        ]
+        v = np.mean(deltas, axis=0).astype(np.float32)
+        n = float(np.linalg.norm(v))
+        if n < 1e-8:
+            self.textDirection.emit(request_id, text, None, "The words did not move the design.")
+            return
+        self.textDirection.emit(request_id, text, (v / n).astype(np.float32), "")
+
+    def _request(self, spec: FrameSpec) -> Any:
+        RenderRequest = getattr(self.renderer, "request_class", None)
+        if RenderRequest is None:
+            from engine.stylegan.render import RenderRequest  # engine thread only
+
+        mix_ws = None
+        if spec.mix_seed is not None:
+            c = spec.condition
+            key = (spec.mix_seed, None if c is None else c.tobytes(), spec.truncation)
+            mix_ws = self._mix_cache.get(key)
+            if mix_ws is None:
+                mix_ws = self.renderer.mapping(spec.mix_seed, c, spec.truncation)
+                if len(self._mix_cache) > 32:
+                    self._mix_cache.clear()
+                self._mix_cache[key] = mix_ws
+        return RenderRequest(
+            c=spec.condition,
+            seed=spec.seed,
+            ws=spec.ws,
+            truncation=spec.truncation,
+            offsets=list(spec.offsets),
+            mix_ws=mix_ws,
+            mix_from_layer=spec.mix_from_layer if mix_ws is not None else None,
+            noise_mode=spec.noise_mode,
+            request_id=spec.request_id,
+        )
+
+    def _render_frame(self, spec: FrameSpec) -> None:
+        if self.renderer is None:
+            return
+        t0 = time.perf_counter()
+        res = self.renderer.render(self._request(spec))
+        ms = (time.perf_counter() - t0) * 1000.0
+        self.frameReady.emit(spec.request_id, np.ascontiguousarray(res.image), res.ws, ms)
+
+    def _render_grid_tile(self, job_id: int, index: int, spec: FrameSpec) -> None:
+        with self._lock:
+            cancelled = job_id in self._cancelled_grids
+        if index < 0:
+            with self._lock:
+                self._cancelled_grids.discard(job_id)
+            self.gridFinished.emit(job_id, cancelled)
+            return
+        if cancelled or self.renderer is None:
+            return
+        res = self.renderer.render(self._request(spec))
+        self.gridTile.emit(job_id, index, np.ascontiguousarray(res.image), res.ws)
+
+    def _run_classify(self, request_id: int, image: np.ndarray) -> None:
+        if self.encoder is None or not hasattr(self.encoder, "classify"):
+            return
+        probs = _to_numpy(self.encoder.classify(image[None]))[0].astype(float)
+        self.classified.emit(request_id, probs)
+
+
+class EngineSession(QObject):
+    """GUI-side facade: owns the engine thread; every method returns immediately."""
+
+    def __init__(
+        self,
+        renderer_factory: RendererFactory | None = None,
+        encoder_factory: EncoderFactory | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("wenyang-engine")
+        self.worker = _EngineWorker(
+            renderer_factory or default_renderer_factory, encoder_factory or default_encoder_factory
+        )
+        self.worker.moveToThread(self.thread)
+        self.thread.start()
+        self._grid_ids = 0
+
+    @property
+    def signals(self) -> _EngineWorker:
+        """The worker's signals (emitted on the engine thread, delivered queued)."""
+        return self.worker
+
+    def load_model(self, model_dir: Path | None, device: str = "auto") -> None:
+        self.worker.post(lambda: self.worker.load_model(model_dir, device))
+
+    def load_encoder(self, model_dir: Path | None = None, device: str = "auto") -> None:
+        self.worker.post(lambda: self.worker.load_encoder(model_dir, device))
+
+    def encode_text(self, request_id: int, prompt: str) -> None:
+        self.worker.post(lambda: self.worker.encode_text(request_id, prompt))
+
+    def text_direction(
+        self, request_id: int, text: str, base_c: np.ndarray | None, seed: int
+    ) -> None:
+        self.worker.post(lambda: self.worker.text_direction(request_id, text, base_c, seed))
+
+    def render(self, spec: FrameSpec) -> None:
+        self.worker.post_frame(spec)
+
+    def classify(self, request_id: int, image: np.ndarray) -> None:
+        self.worker.post_classify(request_id, image)
+
+    def render_grid(self, specs: list[FrameSpec]) -> int:
+        self._grid_ids += 1
+        self.worker.post_grid(self._grid_ids, specs)
+        return self._grid_ids
+
+    def cancel_grid(self, job_id: int) -> None:
+        self.worker.cancel_grid(job_id)
+
+    def shutdown(self, timeout_ms: int = 30000) -> None:
+        """Stop after the current request; the window closes only once the thread ended."""
+        if not self.thread.isRunning():
+            return
+        self.worker.stop()
+        self.thread.quit()
+        if not self.thread.wait(timeout_ms):
+            self.thread.terminate()
+            self.thread.wait()

@@ -1,0 +1,47 @@
+"""What one render needs, as plain data the GUI builds and the engine thread consumes.
+
+Built from an `engine.project.Design` on the GUI thread (cheap: no torch); the engine thread
+turns it into an `engine.stylegan.render.RenderRequest`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.project import Design
+
+
+@dataclass
+class FrameSpec:
+    request_id: int
+    seed: int
+    truncation: float
+    condition: np.ndarray | None = None
+    ws: np.ndarray | None = None
+    offsets: list[tuple[np.ndarray, float, tuple[int, int]]] = field(default_factory=list)
+    mix_seed: int | None = None
+    mix_from_layer: int | None = None
+    noise_mode: str = "const"
+    purpose: str = "frame"  # "frame" | "grid" | "selftest"
+
+
+def spec_from_design(
+    d: Design,
+    request_id: int,
+    policy_offsets: list[tuple[np.ndarray, float, tuple[int, int]]] | None = None,
+) -> FrameSpec:
+    offsets = [(o.vector, float(o.strength), o.layers) for o in d.offsets if o.strength != 0.0]
+    offsets += policy_offsets or []
+    return FrameSpec(
+        request_id=request_id,
+        seed=int(d.seed),
+        truncation=float(d.truncation),
+        condition=d.condition,
+        ws=d.ws,
+        offsets=offsets,
+        mix_seed=d.mix_seed,
+        mix_from_layer=d.mix_from_layer if d.mix_seed is not None else None,
+        noise_mode=d.noise_mode,
+    )

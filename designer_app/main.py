@@ -1,0 +1,81 @@
+"""`wenyang-studio [PROJECT] [--selftest] [--model DIR]`: start the studio.
+
+Imports stay light until the window exists (torch is loaded later, on the engine thread), so
+the first frame can appear quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+T_START = time.perf_counter()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="wenyang-studio", description="Wenyang Studio (纹样工作室): pattern design desktop app"
+    )
+    p.add_argument("project", nargs="?", help="a .wenyang project to open")
+    p.add_argument(
+        "--model",
+        metavar="DIR",
+        help="generator folder (safetensors + config.json); default: the shipped "
+        "model, $WENYANG_GENERATOR_DIR or the folder chosen in Settings",
+    )
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the device setting")
+    p.add_argument(
+        "--selftest",
+        action="store_true",
+        help="open the window (offscreen without a display), generate, drag every "
+        "slider, undo/redo, save/reopen; print one JSON report; exit 1 on failure",
+    )
+    p.add_argument(
+        "--tiny-random-model",
+        action="store_true",
+        help="with --selftest: build a tiny random-weight generator in a temporary "
+        "folder and use it (for builds that ship no generator)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="with --selftest: also write the report and screenshots there"
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.selftest and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.selftest:
+        from designer_app.selftest import run_selftest
+
+        return run_selftest(args, T_START)
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from designer_app.main_window import MainWindow
+    from designer_app.settings import StudioSettings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Wenyang Studio")
+    app.setOrganizationName("Wenyang")
+    app.setApplicationDisplayName("Wenyang Studio 纹样工作室")
+    settings = StudioSettings()
+    if args.device:
+        settings.set("device", args.device)
+    win = MainWindow(settings, model_dir=args.model)
+    win.show()
+    if args.project:
+        QTimer.singleShot(0, lambda: win.open_path(Path(args.project), ask=False))
+    else:
+        QTimer.singleShot(0, win.offer_recovery)
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""Keeps the picture in step with the design: throttled render requests, condition encoding,
+variation grids, the fidelity meter, and latency bookkeeping for the self-test.
+
+Runs on the GUI thread and only posts requests to the EngineSession (never waits on it).
+Frame results older than the one on screen are dropped by request id.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from designer_app import lexicon
+from designer_app.engine_worker import EngineSession
+from designer_app.frame_spec import FrameSpec, spec_from_design
+from designer_app.models.design_model import RENDER_FIELDS, DesignModel
+from designer_app.models.studio_state import StudioState, directions_from_engine
+from designer_app.workers import JobManager
+from engine.project import ModelRef
+
+THROTTLE_MS = 33  # ~30 Hz while dragging
+CLASSIFY_DEBOUNCE_MS = 150
+
+
+class RenderController(QObject):
+    unknownWords = Signal(list)
+    gridStarted = Signal(list)  # seeds
+    gridTile = Signal(int, object)  # index, image
+    gridFinished = Signal(bool)
+    notice = Signal(str)
+    failed = Signal(str)
+    textDirectionReady = Signal(str, object, str)  # text, vector or None, message
+
+    def __init__(
+        self,
+        model: DesignModel,
+        state: StudioState,
+        session: EngineSession,
+        jobs: JobManager,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model, self.state, self.session, self.jobs = model, state, session, jobs
+        self._rid = 0
+        self._encode_rid = 0
+        self._tdir_rid = 0
+        self._submitted_at = 0.0
+        self._pending_change: list[tuple[float, int | None]] = []
+        self.latencies_ms: list[float] = []
+        self.render_ms: list[float] = []
+        self.first_frame_at: float | None = None
+        self.grid_job: int | None = None
+        self._grid_job_entry: int | None = None
+        self._grid_filled = 0
+        self.grid_seeds: list[int] = []
+        self.grid_images: list[np.ndarray | None] = []
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.timeout.connect(self._submit)
+        self._classify_timer = QTimer(self)
+        self._classify_timer.setSingleShot(True)
+        self._classify_timer.timeout.connect(self._classify)
+        model.changed.connect(self._on_change)
+        sig = session.signals
+        sig.modelReady.connect(self._on_model_ready)
+        sig.modelUnavailable.connect(self._on_model_missing)
+        sig.encoderReady.connect(lambda dim: state.set_encoder(True, f"{dim}-d"))
+        sig.encoderUnavailable.connect(lambda msg: state.set_encoder(False, msg))
+        sig.textEncoded.connect(self._on_encoded)
+        sig.frameReady.connect(self._on_frame)
+        sig.gridTile.connect(self._on_grid_tile)
+        sig.gridFinished.connect(self._on_grid_finished)
+        sig.classified.connect(self._on_classified)
+        sig.directionsReady.connect(lambda ds: state.set_directions(directions_from_engine(ds)))
+        sig.textDirection.connect(self._on_text_direction)
+        sig.notice.connect(self.notice)
+        sig.failed.connect(lambda what, msg: self.failed.emit(f"{what}: {msg}"))
+
+    # ------------------------------------------------------------------ loading
+    def load(self, model_dir: Path | None, clip_dir: Path | None, device: str) -> None:
+        self.state.set_model("loading", message=str(model_dir or "shipped model"))
+        self.state.set_directions([])
+        job = self.jobs.add(self.tr("Loading models"))
+        self.session.load_model(model_dir, device)
+        self.session.load_encoder(clip_dir, device)
+        self._load_job = job.id
+
+    def _finish_load_job(self) -> None:
+        jid = getattr(self, "_load_job", None)
+        if jid is not None:
+            self.jobs.finish(jid)
+            self._load_job = None
+
+    def _on_model_ready(self, info: object, device: str) -> None:
+        self._finish_load_job()
+        self.state.set_model("ready", info, device)
+        d = self.model.design
+        d.model = ModelRef(str(info.model_id), str(info.model_hash))  # type: ignore[attr-defined]
+        n = int(info.num_ws)  # type: ignore[attr-defined]
+        if not 1 <= d.mix_from_layer < n:
+            d.mix_from_layer = max(1, n // 2)  # a crossover this model has (not an edit)
+            self.model.changed.emit("mix_from_layer")
+        c_dim = int(info.c_dim)  # type: ignore[attr-defined]
+        if c_dim > 0 and (d.condition is None or d.condition.shape != (c_dim,)):
+            self.encode()
+        elif c_dim == 0 and d.condition is not None:
+            self.model.set("condition", None)
+        else:
+            self.request_frame()
+
+    def _on_model_missing(self, message: str) -> None:
+        self._finish_load_job()
+        self.state.set_model("missing", message=message)
+
+    # ------------------------------------------------------------------ conditioning
+    def encode(self) -> None:
+        d = self.model.design
+        self._encode_rid += 1
+        self.session.encode_text(self._encode_rid, lexicon.prompt_for(d.region, d.text))
+
+    def _on_encoded(self, rid: int, c: np.ndarray | None, unknown: list[str]) -> None:
+        if rid != self._encode_rid:
+            return  # superseded by newer words
+        self.unknownWords.emit(list(unknown))
+        if c is None and self.model.design.condition is None:
+            self.request_frame()
+        else:
+            self.model.set("condition", c)
+        if self.state.probabilities is None:
+            self.request_frame()
+
+    # ------------------------------------------------------------------ frames
+    def _on_change(self, field: str) -> None:
+        if field in ("text", "region"):
+            if self.state.model_state == "ready":
+                self.encode()
+            return
+        if field == "*":
+            self._encode_rid += 1  # words of the replaced design must not land on this one
+            if self.state.model_state == "ready":
+                info = self.state.info
+                c = self.model.design.condition
+                if int(info.c_dim) > 0 and (c is None or c.shape != (int(info.c_dim),)):
+                    self.encode()
+                    return
+            self.request_frame()
+            return
+        if field in RENDER_FIELDS:
+            self.request_frame()
+
+    def request_frame(self) -> None:
+        """Throttled: the first change goes out at once, later ones at most every 33 ms."""
+        self._pending_change.append((time.perf_counter(), None))
+        if self._throttle.isActive():
+            return
+        wait = THROTTLE_MS - (time.perf_counter() - self._submitted_at) * 1000.0
+        if wait <= 0:
+            self._submit()
+        else:
+            self._throttle.start(int(wait) + 1)
+
+    def _policy_offsets(self) -> list[tuple[np.ndarray, float, tuple[int, int]]]:
+        p, v = self.model.design.policy, self.state.policy_vector
+        if p is None or v is None or p.strength == 0:
+            return []
+        return [(v, float(p.strength), (0, max(1, self.state.num_ws)))]
+
+    def _submit(self) -> None:
+        if self.state.model_state != "ready":
+            return
+        self._rid += 1
+        self._submitted_at = time.perf_counter()
+        self._pending_change = [
+            (t, r if r is not None else self._rid) for t, r in self._pending_change
+        ]
+        self.session.render(spec_from_design(self.model.design, self._rid, self._policy_offsets()))
+
+    def _on_frame(self, rid: int, image: np.ndarray, ws: object, ms: float) -> None:
+        if rid <= self.state.image_id:
+            return  # stale: a newer frame is already on screen
+        now = time.perf_counter()
+        self.render_ms.append(ms)
+        self.state.set_image(image, rid)
+        done = [t for t, r in self._pending_change if r is not None and r <= rid]
+        self.latencies_ms.extend((now - t) * 1000.0 for t in done)
+        self._pending_change = [(t, r) for t, r in self._pending_change if r is None or r > rid]
+        if self.first_frame_at is None:
+            self.first_frame_at = now
+        self._classify_timer.start(CLASSIFY_DEBOUNCE_MS)
+
+    @property
+    def latest_request(self) -> int:
+        return self._rid
+
+    def idle(self) -> bool:
+        """True when the frame on screen shows the current design."""
+        return (
+            not self._throttle.isActive()
+            and not self._pending_change
+            and self.state.image_id == self._rid
+        )
+
+    # ------------------------------------------------------------------ fidelity
+    def _classify(self) -> None:
+        if self.state.image is not None and self.state.encoder_ready:
+            self.session.classify(self.state.image_id, self.state.image)
+
+    def _on_classified(self, rid: int, probs: np.ndarray) -> None:
+        if rid == self.state.image_id:
+            self.state.set_probabilities(np.asarray(probs, float))
+
+    # ------------------------------------------------------------------ variation grid
+    def generate(self, seeds: list[int]) -> bool:
+        if self.state.model_state != "ready":
+            return False
+        self.cancel_grid()
+        specs: list[FrameSpec] = []
+        for s in seeds:
+            d = self.model.design.copy()
+            d.seed, d.ws = int(s), None
+            self._rid += 1
+            spec = spec_from_design(d, self._rid, self._policy_offsets())
+            spec.purpose = "grid"
+            specs.append(spec)
+        self.grid_seeds = list(seeds)
+        self.grid_images = [None] * len(seeds)
+        self._grid_filled = 0
+        self.grid_job = self.session.render_grid(specs)
+        gid = self.grid_job
+        self._grid_job_entry = self.jobs.add(
+            self.tr("Generating variations"), cancel=lambda: self.session.cancel_grid(gid)
+        ).id
+        self.gridStarted.emit(list(seeds))
+        return True
+
+    def cancel_grid(self) -> None:
+        if self.grid_job is not None:
+            self.session.cancel_grid(self.grid_job)
+
+    def _on_grid_tile(self, job: int, index: int, image: np.ndarray, ws: object) -> None:
+        if job != self.grid_job:
+            return
+        self.grid_images[index] = image
+        self._grid_filled += 1
+        if self._grid_job_entry is not None:
+            self.jobs.update(
+                self._grid_job_entry,
+                self._grid_filled / len(self.grid_images),
+                f"{self._grid_filled}/{len(self.grid_images)}",
+            )
+        self.gridTile.emit(index, image)
+
+    def _on_grid_finished(self, job: int, cancelled: bool) -> None:
+        if job != self.grid_job:
+            return
+        if self._grid_job_entry is not None:
+            self.jobs.finish(self._grid_job_entry)
+            self._grid_job_entry = None
+        self.grid_job = None
+        self.gridFinished.emit(cancelled)
+
+    # ------------------------------------------------------------------ text directions
+    def request_text_direction(self, text: str) -> None:
+        self._tdir_rid += 1
+        d = self.model.design
+        self.session.text_direction(self._tdir_rid, text, d.condition, d.seed)
+
+    def _on_text_direction(self, rid: int, text: str, vec: object, message: str) -> None:
+        if rid == self._tdir_rid:
+            self.textDirectionReady.emit(text, vec, message)
+
+    def stop(self) -> None:
+        self._throttle.stop()
+        self._classify_timer.stop()

@@ -1,0 +1,335 @@
+"""`wenyang-studio --selftest`: drive the real window end to end and measure it.
+
+Opens the main window (offscreen without a display), waits for the first frame, generates a
+variation grid and picks a tile, edits the descriptors, drags every slider at a designer's
+pace, undoes and redoes everything, saves, reopens and compares pixels. Prints one JSON object
+(first_frame_ms, slider_to_frame_p50_ms/p95_ms, max_stall_ms, steps with outcomes) and exits 1
+if any step did not have its effect. Settings and autosaves go to a temporary folder, so the
+user's own studio state is never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DRAG_STEPS = 12
+STEP_MS = 30  # a designer's drag delivers a new value every ~30 ms
+LOAD_TIMEOUT_S = 180.0
+
+
+def make_tiny_model(out_dir: Path, resolution: int = 32, c_dim: int = 0) -> Path:
+    """A tiny random-weight tileable generator (for builds that ship none). Runs in-process on
+    the calling thread: call it before the GUI exists."""
+    import torch
+    from engine.stylegan.checkpoint import save_generator
+
+    from engine.stylegan.networks import Generator
+
+    torch.manual_seed(0)
+    g = Generator(
+        z_dim=32,
+        c_dim=c_dim,
+        w_dim=32,
+        img_resolution=resolution,
+        img_channels=3,
+        mapping_kwargs={"num_layers": 2},
+        synthesis_kwargs={"channel_base": 512, "channel_max": 32},
+        tileable=True,
+    )
+    save_generator(g.eval(), out_dir, {"model_id": "tiny-random-selftest"})
+    return out_dir
+
+
+class _Stalls:
+    """Largest gap between ticks of a 5 ms timer beyond its interval (event-loop stalls)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.last = time.perf_counter()
+        self.max_ms = 0.0
+        self.active = False
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+        self.active = True
+        self.timer.start()
+
+    def pause(self) -> None:
+        self.active = False
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.active:
+            self.max_ms = max(self.max_ms, (now - self.last) * 1000.0 - 5.0)
+        self.last = now
+
+
+def _pump(ms: float) -> None:
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    end = time.perf_counter() + ms / 1000.0
+    app = QApplication.instance()
+    while time.perf_counter() < end:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        time.sleep(0.001)
+
+
+def _wait(pred: Callable[[], bool], timeout_s: float) -> bool:
+    end = time.perf_counter() + timeout_s
+    while time.perf_counter() < end:
+        if pred():
+            return True
+        _pump(5)
+    return pred()
+
+
+def run_selftest(args: argparse.Namespace, t_start: float) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="wenyang-selftest-"))
+    os.environ["WENYANG_DATA_DIR"] = str(tmp / "data")
+    steps: list[dict[str, Any]] = []
+    report: dict[str, Any] = {
+        "first_frame_ms": None,
+        "slider_to_frame_p50_ms": None,
+        "slider_to_frame_p95_ms": None,
+        "max_stall_ms": None,
+        "steps": steps,
+    }
+
+    def step(name: str, ok: bool, **detail: Any) -> bool:
+        steps.append({"name": name, "outcome": "ok" if ok else "failed", **detail})
+        return ok
+
+    model_dir = args.model
+    if args.tiny_random_model and not model_dir:
+        model_dir = str(make_tiny_model(tmp / "tiny-generator"))
+        report["model_note"] = "tiny random-weight generator built for this self-test"
+
+    from PySide6.QtWidgets import QApplication
+
+    from designer_app.main_window import MainWindow
+    from designer_app.settings import StudioSettings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = StudioSettings(tmp / "data" / "settings.ini")
+    if args.device:
+        settings.set("device", args.device)
+    win = MainWindow(settings, model_dir=model_dir, interactive=False)
+    messages: list[tuple[str, str]] = []
+    win.messageShown.connect(lambda lvl, text: messages.append((lvl, text)))
+    win.show()
+    stalls = _Stalls()
+    try:
+        _run_steps(win, app, step, report, stalls, t_start, tmp, args)
+    except Exception as exc:  # a crash is a failed step, reported like the others
+        import traceback
+
+        step(
+            "unexpected_error",
+            False,
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(limit=6),
+        )
+    report["errors_shown"] = [t for lvl, t in messages if lvl == "error"]
+    lat = win.render.latencies_ms
+    report["frames"] = len(win.render.render_ms)
+    if win.render.render_ms:
+        report["render_ms_p50"] = round(float(np.percentile(win.render.render_ms, 50)), 2)
+    if win.state.info is not None:
+        i = win.state.info
+        report["model"] = {
+            "id": i.model_id,
+            "hash": i.model_hash[:16],
+            "resolution": i.resolution,
+            "device": win.state.device,
+        }
+    del lat
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        win.grab().save(str(out / "studio-main.png"))
+    win.model.set_dirty(False)
+    win.close()
+    stalls.timer.stop()
+    app.processEvents()
+    ok = all(s["outcome"] == "ok" for s in steps) and bool(steps)
+    report["ok"] = ok
+    text = json.dumps(report, ensure_ascii=False)
+    print(text)
+    if args.out:
+        (Path(args.out) / "selftest.json").write_text(text + "\n", encoding="utf-8")
+    return 0 if ok else 1
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return a is not None and b is not None and a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def _run_steps(
+    win: Any,
+    app: Any,
+    step: Callable[..., bool],
+    report: dict[str, Any],
+    stalls: _Stalls,
+    t_start: float,
+    tmp: Path,
+    args: argparse.Namespace,
+) -> None:
+    render, state = win.render, win.state
+    step("window_open", win.isVisible())
+    _wait(lambda: state.model_state != "loading", LOAD_TIMEOUT_S)
+    if not step(
+        "model_loaded",
+        state.model_state == "ready",
+        state=state.model_state,
+        message=state.model_message[:300],
+    ):
+        step(
+            "banner_explains_missing_model",
+            win.banner.isVisible(),
+            hint="run with --model DIR or --tiny-random-model",
+        )
+        return
+    got = _wait(lambda: state.image is not None and render.idle(), LOAD_TIMEOUT_S)
+    if got and render.first_frame_at is not None:
+        report["first_frame_ms"] = round((render.first_frame_at - t_start) * 1000.0, 1)
+    if not step("first_frame", got and win.canvas.tile is not None):
+        return
+    _wait(lambda: state.encoder_ready or bool(state.encoder_message), 60)
+
+    # generate a grid and pick a variation
+    ok = win.generate()
+    done = ok and _wait(lambda: render.grid_job is None, 300)
+    imgs = render.grid_images
+    distinct = len({i.tobytes() for i in imgs if i is not None})
+    step(
+        "generate_grid",
+        bool(done) and all(i is not None for i in imgs) and distinct > 1,
+        tiles=sum(i is not None for i in imgs),
+        distinct=distinct,
+    )
+    win.pick_variation(4)
+    _wait(render.idle, 60)
+    step(
+        "pick_variation",
+        _same(state.image, imgs[4] if imgs else None)
+        and win.model.design.seed == render.grid_seeds[4],
+        seed=win.model.design.seed,
+    )
+
+    # descriptors
+    before = state.image.copy()
+    win.descriptors.edit.setText("飞天 飘带 金色 zzqx")
+    win.descriptors._commit()
+    _wait(lambda: render.idle() and state.image_id > 0, 60)
+    _pump(100)
+    _wait(render.idle, 60)
+    unknown = win.descriptors.unknown_words()
+    c_dim = int(state.info.c_dim)
+    changed = not _same(before, state.image)
+    step(
+        "descriptors",
+        win.model.design.text.startswith("飞天")
+        and "zzqx" in unknown
+        and (changed or c_dim == 0 or not state.encoder_ready),
+        unknown=unknown,
+        image_changed=changed,
+        conditioned=c_dim > 0,
+    )
+
+    # drag every slider
+    stack = win.stack
+    start_index = stack.index()
+    start_image = state.image.copy()
+    sliders = win.sliders.drag_sliders()
+    # the crossover layer only matters while mixing: drag the mix source first
+    sliders.sort(key=lambda s: {"mix_seed": 0, "mix_from_layer": 1}.get(s.slider_id, -1))
+    render.latencies_ms.clear()
+    stalls.start()
+    dragged = 0
+    for s in sliders:
+        if s.slider_id == "policy":
+            continue
+        before = state.image.copy()
+        n_before = stack.index()
+        q = s.slider
+        lo, hi = q.minimum(), q.maximum()
+        v0 = q.value()
+        target = hi if v0 - lo < (hi - lo) / 2 else lo
+        if s.slider_id == "mix_seed":  # a source different from the design's own seed
+            target = (win.model.design.seed + 1234) % hi
+        if s.slider_id == "mix_from_layer":
+            target = max(lo, min(hi, 2 if v0 > 2 else hi - 1))
+        q.setSliderDown(True)
+        for k in range(1, DRAG_STEPS + 1):
+            q.setValue(round(v0 + (target - v0) * k / DRAG_STEPS))
+            _pump(STEP_MS)
+        q.setSliderDown(False)
+        _wait(render.idle, 60)
+        entries = stack.index() - n_before
+        changed = not _same(before, state.image)
+        dragged += 1
+        step(
+            f"drag:{s.slider_id}",
+            changed and entries == 1,
+            history_entries=entries,
+            image_changed=changed,
+            text=stack.text(stack.index() - 1),
+        )
+    stalls.pause()
+    lat = render.latencies_ms
+    if lat:
+        report["slider_to_frame_p50_ms"] = round(float(np.percentile(lat, 50)), 1)
+        report["slider_to_frame_p95_ms"] = round(float(np.percentile(lat, 95)), 1)
+        report["slider_samples"] = len(lat)
+    report["max_stall_ms"] = round(stalls.max_ms, 1)
+    step("sliders_present", dragged >= 4, count=dragged)
+    final_image = state.image.copy()
+
+    # undo everything, then redo everything
+    n = stack.index() - start_index
+    for _ in range(n):
+        stack.undo()
+        _pump(2)
+    _wait(render.idle, 60)
+    step("undo_all", _same(state.image, start_image), undone=n)
+    for _ in range(n):
+        stack.redo()
+        _pump(2)
+    _wait(render.idle, 60)
+    step("redo_all", _same(state.image, final_image), redone=n)
+
+    # save, start over, reopen: the same pixels
+    path = tmp / "selftest.wenyang"
+    saved = win.save_to(path)
+    win.new_design()
+    _wait(render.idle, 60)
+    reopened = win.open_path(path, ask=False)
+    _wait(lambda: (render.idle() and win.model.design.condition is not None) or c_dim == 0, 60)
+    _wait(render.idle, 60)
+    step(
+        "save_reopen_same_pixels",
+        saved and reopened and _same(state.image, final_image),
+        file=str(path),
+    )
+    win.export_tile(tmp / "tile.png")
+    step("export_tile", (tmp / "tile.png").is_file())
+    # autosave writes when dirty and leaves a recoverable file
+    win.random_seed()
+    _wait(render.idle, 60)
+    step("autosave", win.autosave() is not None and win.autosaver.path.is_file())

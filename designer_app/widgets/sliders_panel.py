@@ -1,0 +1,320 @@
+"""The sliders panel: truncation, seed, style mix, named attributes, unsupervised directions
+(coarse / middle / fine), text directions and the tuned-policy strength.
+
+A view over the DesignModel: user moves become undo commands; model changes move handles.
+Directions come from StudioState (a list of Direction); with none, an empty-state note says
+which feature provides them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer_app.commands import RemoveOffsetCommand, SetFieldCommand, SetOffsetCommand
+from designer_app.models.design_model import DesignModel
+from designer_app.models.studio_state import Direction, StudioState
+from designer_app.widgets.value_slider import ValueSlider
+from engine.project import Offset, PolicyRef
+
+GROUPS = (
+    ("attribute", "Attributes"),
+    ("coarse", "Coarse — structure"),
+    ("middle", "Middle — motifs"),
+    ("fine", "Fine — colour and texture"),
+)
+DIR_RANGE = 3.0
+
+
+class SlidersPanel(QWidget):
+    textDirectionRequested = Signal(str)
+    dragReleased = Signal()
+
+    def __init__(
+        self,
+        model: DesignModel,
+        state: StudioState,
+        stack: QUndoStack,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model, self.state, self.stack = model, state, stack
+        self.sliders: dict[str, ValueSlider] = {}
+        self._templates: dict[str, Offset] = {}
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        inner = QWidget()
+        scroll.setWidget(inner)
+        QVBoxLayout(self).addWidget(scroll)
+        self.layout_ = QVBoxLayout(inner)
+
+        basics = QGroupBox(self.tr("Basics"), inner)
+        bl = QVBoxLayout(basics)
+        self.truncation = self._add(
+            bl,
+            ValueSlider(
+                "truncation", self.tr("Truncation ψ"), 0.0, 1.5, 0.01, model.design.truncation
+            ),
+        )
+        self.truncation.edited.connect(
+            lambda v, k: self._push_field(
+                "truncation", v, self.tr("Truncation ψ → %1").replace("%1", f"{v:.2f}"), k
+            )
+        )
+        self.seed = self._add(
+            bl, ValueSlider("seed", self.tr("Seed"), 0, 9999, 1, model.design.seed, decimals=0)
+        )
+        self.seed.edited.connect(
+            lambda v, k: self._push_field(
+                "seed", int(v), self.tr("Seed → %1").replace("%1", str(int(v))), k
+            )
+        )
+        self.layout_.addWidget(basics)
+
+        mix = QGroupBox(
+            self.tr("Style mix: structure from this design, colour and texture from another"), inner
+        )
+        ml = QVBoxLayout(mix)
+        self.mix_on = QCheckBox(self.tr("Mix with another seed"), mix)
+        self.mix_on.toggled.connect(self._toggle_mix)
+        ml.addWidget(self.mix_on)
+        self.mix_seed = self._add(
+            ml, ValueSlider("mix_seed", self.tr("Source seed"), 0, 9999, 1, 0, decimals=0)
+        )
+        self.mix_seed.edited.connect(
+            lambda v, k: self._push_field(
+                "mix_seed",
+                int(v),
+                self.tr("Style-mix source → seed %1").replace("%1", str(int(v))),
+                k,
+            )
+        )
+        self.crossover = self._add(
+            ml,
+            ValueSlider(
+                "mix_from_layer",
+                self.tr("Crossover layer"),
+                1,
+                13,
+                1,
+                model.design.mix_from_layer,
+                decimals=0,
+            ),
+        )
+        self.crossover.edited.connect(
+            lambda v, k: self._push_field(
+                "mix_from_layer",
+                int(v),
+                self.tr("Crossover layer → %1").replace("%1", str(int(v))),
+                k,
+            )
+        )
+        self.layout_.addWidget(mix)
+
+        self.dir_box = QGroupBox(self.tr("Directions"), inner)
+        self.dir_layout = QVBoxLayout(self.dir_box)
+        self.layout_.addWidget(self.dir_box)
+
+        text_box = QGroupBox(self.tr("Text directions"), inner)
+        tl = QVBoxLayout(text_box)
+        row = QHBoxLayout()
+        self.text_edit = QLineEdit(text_box)
+        self.text_edit.setObjectName("textDirection")
+        self.text_edit.setPlaceholderText(self.tr("e.g. more golden ribbons"))
+        self.text_add = QPushButton(self.tr("Add"), text_box)
+        self.text_add.clicked.connect(self._request_text)
+        self.text_edit.returnPressed.connect(self._request_text)
+        row.addWidget(self.text_edit, 1)
+        row.addWidget(self.text_add)
+        tl.addLayout(row)
+        self.text_note = QLabel(text_box)
+        self.text_note.setObjectName("hint")
+        self.text_note.setWordWrap(True)
+        tl.addWidget(self.text_note)
+        self.text_rows = QVBoxLayout()
+        tl.addLayout(self.text_rows)
+        self.layout_.addWidget(text_box)
+
+        self.policy_box = QGroupBox(self.tr("Tuned policy"), inner)
+        pl = QVBoxLayout(self.policy_box)
+        self.policy = self._add(pl, ValueSlider("policy", self.tr("Strength"), 0.0, 1.0, 0.01, 1))
+        self.policy.edited.connect(self._push_policy)
+        self.policy_box.setVisible(False)
+        self.layout_.addWidget(self.policy_box)
+        self.layout_.addStretch(1)
+
+        model.changed.connect(self._on_model)
+        state.directionsChanged.connect(self._rebuild_directions)
+        state.modelChanged.connect(self._on_engine_model)
+        self._rebuild_directions()
+        self._on_model("*")
+
+    # ------------------------------------------------------------------ building
+    def _add(self, layout: QVBoxLayout, s: ValueSlider) -> ValueSlider:
+        layout.addWidget(s)
+        self.sliders[s.slider_id] = s
+        s.released.connect(self.dragReleased)
+        return s
+
+    def _clear(self, layout: QVBoxLayout) -> None:
+        while layout.count():
+            item = layout.takeAt(0)
+            w = item.widget()
+            if w is not None:
+                if isinstance(w, ValueSlider):
+                    self.sliders.pop(w.slider_id, None)
+                w.setParent(None)
+                w.deleteLater()
+            elif item.layout() is not None:
+                self._clear(item.layout())  # type: ignore[arg-type]
+
+    def _rebuild_directions(self) -> None:
+        self._clear(self.dir_layout)
+        for oid in [k for k in self._templates if not k.startswith("text:")]:
+            self._templates.pop(oid)
+        dirs: list[Direction] = self.state.directions
+        if not dirs:
+            note = QLabel(
+                self.tr(
+                    "No latent directions for this model yet. Named attribute sliders (complexity, "
+                    "density, gold, warmth, symmetry) and the unsupervised coarse / middle / fine "
+                    "directions come from engine.directions, which is not in this build."
+                ),
+                self.dir_box,
+            )
+            note.setObjectName("hint")
+            note.setWordWrap(True)
+            self.dir_layout.addWidget(note)
+            return
+        for group, title in GROUPS:
+            members = [d for d in dirs if d.group == group]
+            if not members:
+                continue
+            head = QLabel(f"<b>{self.tr(title)}</b>", self.dir_box)
+            self.dir_layout.addWidget(head)
+            for d in members:
+                self._templates[d.id] = Offset(d.id, 0.0, d.layers, d.vector, d.name)
+                s = ValueSlider(
+                    d.id, d.name, -DIR_RANGE, DIR_RANGE, 0.05, self.model.offset_strength(d.id)
+                )
+                s.setToolTip(
+                    self.tr("layers %1–%2")
+                    .replace("%1", str(d.layers[0]))
+                    .replace("%2", str(d.layers[1] - 1))
+                )
+                s.edited.connect(lambda v, k, oid=d.id: self._push_offset(oid, v, k))
+                self._add(self.dir_layout, s)
+
+    def _rebuild_text_rows(self) -> None:
+        self._clear(self.text_rows)
+        for oid in [k for k in self._templates if k.startswith("text:")]:
+            self._templates.pop(oid)
+        for o in self.model.design.offsets:
+            if not o.id.startswith("text:"):
+                continue
+            self._templates[o.id] = Offset(o.id, 0.0, o.layers, o.vector, o.label)
+            s = ValueSlider(
+                o.id, o.label or o.id[5:], -DIR_RANGE, DIR_RANGE, 0.05, o.strength, removable=True
+            )
+            s.edited.connect(lambda v, k, oid=o.id: self._push_offset(oid, v, k))
+            s.removeRequested.connect(
+                lambda oid=o.id, lab=o.label: self.stack.push(
+                    RemoveOffsetCommand(self.model, oid, self.tr("Remove “%1”").replace("%1", lab))
+                )
+            )
+            self._add(self.text_rows, s)
+
+    # ------------------------------------------------------------------ user edits
+    def _push_field(self, field: str, value: object, text: str, key: str) -> None:
+        self.stack.push(SetFieldCommand(self.model, field, value, text, merge_key=key))
+
+    def _push_offset(self, oid: str, value: float, key: str) -> None:
+        t = self._templates.get(oid)
+        if t is None:
+            return
+        self.stack.push(
+            SetOffsetCommand(self.model, t, value, f"{t.label} → {value:+.2f}", merge_key=key)
+        )
+
+    def _push_policy(self, value: float, key: str) -> None:
+        p = self.model.design.policy
+        if p is None:
+            return
+        self._push_field(
+            "policy",
+            PolicyRef(p.path, p.policy_id, value),
+            self.tr("Policy strength → %1").replace("%1", f"{value:.2f}"),
+            key,
+        )
+
+    def _toggle_mix(self, on: bool) -> None:
+        want = int(self.mix_seed.value()) if on else None
+        if want != self.model.design.mix_seed:
+            self.stack.push(
+                SetFieldCommand(
+                    self.model,
+                    "mix_seed",
+                    want,
+                    self.tr("Style mix on") if on else self.tr("Style mix off"),
+                )
+            )
+
+    def _request_text(self) -> None:
+        t = self.text_edit.text().strip()
+        if t:
+            self.text_note.setText(self.tr("Finding the direction for “%1”…").replace("%1", t))
+            self.textDirectionRequested.emit(t)
+
+    def text_direction_done(self, message: str) -> None:
+        self.text_note.setText(message)
+        if not message:
+            self.text_edit.clear()
+
+    # ------------------------------------------------------------------ model → view
+    def _on_engine_model(self) -> None:
+        n = self.state.num_ws
+        if n > 1:
+            self.crossover.set_range(1, n - 1)
+            self.crossover.set_value(min(self.model.design.mix_from_layer, n - 1))
+
+    def _on_model(self, field: str) -> None:
+        d = self.model.design
+        if field in ("*", "truncation"):
+            self.truncation.set_value(d.truncation)
+        if field in ("*", "seed"):
+            self.seed.set_value(d.seed)
+        if field in ("*", "mix_seed"):
+            self.mix_on.blockSignals(True)
+            self.mix_on.setChecked(d.mix_seed is not None)
+            self.mix_on.blockSignals(False)
+            if d.mix_seed is not None:
+                self.mix_seed.set_value(d.mix_seed)
+        if field in ("*", "mix_from_layer"):
+            self.crossover.set_value(d.mix_from_layer)
+        if field in ("*", "policy"):
+            self.policy_box.setVisible(d.policy is not None)
+            if d.policy is not None:
+                self.policy.set_value(d.policy.strength)
+        if field in ("*", "offsets"):
+            text_ids = [o.id for o in d.offsets if o.id.startswith("text:")]
+            shown = [k for k in self.sliders if k.startswith("text:")]
+            if text_ids != shown:
+                self._rebuild_text_rows()
+            for oid, s in self.sliders.items():
+                if oid.startswith(("attr:", "dir:", "text:")):
+                    s.set_value(self.model.offset_strength(oid))
+
+    def drag_sliders(self) -> list[ValueSlider]:
+        """Every slider the user can drag now (the self-test drags them all)."""
+        return [s for s in self.sliders.values() if s.isVisibleTo(self)]

@@ -1,0 +1,304 @@
+"""`.wenyang` project files: everything needed to re-render a design bit-identically.
+
+A project is versioned JSON. Arrays (the condition vector, explicit w, direction vectors) are
+stored exactly, as base64 of little-endian float32, so a reopened design renders the same
+pixels on the same model and device. Loading is defensive: every problem is reported as a
+`UserInputError` naming the file and the field. No Qt here: the CLI and tests use it too.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.atomic import atomic_open
+from engine.errors import UserInputError
+
+FORMAT = "wenyang-project"
+FORMAT_VERSION = 1
+SUFFIX = ".wenyang"
+REPEATS = ("full", "half-drop", "half-brick", "mirror", "center")
+
+
+@dataclass
+class Offset:
+    """One slider's contribution: w += strength * vector on layers [first, last)."""
+
+    id: str  # stable slider id, e.g. "attr:gold", "dir:coarse:0", "text:more gold"
+    strength: float
+    layers: tuple[int, int]
+    vector: np.ndarray  # float32 [w_dim]
+    label: str = ""  # readable name shown in the sliders panel
+
+
+@dataclass
+class PolicyRef:
+    """A tuned policy applied with a strength from 0 to 1."""
+
+    path: str
+    policy_id: str
+    strength: float = 1.0
+
+
+@dataclass
+class ModelRef:
+    """Which generator made the design (a different hash means pixels may differ)."""
+
+    model_id: str
+    model_hash: str
+
+
+@dataclass
+class Design:
+    """The complete, renderable state of one design."""
+
+    region: str = "dunhuang"
+    text: str = ""
+    seed: int = 0
+    truncation: float = 0.7
+    condition: np.ndarray | None = None  # unit CLIP text embedding used (None: unconditional)
+    ws: np.ndarray | None = None  # explicit w [num_ws, w_dim]; overrides seed when set
+    offsets: list[Offset] = field(default_factory=list)
+    mix_seed: int | None = None  # style-mix source (None: no mixing)
+    mix_from_layer: int = 8  # crossover: layers >= this come from the mix source
+    policy: PolicyRef | None = None
+    repeat: str = "full"
+    noise_mode: str = "const"
+    model: ModelRef | None = None
+
+    def offset(self, offset_id: str) -> Offset | None:
+        return next((o for o in self.offsets if o.id == offset_id), None)
+
+    def copy(self) -> Design:
+        return from_dict(to_dict(self))
+
+
+# ---------------------------------------------------------------------------- encoding
+def _enc_array(a: np.ndarray | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    arr = np.ascontiguousarray(np.asarray(a, dtype="<f4"))
+    return {
+        "dtype": "float32",
+        "shape": list(arr.shape),
+        "b64": base64.b64encode(arr.tobytes()).decode("ascii"),
+    }
+
+
+def to_dict(d: Design) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "model": None if d.model is None else {"id": d.model.model_id, "hash": d.model.model_hash},
+        "region": d.region,
+        "text": d.text,
+        "seed": int(d.seed),
+        "truncation": float(d.truncation),
+        "condition": _enc_array(d.condition),
+        "ws": _enc_array(d.ws),
+        "offsets": [
+            {
+                "id": o.id,
+                "label": o.label,
+                "strength": float(o.strength),
+                "layers": [int(o.layers[0]), int(o.layers[1])],
+                "vector": _enc_array(o.vector),
+            }
+            for o in d.offsets
+        ],
+        "mix": None
+        if d.mix_seed is None
+        else {"seed": int(d.mix_seed), "from_layer": int(d.mix_from_layer)},
+        "mix_from_layer": int(d.mix_from_layer),
+        "policy": None
+        if d.policy is None
+        else {
+            "path": d.policy.path,
+            "id": d.policy.policy_id,
+            "strength": float(d.policy.strength),
+        },
+        "repeat": d.repeat,
+        "noise_mode": d.noise_mode,
+    }
+
+
+# ---------------------------------------------------------------------------- decoding
+class _Reader:
+    """Typed field access that turns every surprise into a clear UserInputError."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+
+    def fail(self, fld: str, msg: str) -> UserInputError:
+        return UserInputError(msg, path=self.path, field=fld)
+
+    def get(
+        self,
+        obj: dict[str, Any],
+        key: str,
+        kind: type | tuple[type, ...],
+        fld: str,
+        default: Any = ...,
+        optional: bool = False,
+    ) -> Any:
+        if key not in obj:
+            if default is ...:
+                raise self.fail(fld, "missing; expected a value here")
+            return default
+        v = obj[key]
+        if v is None and optional:
+            return None
+        if kind is float and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if isinstance(v, bool) and kind in (int, float):
+            raise self.fail(fld, f"got {v!r}; expected a number")
+        if not isinstance(v, kind):
+            name = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise self.fail(fld, f"got {type(v).__name__} {v!r:.60}; expected {name}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise self.fail(fld, f"got {v!r}; expected a finite number")
+        return v
+
+    def array(self, v: Any, fld: str) -> np.ndarray | None:
+        if v is None:
+            return None
+        if not isinstance(v, dict):
+            raise self.fail(fld, "expected an array object {dtype, shape, b64} or null")
+        if v.get("dtype") != "float32":
+            raise self.fail(fld, f"dtype {v.get('dtype')!r}; expected 'float32'")
+        shape = v.get("shape")
+        if not (isinstance(shape, list) and all(isinstance(s, int) and s >= 0 for s in shape)):
+            raise self.fail(fld, "shape must be a list of non-negative integers")
+        try:
+            raw = base64.b64decode(self.get(v, "b64", str, fld + ".b64"), validate=True)
+        except ValueError as exc:
+            raise self.fail(fld, f"b64 is not valid base64 ({exc})") from None
+        n = int(np.prod(shape)) if shape else 1
+        if len(raw) != 4 * n:
+            raise self.fail(fld, f"holds {len(raw)} bytes; shape {shape} needs {4 * n}")
+        arr = np.frombuffer(raw, dtype="<f4").reshape(shape).astype(np.float32)
+        if not np.isfinite(arr).all():
+            raise self.fail(fld, "contains NaN or infinity")
+        return arr
+
+
+def from_dict(obj: Any, path: str | None = None) -> Design:
+    r = _Reader(path)
+    if not isinstance(obj, dict):
+        raise r.fail("(top level)", "expected a JSON object")
+    if obj.get("format") != FORMAT:
+        raise r.fail(
+            "format",
+            f"got {obj.get('format')!r}; expected {FORMAT!r} "
+            "(this is not a Wenyang Studio project)",
+        )
+    version = r.get(obj, "version", int, "version")
+    if version > FORMAT_VERSION:
+        raise r.fail(
+            "version",
+            f"this project has format version {version}; this Wenyang "
+            f"Studio reads up to {FORMAT_VERSION}: update the application",
+        )
+    if version < 1:
+        raise r.fail("version", f"got {version}; expected 1..{FORMAT_VERSION}")
+    d = Design()
+    m = r.get(obj, "model", dict, "model", default=None, optional=True)
+    if m is not None:
+        d.model = ModelRef(r.get(m, "id", str, "model.id"), r.get(m, "hash", str, "model.hash"))
+    d.region = r.get(obj, "region", str, "region")
+    d.text = r.get(obj, "text", str, "text", default="")
+    d.seed = r.get(obj, "seed", int, "seed")
+    if not 0 <= d.seed < 2**32:
+        raise r.fail("seed", f"got {d.seed}; expected 0 .. 2^32-1")
+    d.truncation = r.get(obj, "truncation", float, "truncation", default=0.7)
+    d.condition = r.array(obj.get("condition"), "condition")
+    d.ws = r.array(obj.get("ws"), "ws")
+    if d.ws is not None and d.ws.ndim != 2:
+        raise r.fail("ws", f"shape {list(d.ws.shape)}; expected [num_ws, w_dim]")
+    offs = r.get(obj, "offsets", list, "offsets", default=[])
+    for i, o in enumerate(offs):
+        fld = f"offsets[{i}]"
+        if not isinstance(o, dict):
+            raise r.fail(fld, "expected an object")
+        layers = r.get(o, "layers", list, fld + ".layers")
+        if (
+            len(layers) != 2
+            or not all(isinstance(x, int) for x in layers)
+            or not 0 <= layers[0] < layers[1]
+        ):
+            raise r.fail(
+                fld + ".layers", f"got {layers!r}; expected [first, last) with 0 <= first < last"
+            )
+        vec = r.array(o.get("vector"), fld + ".vector")
+        if vec is None or vec.ndim != 1:
+            raise r.fail(fld + ".vector", "expected a 1-D float32 array")
+        d.offsets.append(
+            Offset(
+                id=r.get(o, "id", str, fld + ".id"),
+                strength=r.get(o, "strength", float, fld + ".strength"),
+                layers=(layers[0], layers[1]),
+                vector=vec,
+                label=r.get(o, "label", str, fld + ".label", default=""),
+            )
+        )
+    mix = r.get(obj, "mix", dict, "mix", default=None, optional=True)
+    d.mix_from_layer = r.get(obj, "mix_from_layer", int, "mix_from_layer", default=8)
+    if mix is not None:
+        d.mix_seed = r.get(mix, "seed", int, "mix.seed")
+        d.mix_from_layer = r.get(mix, "from_layer", int, "mix.from_layer")
+    pol = r.get(obj, "policy", dict, "policy", default=None, optional=True)
+    if pol is not None:
+        strength = r.get(pol, "strength", float, "policy.strength", default=1.0)
+        if not 0.0 <= strength <= 1.0:
+            raise r.fail("policy.strength", f"got {strength}; expected 0..1")
+        d.policy = PolicyRef(
+            r.get(pol, "path", str, "policy.path"), r.get(pol, "id", str, "policy.id"), strength
+        )
+    d.repeat = r.get(obj, "repeat", str, "repeat", default="full")
+    if d.repeat not in REPEATS:
+        raise r.fail("repeat", f"got {d.repeat!r}; expected one of {', '.join(REPEATS)}")
+    d.noise_mode = r.get(obj, "noise_mode", str, "noise_mode", default="const")
+    return d
+
+
+# ---------------------------------------------------------------------------- files
+def dumps(d: Design) -> str:
+    return json.dumps(to_dict(d), ensure_ascii=False, indent=1)
+
+
+def save_project(path: str | Path, d: Design) -> Path:
+    """Write atomically: a failed save never leaves a half-written project."""
+    path = Path(path)
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write(dumps(d))
+        fh.write("\n")
+    return path
+
+
+def load_project(path: str | Path) -> Design:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserInputError("no such file; expected a .wenyang project", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise UserInputError(
+            "not UTF-8 text; expected a .wenyang project (JSON)", path=str(path)
+        ) from None
+    except OSError as exc:
+        raise UserInputError(f"cannot read ({exc.strerror})", path=str(path)) from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserInputError(
+            f"column {exc.colno}: invalid JSON ({exc.msg}); expected a .wenyang project",
+            path=str(path),
+            line=exc.lineno,
+        ) from None
+    return from_dict(obj, str(path))
