@@ -283,7 +283,12 @@ def load_attributes(
         for term, s in en.items():
             if has_cjk(term):
                 raise ck.fail(f"{where}.en.{term}", "an English word")
-            words["en"][term] = AttributeWord(attr, ck.number(s, f"{where}.en.{term}", -1, 1), term)
+            english = term  # an English word says itself unless given [strength, "rendering"]
+            if isinstance(s, list) and len(s) == 2 and isinstance(s[1], str) and s[1].strip():
+                s, english = s[0], s[1].strip()
+            words["en"][term] = AttributeWord(
+                attr, ck.number(s, f"{where}.en.{term}", -1, 1), english
+            )
         for term, v in zh.items():
             sub = f"{where}.zh.{term}"
             if not has_cjk(term):
