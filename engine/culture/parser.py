@@ -146,6 +146,8 @@ class Parser:
             for tok in toks:
                 kinds = {s.kind for s in tok.senses}
                 if not kinds:
+                    if tok.key.isdigit():  # counts ("2 butterflies") carry no style
+                        continue
                     if tok.surface not in unknown:
                         unknown.append(tok.surface)
                     continue

@@ -248,3 +248,17 @@ def test_every_motif_name_parses_back_to_itself():
                 r = parse_descriptors(f"{get_region(rid).name_zh} {text}")
                 assert r.motifs == [(rid, m.id)], (rid, text, r)
                 assert r.unknown == [], (rid, text)
+
+
+def test_chinese_degree_phrases_and_counts():
+    assert parse_descriptors("不很繁复").attributes == {"complexity": -0.5}
+    assert parse_descriptors("很多金色").attributes == {"gold": 1.0}
+    r = parse_descriptors("2 butterflies, 蓝白相间的回纹")
+    assert r.unknown == []  # counts and 相间 carry no style and are not reported
+    assert r.motifs == [("miao", "butterfly_mother"), ("mongolian", "key_meander")]
+    assert r.english == "butterfly mother, blue white key meander"
+
+
+def test_excluded_colour_is_reported_as_negated():
+    r = parse_descriptors("Miao, no silver")
+    assert r.colours == [] and r.negated == ["silver"] and r.english == "miao"
