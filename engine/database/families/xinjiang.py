@@ -1,0 +1,220 @@
+"""Xinjiang 新疆 (Uyghur): atlas ikat, badam almonds, pomegranates, eight-pointed star
+tilings."""
+
+# numpy arrays plus tuples below are vector additions, not concatenations
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.database import shapes as sh
+from engine.database.canvas import TorusCanvas
+from engine.database.context import Ctx, Drawn, Family, layout_symmetry
+from engine.database.families._draw import outlined
+from engine.database.palette import mix
+
+RED, SAFFRON, EMERALD, BLUE, PURPLE, BLACK, WHITE = (
+    "#D7263D",
+    "#F4B400",
+    "#009B77",
+    "#1E4FA3",
+    "#6A2C91",
+    "#111111",
+    "#FFFFFF",
+)
+
+
+def _ikat_shift(cv: TorusCanvas, ctx: Ctx, bundles: int, amp: float) -> None:
+    """Shift each warp bundle vertically by its own random amount: the comb-like, feathered
+    edges of warp-resist dyeing. Whole columns roll, so the tile still wraps."""
+    S = cv.S
+    offs = np.round(ctx.rng.uniform(-amp, amp, bundles) * S).astype(int)
+    ox = round(cv.origin[0] * S)
+    cols = ((np.arange(S) - ox) * bundles // S) % bundles
+    img = cv.img
+    out = np.empty_like(img)
+    for b in range(bundles):
+        sel = cols == b
+        out[:, sel] = np.roll(img[:, sel], offs[b], axis=0)
+    cv.img[...] = out
+
+
+def atlas_ikat(cv: TorusCanvas, ctx: Ctx) -> Drawn:
+    """Atlas silk 艾德莱斯绸 ikat: vertical colour bands with tall almond, comb and lozenge
+    shapes whose edges are jagged and feathered by the shifted warp threads."""
+    pool = [ctx.c(h) for h in (RED, SAFFRON, EMERALD, BLUE, PURPLE, BLACK, WHITE)]
+    ctx.rng.shuffle(pool)
+    nb = ctx.cells(2, 5)
+    bw = 1.0 / nb
+    for b in range(nb):
+        cv.rect_band(b * bw, (b + 1) * bw, pool[b % 4], vertical=True)
+    reps = ctx.cells(1, 3)
+    for b in range(nb):
+        x = (b + 0.5) * bw
+        for r in range(reps):
+            y = (r + 0.5) / reps + (0.5 / reps if b % 2 else 0)
+            col = pool[(b + 2) % 6 + 1 if (b + 2) % 6 + 1 < 7 else 4]
+            inner = pool[(b + 3) % 7]
+            kind = (b + r) % 3
+            h = 0.42 / reps
+            if kind == 0:  # tall almond
+                pts = sh.place(sh.petal(2 * h, bw * 0.9, 0.8), (x, y - h), 1, np.pi / 2)
+                cv.poly(pts, col)
+                cv.poly(
+                    sh.place(sh.petal(1.2 * h, bw * 0.45, 0.8), (x, y - h * 0.6), 1, np.pi / 2),
+                    inner,
+                )
+            elif kind == 1:  # comb: a bar with teeth
+                cv.poly(sh.rect(x - bw * 0.42, y - h * 0.9, x + bw * 0.42, y - h * 0.55), col)
+                teeth = 3 + int(ctx.detail * 3)
+                for t in range(teeth):
+                    tx = x - bw * 0.42 + (t + 0.5) * bw * 0.84 / teeth
+                    cv.poly(sh.rect(tx - bw * 0.05, y - h * 0.6, tx + bw * 0.05, y + h * 0.9), col)
+            else:  # stacked lozenges
+                for q in range(3):
+                    cv.poly(sh.diamond((x, y - h * 0.6 + q * h * 0.6), bw * 0.4, h * 0.35), col)
+                    cv.poly(sh.diamond((x, y - h * 0.6 + q * h * 0.6), bw * 0.15, h * 0.15), inner)
+    _ikat_shift(cv, ctx, int(40 + 60 * ctx.detail), 0.006 + 0.012 * ctx.rng.random())
+    return Drawn(["atlas_ikat"], (nb - 2) / 3.0, 0.45, pool[0], "silk")
+
+
+def _badam_outline(c: tuple[float, float], r: float, ang: float) -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, 120, endpoint=False)
+    rad = r * (1 + 1.1 * np.exp(-((((t - np.pi * 1.5 + np.pi) % (2 * np.pi) - np.pi) / 0.5) ** 2)))
+    pts = np.stack([rad * np.cos(t), rad * np.sin(t)], 1)
+    pts[:, 0] += 0.25 * r * (pts[:, 1] < -r * 0.9) * (-pts[:, 1] - r * 0.9) / r * r * 2
+    return sh.rot(pts, ang) + c
+
+
+def badam(cv: TorusCanvas, ctx: Ctx) -> Drawn:
+    """Badam 巴旦木: the almond/teardrop with a curled tip (kin of paisley), outlined in
+    bands and filled with small florals, on red or blue."""
+    ground = ctx.pick([RED, BLUE, PURPLE, BLACK])
+    cv.img[...] = ground
+    n = ctx.cells(1, 4)
+    body = ctx.pick([SAFFRON, EMERALD, WHITE], avoid=[ground])
+    band = ctx.pick([EMERALD, WHITE, SAFFRON, RED], avoid=[ground, body])
+    dot = ctx.pick([RED, BLUE, PURPLE], avoid=[ground, body])
+    for c in ctx.positions(n):
+        r = 0.17 / n
+        ang = 0.0 if ctx.layout != "scatter" else ctx.rng.uniform(-0.6, 0.6)
+        outer = _badam_outline(c, r * 1.25, ang)
+        cv.poly(outer, band)
+        inner = _badam_outline(c, r, ang)
+        cv.poly(inner, body)
+        tip = sh.rot(np.array([[0.0, -r * 2.1]]), ang)[0] + c
+        cv.polyline(
+            sh.spiral(
+                tip + sh.rot(np.array([[r * 0.3, 0.0]]), ang)[0],
+                r * 0.3,
+                1.1,
+                np.pi + ang,
+                30,
+                1,
+                r * 0.05,
+            ),
+            band,
+            r * 0.18,
+        )
+        # florals inside
+        cv.circle(c, r * 0.35, dot)
+        for k in range(6):
+            a = 2 * np.pi * k / 6
+            cv.circle((c[0] + r * 0.6 * np.cos(a), c[1] + r * 0.6 * np.sin(a)), r * 0.12, dot)
+        cv.circle(c, r * 0.15, ctx.accent(body))
+        if ctx.detail > 0.5:
+            for k in range(12):
+                a = 2 * np.pi * k / 12
+                cv.circle((c[0] + r * 1.12 * np.cos(a), c[1] + r * 1.12 * np.sin(a)), r * 0.05, dot)
+    return Drawn(["badam"], (n - 1) / 3.0, layout_symmetry(ctx.layout, 0.7), ground, "silk")
+
+
+def pomegranate(cv: TorusCanvas, ctx: Ctx) -> Drawn:
+    """Pomegranate 石榴: a round fruit with a pointed crown calyx, cut open to show rows of
+    seeds, between paired leaves — the Uyghur sign of plenty."""
+    ground = ctx.pick([WHITE, BLUE, EMERALD, BLACK])
+    cv.img[...] = ground
+    red = ctx.c(RED)
+    dark = mix(red, (0, 0, 0), 0.4)
+    leaf = ctx.c(EMERALD) if ground != ctx.c(EMERALD) else mix(ctx.c(EMERALD), (255,) * 3, 0.4)
+    n = ctx.cells(1, 4)
+    for c in ctx.positions(n):
+        r = 0.26 / n
+        for s in (-1, 1):
+            outlined(
+                cv,
+                sh.place(
+                    sh.leaf(r * 1.1, r * 0.5, 0.3 * s),
+                    (c[0], c[1] + r * 0.8),
+                    1,
+                    np.pi / 2 + s * 1.0,
+                ),
+                leaf,
+                mix(leaf, (0, 0, 0), 0.3),
+                0.002,
+            )
+        cv.circle(c, r, red)
+        cv.circle(c, r, dark, 0.003)
+        crown = sh.star((c[0], c[1] - r * 1.0), r * 0.38, r * 0.16, 5, -np.pi / 2)
+        cv.poly(crown, ctx.accent(dark))
+        # open window of seeds
+        cv.ellipse(c, (r * 0.6, r * 0.5), 0, ctx.pick([WHITE, SAFFRON], avoid=[ground]))
+        rows = 3 + int(ctx.detail * 2)
+        for i in range(rows):
+            for j in range(rows):
+                x = c[0] + (i - (rows - 1) / 2) * r * 1.0 / rows
+                y = c[1] + (j - (rows - 1) / 2) * r * 0.8 / rows
+                if ((x - c[0]) / 0.55) ** 2 + ((y - c[1]) / 0.45) ** 2 < r * r:
+                    cv.circle((x, y), r * 0.3 / rows, mix(red, (255, 255, 255), 0.15))
+    return Drawn(["pomegranate"], (n - 1) / 3.0, layout_symmetry(ctx.layout, 0.9), ground, "silk")
+
+
+def star_tiling(cv: TorusCanvas, ctx: Ctx) -> Drawn:
+    """Eight-pointed star tiling 八角星: stars of two overlapped squares at the grid nodes,
+    cross shapes between them, and an interlaced strapwork grid, as in tiles and carpets."""
+    ground = ctx.pick([BLUE, RED, WHITE, EMERALD])
+    cv.img[...] = ground
+    n = ctx.cells(2, 6)
+    s = 1.0 / n
+    star_c = ctx.pick([SAFFRON, WHITE, RED, EMERALD], avoid=[ground])
+    cross_c = ctx.pick([EMERALD, BLUE, PURPLE, RED], avoid=[ground, star_c])
+    line = ctx.pick([WHITE, BLACK, SAFFRON], avoid=[ground, star_c])
+    for i in range(n):
+        for j in range(n):
+            c = ((i + 0.5) * s, (j + 0.5) * s)
+            st = sh.star(c, s * 0.42, s * 0.42 * 0.76, 8, np.pi / 8)
+            outlined(cv, st, star_c, line, 0.003)
+            cv.poly(sh.star(c, s * 0.22, s * 0.12, 8, np.pi / 8), ctx.accent(cross_c))
+            cc = ((i + 1) * s, (j + 1) * s)
+            arm = s * 0.16
+            cross = np.array(
+                [
+                    [-arm, -arm / 2.5],
+                    [-arm / 2.5, -arm / 2.5],
+                    [-arm / 2.5, -arm],
+                    [arm / 2.5, -arm],
+                    [arm / 2.5, -arm / 2.5],
+                    [arm, -arm / 2.5],
+                    [arm, arm / 2.5],
+                    [arm / 2.5, arm / 2.5],
+                    [arm / 2.5, arm],
+                    [-arm / 2.5, arm],
+                    [-arm / 2.5, arm / 2.5],
+                    [-arm, arm / 2.5],
+                ]
+            )
+            outlined(cv, cross + cc, cross_c, line, 0.002)
+            if ctx.detail > 0.5:  # interlace straps linking the stars
+                for d in ((1, 0), (0, 1)):
+                    a = (c[0] + d[0] * s * 0.42, c[1] + d[1] * s * 0.42)
+                    b = (c[0] + d[0] * s * 0.58, c[1] + d[1] * s * 0.58)
+                    cv.line(a, b, line, 0.004)
+    return Drawn(["eight_pointed_star", "geometric_interlace"], (n - 2) / 4.0, 1.0, ground, "cloth")
+
+
+FAMILIES = [
+    Family("atlas_ikat", ("atlas_ikat",), atlas_ikat, 1.3),
+    Family("badam", ("badam",), badam),
+    Family("pomegranate", ("pomegranate",), pomegranate),
+    Family("star_tiling", ("eight_pointed_star",), star_tiling),
+]
