@@ -123,7 +123,9 @@ def remove_speckles(labels: np.ndarray, min_area: int) -> np.ndarray:
     big = np.pad(labels, pad, mode="wrap")
     holes = np.zeros(big.shape, np.uint8)
     for ink in np.unique(labels):
-        n, comp, stats, _ = cv2.connectedComponentsWithStats((big == ink).astype(np.uint8), 8)
+        _n, comp, stats, _ = cv2.connectedComponentsWithStats(
+            (big == ink).astype(np.uint8), connectivity=8
+        )
         small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < min_area)
         small = small[small > 0]
         if len(small):

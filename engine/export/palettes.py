@@ -15,12 +15,17 @@ from engine.export.inks import NamedColour
 def _culture():  # type: ignore[no-untyped-def]
     try:
         import engine.culture as culture
-    except ModuleNotFoundError as exc:  # lexicon not installed in this build
+    except ImportError as exc:  # lexicon not installed in this build
         raise UserInputError(
             "the culture lexicon (engine.culture) is not available, so "
             "region colours cannot be used",
             field="--region",
         ) from exc
+    if not hasattr(culture, "REGION_IDS"):
+        raise UserInputError(
+            "the culture lexicon (engine.culture) is incomplete, so region colours cannot be used",
+            field="--region",
+        )
     return culture
 
 
@@ -34,7 +39,7 @@ def region_colours(region_id: str) -> list[NamedColour]:
         )
     reg = culture.get_region(region_id)
     return [
-        NamedColour(tuple(int(v) for v in c.rgb), c.name_zh, c.name_en, region_id)
+        NamedColour((int(c.rgb[0]), int(c.rgb[1]), int(c.rgb[2])), c.name_zh, c.name_en, region_id)
         for c in reg.colours
     ]
 
