@@ -72,6 +72,12 @@ def test_chinese_segmentation_prefers_full_coverage():
     # greedy would take 漩涡纹 and strand 样; the segmenter keeps 纹样 whole
     r = parse_descriptors("漩涡纹样")
     assert r.motifs == [("miao", "vortex_spiral")] and r.unknown == []
+    # coverage beats fewer tokens: 漩涡+纹饰 (not 漩涡纹+饰), 梅+花窗 (not 梅花+窗)
+    r = parse_descriptors("漩涡纹饰")
+    assert r.motifs == [("miao", "vortex_spiral")] and r.unknown == []
+    r = parse_descriptors("江南梅花窗")
+    assert r.motifs == [("jiangnan", "plum_blossom"), ("jiangnan", "lattice_window")]
+    assert r.unknown == []
     # a single character counts only when it is a lexicon term
     r = parse_descriptors("梅")
     assert r.motifs == [("jiangnan", "plum_blossom")]
