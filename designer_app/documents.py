@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def _alive(pid: int) -> bool:
 class Autosaver:
     def __init__(self) -> None:
         self.dir = _dir()
-        self.session = f"session-{os.getpid()}"
+        self.session = f"session-{os.getpid()}-{time.time_ns()}"
         self.path = self.dir / f"{self.session}.wenyang"
         self.meta = self.dir / f"{self.session}.json"
         self.lock = self.dir / f"{self.session}.lock"

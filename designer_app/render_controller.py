@@ -53,6 +53,8 @@ class RenderController(QObject):
         self.render_ms: list[float] = []
         self.first_frame_at: float | None = None
         self.grid_job: int | None = None
+        self._stopped = False
+        self._awaiting_condition = False
         self._grid_job_entry: int | None = None
         self._grid_filled = 0
         self.grid_seeds: list[int] = []
@@ -119,11 +121,13 @@ class RenderController(QObject):
     def encode(self) -> None:
         d = self.model.design
         self._encode_rid += 1
+        self._awaiting_condition = True
         self.session.encode_text(self._encode_rid, lexicon.prompt_for(d.region, d.text))
 
     def _on_encoded(self, rid: int, c: np.ndarray | None, unknown: list[str]) -> None:
         if rid != self._encode_rid:
             return  # superseded by newer words
+        self._awaiting_condition = False
         self.unknownWords.emit(list(unknown))
         if c is None and self.model.design.condition is None:
             self.request_frame()
@@ -169,7 +173,7 @@ class RenderController(QObject):
         return [(v, float(p.strength), (0, max(1, self.state.num_ws)))]
 
     def _submit(self) -> None:
-        if self.state.model_state != "ready":
+        if self._stopped or self.state.model_state != "ready":
             return
         self._rid += 1
         self._submitted_at = time.perf_counter()
@@ -179,7 +183,7 @@ class RenderController(QObject):
         self.session.render(spec_from_design(self.model.design, self._rid, self._policy_offsets()))
 
     def _on_frame(self, rid: int, image: np.ndarray, ws: object, ms: float) -> None:
-        if rid <= self.state.image_id:
+        if self._stopped or rid <= self.state.image_id:
             return  # stale: a newer frame is already on screen
         now = time.perf_counter()
         self.render_ms.append(ms)
@@ -200,6 +204,7 @@ class RenderController(QObject):
         return (
             not self._throttle.isActive()
             and not self._pending_change
+            and not self._awaiting_condition
             and self.state.image_id == self._rid
         )
 
@@ -273,5 +278,7 @@ class RenderController(QObject):
             self.textDirectionReady.emit(text, vec, message)
 
     def stop(self) -> None:
+        """The window is closing: results still in flight are ignored from now on."""
+        self._stopped = True
         self._throttle.stop()
         self._classify_timer.stop()

@@ -1,7 +1,7 @@
 """A numpy stand-in for engine.stylegan.render.Renderer (same API, deterministic pixels).
 
 Used by the workflow tests that are about the GUI, not the network, so they stay fast and run
-while the real renderer is still being built; test_integration_real_model.py covers the real
+while the real renderer is still being built; test_studio_real_model.py covers the real
 engine with a tiny random generator.
 """
 
