@@ -95,6 +95,7 @@ def conv2d_resample(
         else:
             w = w.reshape(groups, out_ch // groups, in_per_group, kh, kw).transpose(1, 2)
             w = w.reshape(groups * in_per_group, out_ch // groups, kh, kw)
+        w = w.contiguous()  # a transposed view sends oneDNN down a slow path
         px0 -= kw - 1
         px1 -= kw - up
         py0 -= kh - 1

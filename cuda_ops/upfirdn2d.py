@@ -133,19 +133,6 @@ def upfirdn2d_ref(
     return x[:, :, ::downy, ::downx]
 
 
-def _as_separable(f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """(fy, fx) with f == outer(fy, fx), or None when the 2-D filter is not rank one."""
-    if f.ndim == 1:
-        return f, f
-    s = f.sum()
-    if float(s) == 0.0:
-        return None
-    fy, fx = f.sum(dim=1), f.sum(dim=0) / s
-    if torch.allclose(torch.outer(fy, fx), f, rtol=1e-6, atol=1e-7):
-        return fy, fx
-    return None
-
-
 def _upfirdn2d_cpu(
     x: torch.Tensor,
     f: torch.Tensor,
@@ -156,27 +143,43 @@ def _upfirdn2d_cpu(
     gain: float,
     tileable: bool,
 ) -> torch.Tensor:
-    """Separable CPU path: two 1-D depthwise passes, zero insertion folded in via stride."""
-    sep = _as_separable(f)
-    if sep is None:
+    """CPU path: the same maths with fewer memory passes.
+
+    A 2-D filter with no upsampling runs as one depthwise conv2d that pads by itself; 2x
+    upsampling with a symmetric padding runs as one depthwise transposed convolution (which
+    inserts the zeros). Anything else goes to the reference.
+    """
+    _, c, h, w = x.shape
+    x0, x1, y0, y1 = pad
+    if f.ndim != 2 or tileable or min(pad) < 0:
         return upfirdn2d_ref(x, f, up, down, pad, flip_filter, gain, tileable)
-    fy, fx = sep
-    n, c, h, w = x.shape
-    upx, upy = up
-    downx, downy = down
-    # total gain is `gain` either way: a 2-D filter applies gain**1 once, a 1-D one
-    # gain**0.5 twice, exactly as in the reference
-    kx, ky = (fx * gain).to(x.dtype), fy.to(x.dtype)
-    if not flip_filter:
-        kx, ky = kx.flip(0), ky.flip(0)
-    if upx > 1 or upy > 1:
-        x = x.reshape(n, c, h, 1, w, 1)
-        x = F.pad(x, [0, upx - 1, 0, 0, 0, upy - 1])
-        x = x.reshape(n, c, h * upy, w * upx)
-    x = _pad(x, pad, tileable)
-    x = F.conv2d(x, kx.reshape(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c, stride=(1, downx))
-    x = F.conv2d(x, ky.reshape(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c, stride=(downy, 1))
-    return x
+    fh, fw = int(f.shape[0]), int(f.shape[1])
+    k = (f * gain).to(x.dtype)
+    if up == (1, 1) and x0 == x1 and y0 == y1:
+        if not flip_filter:
+            k = k.flip([0, 1])
+        return F.conv2d(
+            x,
+            k[None, None].expand(c, 1, fh, fw),
+            padding=(y0, x0),
+            groups=c,
+            stride=(down[1], down[0]),
+        )
+    if up == (2, 2) and down == (1, 1) and x0 == x1 + 1 and y0 == y1 + 1:
+        # zero-insert + pad (p+1, p) + correlate == transposed conv with padding fw-1-(p+1)
+        px, py = fw - 1 - x0, fh - 1 - y0
+        if px >= 0 and py >= 0:
+            if flip_filter:
+                k = k.flip([0, 1])
+            y = F.conv_transpose2d(
+                x,
+                k[None, None].expand(c, 1, fh, fw).contiguous(),
+                stride=2,
+                padding=(py, px),
+                groups=c,
+            )
+            return y[:, :, : 2 * h + y0 + y1 - fh + 1, : 2 * w + x0 + x1 - fw + 1]
+    return upfirdn2d_ref(x, f, up, down, pad, flip_filter, gain, tileable)
 
 
 def upfirdn2d(

@@ -53,6 +53,22 @@ def modulated_conv2d(
         )
         styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
 
+    if impl != "ref" and x.dtype == torch.float32 and not torch.is_grad_enabled():
+        return _modulated_conv2d_infer(
+            x,
+            weight,
+            styles,
+            noise,
+            up,
+            down,
+            padding,
+            resample_filter,
+            demodulate,
+            flip_weight,
+            tileable,
+            impl,
+        )
+
     w = None
     dcoefs = None
     if demodulate or fused_modconv:
@@ -104,8 +120,74 @@ def modulated_conv2d(
     )
     x = x.reshape(n, -1, *x.shape[2:])
     if noise is not None:
-        x = x + noise.to(x.dtype)
+        x = x.add_(noise.to(x.dtype))  # x is a fresh conv output
     return x
+
+
+def _modulated_conv2d_infer(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    styles: torch.Tensor,
+    noise: torch.Tensor | None,
+    up: int,
+    down: int,
+    padding: int,
+    resample_filter: torch.Tensor | None,
+    demodulate: bool,
+    flip_weight: bool,
+    tileable: bool,
+    impl: str,
+) -> torch.Tensor:
+    """Inference path with the same maths and fewer memory passes.
+
+    Demodulation coefficients come from a matrix product (sum_i s_i^2 sum_k w_oik^2) instead
+    of materialising the squared per-sample weights, and for each layer the cheaper of "scale
+    the weights" and "scale the activations" is chosen: large low-resolution layers scale
+    the activations, wide high-resolution ones the (small) weights.
+    """
+    n = x.shape[0]
+    out_ch, in_ch, kh, kw = weight.shape
+    dcoefs = None
+    if demodulate:
+        wsq = weight.square().sum(dim=[2, 3])  # [O, I]
+        dcoefs = (styles.square() @ wsq.t() + 1e-8).rsqrt()  # [N, O]
+    out_px = (x.shape[2] * x.shape[3]) * (up * up) // (down * down)
+    scale_weights = n * weight.numel() < x[0].numel() + out_ch * out_px
+    if scale_weights:
+        s = styles.reshape(n, 1, -1, 1, 1)
+        w = (
+            weight.unsqueeze(0) * s
+            if dcoefs is None
+            else (weight.unsqueeze(0) * s * dcoefs.reshape(n, -1, 1, 1, 1))
+        )
+        y = cr.conv2d_resample(
+            x.reshape(1, -1, *x.shape[2:]),
+            w.reshape(-1, in_ch, kh, kw),
+            resample_filter,
+            up=up,
+            down=down,
+            padding=padding,
+            groups=n,
+            flip_weight=flip_weight,
+            tileable=tileable,
+            impl=impl,
+        )
+        y = y.reshape(n, -1, *y.shape[2:])
+        return y.add_(noise) if noise is not None else y
+    y = cr.conv2d_resample(
+        x * styles.reshape(n, -1, 1, 1),
+        weight,
+        resample_filter,
+        up=up,
+        down=down,
+        padding=padding,
+        flip_weight=flip_weight,
+        tileable=tileable,
+        impl=impl,
+    )
+    if dcoefs is not None:
+        y = y.mul_(dcoefs.reshape(n, -1, 1, 1))
+    return y.add_(noise) if noise is not None else y
 
 
 class FullyConnectedLayer(torch.nn.Module):
