@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self._autosave_timer.timeout.connect(self.autosave)
         self._autosave_timer.start(int(self.settings.get("autosave_seconds")) * 1000)
         self._sync_from_model("*")
+        self._start_thumbnails()
         self.render.load(
             self.settings.generator_dir(self.model_override),
             self.settings.clip_dir(),
@@ -103,6 +104,20 @@ class MainWindow(QMainWindow):
         )
 
     # ------------------------------------------------------------------ building
+    def _start_thumbnails(self) -> None:
+        from designer_app.thumbnails import thumbnails
+
+        def show(v: object) -> None:
+            if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str):
+                self.regions.set_thumbnail(v[0], v[1])
+
+        self.jobs.run(
+            self.tr("Drawing region thumbnails"),
+            thumbnails,
+            list(self.regions.cards),
+            on_yield=show,
+        )
+
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         d = QDockWidget(self.tr(title), self)
         d.setObjectName(name)

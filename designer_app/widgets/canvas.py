@@ -48,6 +48,7 @@ class CanvasView(QGraphicsView):
         self.tile: np.ndarray | None = None
         self.shown_image: np.ndarray | None = None
         self.zoom = 1.0
+        self.auto_fit = True  # follow the window size until the user zooms
         self.set_empty_text(self.tr("No design yet: pick a region and press Generate."))
         self.setAcceptDrops(True)
 
@@ -104,12 +105,20 @@ class CanvasView(QGraphicsView):
         self.scale(self.zoom, self.zoom)
 
     def zoom_in(self) -> None:
+        self.auto_fit = False
         self.set_zoom(self.zoom * 1.25)
 
     def zoom_out(self) -> None:
+        self.auto_fit = False
         self.set_zoom(self.zoom / 1.25)
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.auto_fit:
+            self.fit()
+
     def fit(self) -> None:
+        self.auto_fit = True
         r = self.scene_.sceneRect()
         if r.width() <= 0 or r.height() <= 0:
             return

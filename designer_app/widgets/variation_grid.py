@@ -55,7 +55,15 @@ class VariationGrid(QWidget):
     def set_tile(self, index: int, image: np.ndarray) -> None:
         b = self.buttons[index]
         self.images[index] = image
-        b.setIcon(QIcon(to_pixmap(image)))
+        pm = to_pixmap(image)
+        if pm.width() < TILE_PX:  # small models: enlarge with crisp pixels
+            pm = pm.scaled(
+                TILE_PX,
+                TILE_PX,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation,
+            )
+        b.setIcon(QIcon(pm))
         b.setEnabled(True)
         b.setToolTip(
             self.tr("Seed %1 — click to open it on the canvas").replace(
