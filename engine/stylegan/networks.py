@@ -66,12 +66,22 @@ class Generator(torch.nn.Module):
         **extra_synthesis_kwargs: Any,  # as in the official code: folded into synthesis
     ) -> None:
         super().__init__()
+        # constructor arguments as given: checkpoints store them to rebuild the network
+        self.init_kwargs: dict[str, Any] = {
+            "z_dim": z_dim,
+            "c_dim": c_dim,
+            "w_dim": w_dim,
+            "img_resolution": img_resolution,
+            "img_channels": img_channels,
+            "mapping_kwargs": dict(mapping_kwargs or {}),
+            "synthesis_kwargs": {**(synthesis_kwargs or {}), **extra_synthesis_kwargs},
+            "tileable": tileable,
+        }
         self.z_dim = z_dim
         self.c_dim = c_dim
         self.w_dim = w_dim
         self.img_resolution = img_resolution
         self.img_channels = img_channels
-        self.tileable = tileable
         syn = {**(synthesis_kwargs or {}), **extra_synthesis_kwargs}
         syn.setdefault("tileable", tileable)
         self.tileable = bool(syn["tileable"])
