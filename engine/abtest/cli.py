@@ -1,0 +1,150 @@
+"""`wenyang abtest export`: N variants of a prompt as an A/B batch folder for the tuner."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.errors import UserInputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("abtest", help="A/B test batches")
+    inner = p.add_subparsers(dest="abtest_cmd", metavar="export", parser_class=type(p))
+    inner.required = True
+    e = inner.add_parser(
+        "export",
+        help="render N variants + manifest.csv, latents, results template",
+        description="Render N variants of a region/prompt into DIR (variants/*.png, "
+        "manifest.csv, latents.safetensors, embeddings.safetensors, batch.json, "
+        "results_template.csv) for an A/B test; import the results with `wenyang tune`.",
+    )
+    e.add_argument("--region", required=True, help="region id, e.g. dunhuang")
+    e.add_argument("--text", default="", help="cultural descriptors (English or Chinese)")
+    e.add_argument("-n", type=int, default=8, help="number of variants (default 8)")
+    e.add_argument("--out", required=True, type=Path, help="new (or empty) output folder")
+    e.add_argument("--seed", type=int, default=0, help="first seed (variants use seed+i)")
+    e.add_argument("--truncation", type=float, default=0.7, help="truncation psi (0.7)")
+    e.add_argument("--policy", type=Path, default=None, help="tuned policy file")
+    e.add_argument("--policy-strength", type=float, default=1.0, help="0..1 (default 1)")
+    e.add_argument("--model", type=Path, default=None, help="generator folder (default: shipped)")
+    e.add_argument("--clip", type=Path, default=None, help="CLIP folder (default: shipped)")
+    e.add_argument("--device", default="auto", help="auto|cpu|cuda")
+    e.add_argument(
+        "--no-embeddings",
+        action="store_true",
+        help="skip embeddings.safetensors (CLIP image embeddings)",
+    )
+    e.set_defaults(func=run)
+
+
+def condition_prompt(region: str, text: str) -> str:
+    """The CLIP prompt: region name + descriptors, as the training captions read."""
+    from engine.culture import get_region
+
+    name = get_region(region).name_en
+    return f"{name} pattern, {text}" if text.strip() else f"{name} pattern"
+
+
+def check_region(region: str) -> str:
+    from engine.culture import REGION_IDS
+
+    if region not in REGION_IDS:
+        raise UserInputError(
+            f"unknown region {region!r}; expected one of {', '.join(REGION_IDS)}", field="--region"
+        )
+    return region
+
+
+def load_policy_offsets(
+    path: Path, region: str, c: np.ndarray | None, strength: float
+) -> tuple[list[Any], str]:
+    """The tuned policy as render offsets, and its id (errors clearly without a tuner)."""
+    try:
+        from engine.tuner.policy import load_policy
+    except ImportError as exc:
+        raise UserInputError(
+            "this build has no tuner (engine.tuner), so a policy cannot be applied",
+            path=str(path),
+            field="--policy",
+        ) from exc
+    if not Path(path).is_file():
+        raise UserInputError("policy file not found", path=str(path), field="--policy")
+    policy = load_policy(path)
+    pid = str(policy.meta.get("policy_id") or "")
+    if not pid:
+        pid = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    return [policy.render_offset(region, c, strength)], pid
+
+
+def text_condition(encoder: Any, prompt: str, c_dim: int) -> np.ndarray:
+    enc = encoder.encode_text([prompt])
+    c = enc.embeddings[0].detach().cpu().numpy().astype(np.float32)
+    if c.shape[0] != c_dim:
+        raise UserInputError(
+            f"the CLIP model gives {c.shape[0]}-d text embeddings but the "
+            f"generator expects c_dim={c_dim}; use the CLIP model it was "
+            "trained with",
+            field="--clip",
+        )
+    unknown = [w for ws in enc.unknown_words for w in ws]
+    if unknown:
+        print(f"note: words not in the lexicon: {', '.join(unknown)}", file=sys.stderr)
+    return c
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.abtest.batch import BatchSpec, render_variants, write_batch
+
+    region = check_region(args.region)
+    spec = BatchSpec(region, args.text, args.n, args.seed, args.truncation)
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserInputError(
+            "the output folder exists and is not empty; choose a new folder",
+            path=str(out),
+            field="--out",
+        )
+    try:
+        from engine.stylegan.render import Renderer
+    except ImportError as exc:
+        raise UserInputError("this build has no generator renderer", field="--model") from exc
+    renderer = Renderer(args.model, device=args.device)
+    info = renderer.info
+    encoder = None
+    c = None
+    if info.c_dim > 0:
+        from engine.clip import load_encoder
+
+        encoder = load_encoder(args.clip)
+        c = text_condition(encoder, condition_prompt(region, args.text), info.c_dim)
+    elif args.text:
+        print(
+            "note: the generator is unconditional; --text is recorded but not used", file=sys.stderr
+        )
+    offsets: list[Any] = []
+    if args.policy is not None:
+        offsets, pid = load_policy_offsets(args.policy, region, c, args.policy_strength)
+        spec = BatchSpec(region, args.text, args.n, args.seed, args.truncation, pid)
+
+    def progress(f: float) -> None:
+        print(f"\rrendering {round(f * spec.n)}/{spec.n}", end="", file=sys.stderr, flush=True)
+
+    variants = render_variants(renderer, spec, c, offsets, progress=progress)
+    print(file=sys.stderr)
+    emb: np.ndarray | None = None
+    if encoder is not None and not args.no_embeddings:
+        t = encoder.encode_image(np.stack([v.image for v in variants]))
+        emb = t.detach().cpu().numpy().astype(np.float32)
+    for note in getattr(renderer, "notices", []):
+        print(f"note: {note}", file=sys.stderr)
+    write_batch(
+        out, spec, variants, model_id=info.model_id, model_hash=info.model_hash, c=c, embeddings=emb
+    )
+    print(f"wrote {out} ({len(variants)} variants)")
+    return 0
