@@ -35,10 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         "slider, undo/redo, save/reopen; print one JSON report; exit 1 on failure",
     )
     p.add_argument(
-        "--tiny-random-model",
-        action="store_true",
-        help="with --selftest: build a tiny random-weight generator in a temporary "
-        "folder and use it (for builds that ship no generator)",
+        "--random-model",
+        nargs="?",
+        const="tiny",
+        metavar="PRESET",
+        help="with --selftest: build a random-weight generator of a training preset (tiny, "
+        "cpu128, cpu256; default tiny) in a temporary folder and use it, for builds that "
+        "ship no generator",
     )
     p.add_argument(
         "--out", metavar="DIR", help="with --selftest: also write the report and screenshots there"

@@ -27,26 +27,25 @@ STEP_MS = 30  # a designer's drag delivers a new value every ~30 ms
 LOAD_TIMEOUT_S = 180.0
 
 
-def make_tiny_model(out_dir: Path, resolution: int = 32, c_dim: int = 0) -> Path:
-    """A tiny random-weight tileable generator (for builds that ship none). Runs in-process on
-    the calling thread: call it before the GUI exists."""
-    import torch
-    from engine.stylegan.checkpoint import save_generator
+def make_random_model(out_dir: Path, preset: str = "tiny", c_dim: int = 0) -> Path:
+    """A random-weight tileable generator of a training preset (for builds that ship none).
 
+    Runs on the calling thread before any window exists, so the GUI thread never runs torch.
+    """
+    import torch
+
+    from engine.stylegan.checkpoint import save_generator
+    from engine.stylegan.config import generator_kwargs
     from engine.stylegan.networks import Generator
 
     torch.manual_seed(0)
-    g = Generator(
-        z_dim=32,
-        c_dim=c_dim,
-        w_dim=32,
-        img_resolution=resolution,
-        img_channels=3,
-        mapping_kwargs={"num_layers": 2},
-        synthesis_kwargs={"channel_base": 512, "channel_max": 32},
-        tileable=True,
+    g = Generator(**generator_kwargs(preset, c_dim=c_dim, tileable=True)).eval()
+    save_generator(
+        g,
+        out_dir,
+        {"note": "random weights for the self-test"},
+        model_id=f"random-{preset}-selftest",
     )
-    save_generator(g.eval(), out_dir, {"model_id": "tiny-random-selftest"})
     return out_dir
 
 
@@ -116,9 +115,12 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
         return ok
 
     model_dir = args.model
-    if args.tiny_random_model and not model_dir:
-        model_dir = str(make_tiny_model(tmp / "tiny-generator"))
-        report["model_note"] = "tiny random-weight generator built for this self-test"
+    if args.random_model and not model_dir:
+        model_dir = str(make_random_model(tmp / "random-generator", args.random_model))
+        report["model_note"] = (
+            f"random-weight generator (preset {args.random_model}) built "
+            "for this self-test: no shipped generator was used"
+        )
 
     from PySide6.QtWidgets import QApplication
 
@@ -202,7 +204,7 @@ def _run_steps(
         step(
             "banner_explains_missing_model",
             win.banner.isVisible(),
-            hint="run with --model DIR or --tiny-random-model",
+            hint="run with --model DIR or --random-model PRESET",
         )
         return
     got = _wait(lambda: state.image is not None and render.idle(), LOAD_TIMEOUT_S)
