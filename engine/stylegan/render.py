@@ -1,0 +1,365 @@
+"""The live renderer shared by the GUI and the CLI: request in, RGB tile out.
+
+Fast on a CPU: inference mode, cached mapping outputs, a channels-last fast path, and
+incremental rendering - the synthesis network runs as a chain of steps (conv0, conv1, toRGB
+per block) whose outputs are cached, so when only the w rows of layers >= k change (fine or
+colour sliders) the work before the first step that reads row k is reused.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.errors import UserInputError
+from engine.paths import MODELS_DIR
+
+DEFAULT_MODEL_DIR = MODELS_DIR / "generator"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the GUI needs to know about the loaded generator."""
+
+    model_id: str
+    model_hash: str
+    resolution: int
+    c_dim: int
+    w_dim: int
+    num_ws: int
+    layer_ranges: dict[str, tuple[int, int]]
+    tileable: bool = True
+
+
+@dataclass
+class RenderRequest:
+    """One frame: condition, latent, edits. `ws` (if given) overrides seed/truncation."""
+
+    c: np.ndarray | None = None  # unit CLIP text embedding [c_dim]
+    seed: int = 0
+    ws: np.ndarray | None = None  # [num_ws, w_dim]
+    truncation: float = 0.7
+    # (direction [w_dim], strength, (first_layer, last_layer_exclusive))
+    offsets: list[tuple[np.ndarray, float, tuple[int, int]]] = field(default_factory=list)
+    mix_ws: np.ndarray | None = None  # style mix source, [num_ws, w_dim] or [w_dim]
+    mix_from_layer: int | None = None  # layers >= this take mix_ws
+    noise_mode: str = "const"
+    request_id: int = 0
+    policy_offset: np.ndarray | None = None  # tuned policy offset, [num_ws, w_dim] or [w_dim]
+
+
+@dataclass
+class RenderResult:
+    image: np.ndarray  # HxWx3 uint8
+    ws: np.ndarray  # [num_ws, w_dim] float32, re-renders this exact image
+    ms: float
+    request_id: int = 0
+
+
+def layer_ranges(
+    block_resolutions: list[int], block_starts: list[int], num_ws: int
+) -> dict[str, tuple[int, int]]:
+    """coarse = 4-8 px blocks, middle = 16-32 px, fine = 64 px and up (w row indices)."""
+    start = dict(zip(block_resolutions, block_starts, strict=True))
+
+    def first_at_or_above(res: int) -> int:
+        return next((start[r] for r in block_resolutions if r >= res), num_ws)
+
+    mid0, fine0 = first_at_or_above(16), first_at_or_above(64)
+    if fine0 >= num_ws:  # small models: the last block is "fine"
+        fine0 = block_starts[-1]
+        mid0 = min(mid0, fine0)
+    return {"coarse": (0, mid0), "middle": (mid0, fine0), "fine": (fine0, num_ws)}
+
+
+class _Step:
+    """One synthesis step and the w row it reads."""
+
+    def __init__(self, block: Any, kind: str, w_index: int) -> None:
+        self.block = block
+        self.kind = kind  # "const", "conv0", "conv1", "torgb"
+        self.w_index = w_index
+
+
+class Renderer:
+    """Load a generator (safetensors + config.json) and render requests to RGB arrays."""
+
+    def __init__(
+        self,
+        model_dir: Path | str | None = None,
+        device: str = "auto",
+        generator: torch.nn.Module | None = None,
+    ) -> None:
+        from engine.stylegan import checkpoint
+
+        self.notices: list[str] = []
+        self._lock = threading.RLock()
+        dev = _pick_device(device)
+        if generator is None:
+            mdir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
+            if not (mdir / checkpoint.CONFIG_FILE).is_file():
+                raise UserInputError(
+                    "no generator model here (expected config.json and "
+                    "model.safetensors; train one with `wenyang train gan` "
+                    "or import one with `wenyang import-pkl`)",
+                    path=str(mdir),
+                )
+            generator = checkpoint.load_generator(mdir, device="cpu")
+        self.G: Any = generator.eval().requires_grad_(False)
+        self._device = "cpu"
+        self._to_device(dev)
+        syn = self.G.synthesis
+        self._steps, starts = self._plan(syn)
+        self._info = ModelInfo(
+            model_id=str(getattr(self.G, "model_id", "") or "unsaved"),
+            model_hash=str(getattr(self.G, "model_hash", "") or ""),
+            resolution=int(self.G.img_resolution),
+            c_dim=int(self.G.c_dim),
+            w_dim=int(self.G.w_dim),
+            num_ws=int(self.G.num_ws),
+            layer_ranges=layer_ranges(list(syn.block_resolutions), starts, int(self.G.num_ws)),
+            tileable=bool(getattr(self.G, "tileable", False)),
+        )
+        self._map_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._state_cache: list[tuple[np.ndarray, Any, Any]] = []
+        self._cache_noise: str | None = None
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    @classmethod
+    def from_generator(cls, G: torch.nn.Module, device: str = "cpu") -> Renderer:
+        """A renderer around an in-memory generator (training previews, tests, benchmarks)."""
+        return cls(generator=G, device=device)
+
+    # ---------------------------------------------------------------- mapping
+    def mapping(
+        self,
+        seed: int,
+        c: np.ndarray | None,
+        truncation: float = 1.0,
+        w_avg: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """ws [num_ws, w_dim] float32 for a seed and condition (cached)."""
+        c_arr = self._condition(c)
+        key = (
+            int(seed),
+            c_arr.tobytes() if c_arr is not None else b"",
+            float(truncation),
+            w_avg.astype(np.float32).tobytes() if w_avg is not None else b"",
+        )
+        with self._lock:
+            hit = self._map_cache.get(key)
+            if hit is not None:
+                self._map_cache.move_to_end(key)
+                return hit.copy()
+            z = np.random.RandomState(int(seed) % (2**32)).randn(1, self.G.z_dim)
+            with torch.inference_mode():
+                zt = torch.from_numpy(z).to(torch.float32)
+                ct = torch.from_numpy(c_arr[None]) if c_arr is not None else None
+                ws = self.G.mapping.cpu()(zt, ct)  # mapping always runs on CPU: tiny
+                avg = (
+                    torch.from_numpy(w_avg.astype(np.float32))
+                    if w_avg is not None
+                    else self.G.mapping.w_avg
+                )
+                if truncation != 1:
+                    ws = avg.to(ws).lerp(ws, float(truncation))
+            out = ws[0].numpy().astype(np.float32)
+            self._map_cache[key] = out
+            if len(self._map_cache) > 256:
+                self._map_cache.popitem(last=False)
+            return out.copy()
+
+    def _condition(self, c: np.ndarray | None) -> np.ndarray | None:
+        if self.G.c_dim == 0:
+            return None
+        if c is None:
+            return np.zeros(self.G.c_dim, dtype=np.float32)
+        c = np.asarray(c, dtype=np.float32).reshape(-1)
+        if c.shape[0] != self.G.c_dim:
+            raise UserInputError(
+                f"condition has {c.shape[0]} values, the model expects "
+                f"{self.G.c_dim} (a CLIP embedding of that width)",
+                field="c",
+            )
+        return c
+
+    def request_ws(self, req: RenderRequest) -> np.ndarray:
+        """The final ws of a request: base latent, style mix, slider offsets, policy offset."""
+        n, d = self.G.num_ws, self.G.w_dim
+        if req.ws is not None:
+            ws = np.asarray(req.ws, dtype=np.float32).reshape(n, d).copy()
+        else:
+            ws = self.mapping(req.seed, req.c, req.truncation)
+        if req.mix_ws is not None and req.mix_from_layer is not None:
+            mix = np.broadcast_to(np.asarray(req.mix_ws, dtype=np.float32), (n, d))
+            k = max(0, min(n, int(req.mix_from_layer)))
+            ws[k:] = mix[k:]
+        for direction, strength, (a, b) in req.offsets:
+            vec = np.asarray(direction, dtype=np.float32).reshape(d)
+            ws[max(0, a) : min(n, b)] += np.float32(strength) * vec
+        if req.policy_offset is not None:
+            ws += np.broadcast_to(np.asarray(req.policy_offset, dtype=np.float32), (n, d))
+        return ws
+
+    # ---------------------------------------------------------------- rendering
+    def render(self, req: RenderRequest) -> RenderResult:
+        """Render one request (reusing cached activations where its ws allow)."""
+        t0 = time.perf_counter()
+        ws = self.request_ws(req)
+        with self._lock:
+            try:
+                img = self._synthesize(ws, req.noise_mode)
+            except torch.cuda.OutOfMemoryError:
+                self._oom_fallback()
+                img = self._synthesize(ws, req.noise_mode)
+        return RenderResult(
+            image=img, ws=ws, ms=(time.perf_counter() - t0) * 1000, request_id=req.request_id
+        )
+
+    def render_batch(self, reqs: list[RenderRequest]) -> list[RenderResult]:
+        """Render several requests (variation grids) in one synthesis pass per noise mode."""
+        out: list[RenderResult | None] = [None] * len(reqs)
+        groups: dict[str, list[int]] = {}
+        for i, r in enumerate(reqs):
+            groups.setdefault(r.noise_mode, []).append(i)
+        for mode, idx in groups.items():
+            t0 = time.perf_counter()
+            wss = [self.request_ws(reqs[i]) for i in idx]
+            with self._lock:
+                try:
+                    imgs = self._synthesize_batch(np.stack(wss), mode)
+                except torch.cuda.OutOfMemoryError:
+                    self._oom_fallback()
+                    imgs = self._synthesize_batch(np.stack(wss), mode)
+            ms = (time.perf_counter() - t0) * 1000 / len(idx)
+            for j, i in enumerate(idx):
+                out[i] = RenderResult(imgs[j], wss[j], ms, reqs[i].request_id)
+        return [r for r in out if r is not None]
+
+    def _synthesize_batch(self, ws: np.ndarray, noise_mode: str) -> list[np.ndarray]:
+        with torch.inference_mode():
+            wt = torch.from_numpy(ws).to(self._device)
+            img = self.G.synthesis(wt, noise_mode=noise_mode)
+        return list(to_uint8(img))
+
+    def _synthesize(self, ws: np.ndarray, noise_mode: str) -> np.ndarray:
+        """Run the step chain from the first step whose w row (or noise mode) changed."""
+        steps = self._steps
+        cache = self._state_cache
+        first = 0
+        if noise_mode != "random" and noise_mode == self._cache_noise:
+            while first < len(cache) and np.array_equal(cache[first][0], ws[steps[first].w_index]):
+                first += 1
+        else:
+            first = 0
+        if first == len(steps):
+            return to_uint8(cache[-1][2])[0]
+        del cache[first:]
+        self._cache_noise = noise_mode
+        x, img = (None, None) if first == 0 else (cache[first - 1][1], cache[first - 1][2])
+        with torch.inference_mode():
+            wt = torch.from_numpy(ws).to(self._device)[None]  # [1, num_ws, w_dim]
+            for step in steps[first:]:
+                x, img = self._run_step(step, x, img, wt[:, step.w_index], noise_mode)
+                cache.append((ws[step.w_index].copy(), x, img))
+        return to_uint8(img)[0]
+
+    def _run_step(
+        self, step: _Step, x: Any, img: Any, w: torch.Tensor, noise_mode: str
+    ) -> tuple[Any, Any]:
+        b = step.block
+        fmt = torch.channels_last if self._device == "cpu" else torch.contiguous_format
+        if step.kind == "const":
+            x = b.const.to(torch.float32)[None].contiguous(memory_format=fmt)
+            x = b.conv1(x, w, noise_mode=noise_mode)
+        elif step.kind == "conv0":
+            x = b.conv0(x, w, noise_mode=noise_mode)
+        elif step.kind == "conv1":
+            x = b.conv1(x, w, noise_mode=noise_mode)
+        else:
+            from cuda_ops import upfirdn2d as ufd
+
+            y = b.torgb(x, w).to(dtype=torch.float32, memory_format=torch.contiguous_format)
+            if img is not None:
+                img = ufd.upsample2d(img, b.resample_filter, tileable=b.tileable)
+                img = img.add_(y)
+            else:
+                img = y
+        return x, img
+
+    @staticmethod
+    def _plan(syn: Any) -> tuple[list[_Step], list[int]]:
+        """Steps of the skip architecture and the first w row of each block."""
+        steps: list[_Step] = []
+        starts: list[int] = []
+        idx = 0
+        for res in syn.block_resolutions:
+            b = getattr(syn, f"b{res}")
+            if b.architecture == "resnet":
+                raise UserInputError(
+                    "the live renderer supports skip/orig generators only", field="architecture"
+                )
+            starts.append(idx)
+            if b.in_channels == 0:
+                steps.append(_Step(b, "const", idx))
+            else:
+                steps.append(_Step(b, "conv0", idx))
+                steps.append(_Step(b, "conv1", idx + 1))
+            if b.num_torgb:
+                steps.append(_Step(b, "torgb", idx + b.num_conv))
+            idx += b.num_conv
+        return steps, starts
+
+    # ---------------------------------------------------------------- devices
+    def _to_device(self, dev: str) -> None:
+        try:
+            self.G.to(dev)
+            self._device = dev
+        except (torch.cuda.OutOfMemoryError, RuntimeError) as exc:
+            if dev == "cpu":
+                raise
+            self.notices.append(f"could not use {dev} ({exc!s:.120}); rendering on the CPU")
+            self.G.to("cpu")
+            self._device = "cpu"
+
+    def _oom_fallback(self) -> None:
+        self.notices.append("CUDA ran out of memory; rendering continues on the CPU")
+        self._state_cache.clear()
+        self.G.to("cpu")
+        self._device = "cpu"
+        torch.cuda.empty_cache()
+
+
+def _pick_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserInputError(
+            "CUDA was asked for but is not available; use --device cpu", field="device"
+        )
+    if not (device == "cpu" or device.startswith("cuda")):
+        raise UserInputError(
+            f"unknown device {device!r}; expected auto, cpu or cuda", field="device"
+        )
+    return device
+
+
+def to_uint8(img: torch.Tensor) -> np.ndarray:
+    """[N, 3, H, W] in [-1, 1] -> [N, H, W, 3] uint8 (the official rounding)."""
+    img = (img.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+    return img.cpu().numpy()
