@@ -18,6 +18,12 @@ def sample_seed(base_seed: int, index: int) -> int:
     return int(base_seed) * 1_000_000 + int(index)
 
 
+def _init_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # the pool already uses every core; OpenCV threads only contend
+
+
 def _render_one(task: tuple[str, int, int, str]) -> dict:
     from engine.database.sample import render_sample
 
@@ -56,7 +62,7 @@ def build_database(
                     progress(k, total)
         else:
             ctx = mp.get_context("spawn")
-            with ctx.Pool(workers) as pool:
+            with ctx.Pool(workers, initializer=_init_worker) as pool:
                 for k, rec in enumerate(pool.imap(_render_one, tasks, chunksize=8), 1):
                     records.append(rec)
                     if progress:

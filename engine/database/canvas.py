@@ -43,9 +43,15 @@ class TorusCanvas:
         self.ss = int(ss or supersampling(self.size))
         self.S = self.size * self.ss
         self.origin = origin
-        shape = (self.S, self.S, channels) if channels > 1 else (self.S, self.S)
-        self.img = np.empty(shape, np.uint8)
-        self.img[...] = ground if channels > 1 else int(ground)  # type: ignore[assignment]
+        # a margin around the tile: OpenCV drops a thick stroke whose centre line lies outside
+        # the image even when its body reaches in, so copies are drawn on a padded buffer
+        self.M = max(4, self.S // 16)
+        P = self.S + 2 * self.M
+        shape = (P, P, channels) if channels > 1 else (P, P)
+        self.buf = np.zeros(shape, np.uint8)
+        self.img = self.buf[self.M : self.M + self.S, self.M : self.M + self.S]  # the tile (a view)
+        if np.any(np.asarray(ground)):
+            self.img[...] = ground if channels > 1 else int(ground)  # type: ignore[assignment]
 
     # -- helpers -------------------------------------------------------------------------
     def px(self, w: float) -> int:
@@ -69,18 +75,31 @@ class TorusCanvas:
     def _copies(self, pts: np.ndarray, pad: float):
         """Yield fixed-point pixel arrays of `pts` for every torus copy overlapping the tile."""
         p = self._fix(pts)
-        base = np.floor(p.min(axis=0))
-        p = p - base  # bring the shape's bounding box start into [0, 1)
-        lo = p.min(axis=0) - pad
-        hi = p.max(axis=0) + pad
-        for dy in (-1.0, 0.0, 1.0):
-            if hi[1] + dy < 0 or lo[1] + dy > 1:
+        lo = p.min(axis=0)
+        hi = p.max(axis=0)
+        bx, by = float(np.floor(lo[0])), float(np.floor(lo[1]))
+        lx, ly = lo[0] - bx - pad, lo[1] - by - pad
+        hx, hy = hi[0] - bx + pad, hi[1] - by + pad
+        q0 = (p - (bx, by)) * (self.S * _ONE) + self.M * _ONE
+        step = self.S * _ONE
+        for dy in (-1, 0, 1):
+            if hy + dy < 0 or ly + dy > 1:
                 continue
-            for dx in (-1.0, 0.0, 1.0):
-                if hi[0] + dx < 0 or lo[0] + dx > 1:
+            for dx in (-1, 0, 1):
+                if hx + dx < 0 or lx + dx > 1:
                     continue
-                q = (p + (dx, dy)) * self.S * _ONE
-                yield np.round(q).astype(np.int32)
+                yield np.round(q0 + (dx * step, dy * step)).astype(np.int32)
+
+    def _point_copies(self, c: Sequence[float], pad: float):
+        """Fixed-point centres of every torus copy of a point-centred shape (scalar path)."""
+        x = (float(c[0]) + self.origin[0]) % 1.0
+        y = (float(c[1]) + self.origin[1]) % 1.0
+        k = self.S * _ONE
+        xs = [x] + ([x + 1.0] if x - pad < 0 else []) + ([x - 1.0] if x + pad > 1 else [])
+        ys = [y] + ([y + 1.0] if y - pad < 0 else []) + ([y - 1.0] if y + pad > 1 else [])
+        for yy in ys:
+            for xx in xs:
+                yield (round(xx * k) + self.M * _ONE, round(yy * k) + self.M * _ONE)
 
     @staticmethod
     def _col(colour: Sequence[int] | int) -> tuple[int, ...]:
@@ -102,10 +121,12 @@ class TorusCanvas:
         # every ring of a multi-ring shape must shift together, so copy the union's bbox
         for dxy in self._offsets(allp, base, 0.0):
             rings = [
-                np.round(((p + self.origin - base) + dxy) * self.S * _ONE).astype(np.int32)
+                np.round(((p + self.origin - base) + dxy) * self.S * _ONE + self.M * _ONE).astype(
+                    np.int32
+                )
                 for p in polys
             ]
-            cv2.fillPoly(self.img, rings, col, cv2.LINE_AA, _SHIFT)
+            cv2.fillPoly(self.buf, rings, col, cv2.LINE_AA, _SHIFT)
 
     def _offsets(self, allp: np.ndarray, base: np.ndarray, pad: float):
         p = allp + self.origin - base
@@ -126,7 +147,21 @@ class TorusCanvas:
         t = self.px(width)
         col = self._col(colour)
         for q in self._copies(np.asarray(pts, float), width):
-            cv2.polylines(self.img, [q], closed, col, t, cv2.LINE_AA, _SHIFT)
+            cv2.polylines(self.buf, [q], closed, col, t, cv2.LINE_AA, _SHIFT)
+
+    def polylines(
+        self,
+        paths: Sequence[np.ndarray],
+        colour: Sequence[int] | int,
+        width: float,
+        closed: bool = False,
+    ) -> None:
+        """Stroke many polylines of one colour and width in one OpenCV call (dashes, hatches)."""
+        t = self.px(width)
+        col = self._col(colour)
+        allq = [q for p in paths for q in self._copies(np.asarray(p, float), width)]
+        if allq:
+            cv2.polylines(self.buf, allq, closed, col, t, cv2.LINE_AA, _SHIFT)
 
     def line(
         self, a: Sequence[float], b: Sequence[float], colour: Sequence[int] | int, width: float
@@ -141,8 +176,8 @@ class TorusCanvas:
         col = self._col(colour)
         t = -1 if width is None else self.px(width)
         rr = round(r * self.S * _ONE)
-        for q in self._copies(np.array([c], float), pad):
-            cv2.circle(self.img, (int(q[0, 0]), int(q[0, 1])), rr, col, t, cv2.LINE_AA, _SHIFT)
+        for q in self._point_copies(c, pad):
+            cv2.circle(self.buf, q, rr, col, t, cv2.LINE_AA, _SHIFT)
 
     def ellipse(
         self,
@@ -158,10 +193,10 @@ class TorusCanvas:
         col = self._col(colour)
         t = -1 if width is None else self.px(width)
         ax = (round(axes[0] * self.S * _ONE), round(axes[1] * self.S * _ONE))
-        for q in self._copies(np.array([c], float), pad):
+        for q in self._point_copies(c, pad):
             cv2.ellipse(
-                self.img,
-                (int(q[0, 0]), int(q[0, 1])),
+                self.buf,
+                q,
                 ax,
                 angle_deg,
                 arc[0],
@@ -191,10 +226,17 @@ class TorusCanvas:
 
 
 def periodic_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
-    """Smooth value noise in [0, 1] that wraps exactly (cubic upsampling of a tiled grid)."""
+    """Smooth value noise in [0, 1] that wraps exactly (smoothstep interpolation of a
+    random cells x cells grid, indices taken modulo the grid)."""
     cells = max(2, int(cells))
     small = rng.random((cells, cells)).astype(np.float32)
-    big = cv2.resize(np.tile(small, (3, 3)), (3 * size, 3 * size), interpolation=cv2.INTER_CUBIC)
-    out = big[size : 2 * size, size : 2 * size]
+    x = (np.arange(size, dtype=np.float32) + 0.5) * (cells / size)
+    i0 = np.floor(x).astype(np.int64)
+    t = x - i0
+    t = t * t * (3 - 2 * t)
+    i0 %= cells
+    i1 = (i0 + 1) % cells
+    rows = small[i0] * (1 - t)[:, None] + small[i1] * t[:, None]  # (size, cells)
+    out = rows[:, i0] * (1 - t)[None, :] + rows[:, i1] * t[None, :]
     lo, hi = float(out.min()), float(out.max())
     return (out - lo) / max(hi - lo, 1e-6)

@@ -18,8 +18,8 @@ from engine.database.palette import GOLD_DELTA_E, region_palette, to_lab
 ANALYSIS_SIZE = 128
 EDGE_THRESHOLD = 48.0  # Sobel magnitude (0..255 grey scale, 3x3 kernel / 4)
 # edge density that maps to complexity 1.0; calibrated on generated tiles (see report)
-EDGE_FULL = 0.42
-GOLD_FULL = 0.22  # gold share that reads as "all gold" (annotation saturates there)
+EDGE_FULL = 0.6
+GOLD_FULL = 0.15  # gold share that reads as "all gold" (annotation saturates there)
 
 
 def _small(image: np.ndarray) -> np.ndarray:

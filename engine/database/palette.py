@@ -50,6 +50,9 @@ class RegionPalette:
 
     def near(self, ref_hex: str, *, allow_metallic: bool = False) -> Colour:
         """The region's colour closest (in Lab) to a reference hex."""
+        return _near(self.region.id, ref_hex, allow_metallic)
+
+    def _near(self, ref_hex: str, allow_metallic: bool) -> Colour:
         pool = list(self.inks()) + (list(self.metallic) if allow_metallic else [])
         pool = pool or list(self.colours)
         ref = to_lab(np.array(hex_rgb(ref_hex)))
@@ -57,6 +60,9 @@ class RegionPalette:
         return pool[int(np.argmin(np.linalg.norm(labs - ref, axis=-1)))]
 
     def inks(self) -> tuple[Colour, ...]:
+        return _inks(self.region.id)
+
+    def _inks(self) -> tuple[Colour, ...]:
         """Non-metallic colours far enough from every metallic one that they never read as
         gold (keeps the measured gold share honest)."""
         met = self.metallic
@@ -80,3 +86,13 @@ GOLD_DELTA_E = 10.0
 @cache
 def region_palette(region_id: str) -> RegionPalette:
     return RegionPalette(get_region(region_id))
+
+
+@cache
+def _near(region_id: str, ref_hex: str, allow_metallic: bool) -> Colour:
+    return region_palette(region_id)._near(ref_hex, allow_metallic)
+
+
+@cache
+def _inks(region_id: str) -> tuple[Colour, ...]:
+    return region_palette(region_id)._inks()

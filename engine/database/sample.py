@@ -45,14 +45,34 @@ def _texture(
             kind, (9, 0.05)
         )
         mul = (1.0 - amp) + amp * periodic_noise(rng, size, cells)
-    add = rng.normal(0.0, 2.0, (size, size)).astype(np.float32)  # fine thread grain
+    add = rng.standard_normal((size, size), dtype=np.float32) * 2.0  # fine thread grain
     sh = (round(origin[1] * size), round(origin[0] * size))
     mul = np.roll(mul, sh, axis=(0, 1))
     add = np.roll(add, sh, axis=(0, 1))
-    f = img.astype(np.float32) * mul[..., None] + add[..., None]
-    if kind == "aged":
-        f = f * 0.92 + np.array([214, 190, 150], np.float32) * 0.08  # yellowed varnish
-    return np.clip(f + 0.5, 0, 255).astype(np.uint8)
+    mul = mul.astype(np.float32)[..., None]
+    add = add[..., None] + 0.5
+    if kind == "aged":  # yellowed varnish
+        mul = mul * 0.92
+        add = add + np.array([214, 190, 150], np.float32) * 0.08
+    f = img.astype(np.float32)
+    f *= mul
+    f += add
+    return np.clip(f, 0, 255, out=f).astype(np.uint8)
+
+
+def calm_cut(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Choose where the repeat is cut: roll the (already seamless) tile so that its edges
+    fall on a row and a column pair no busier than the median — as a textile designer puts
+    the repeat line through quiet ground rather than along a stripe edge. Rolling a torus
+    image changes no pixel relationships, only the origin."""
+    f = image.astype(np.int16)
+    shifts = []
+    for axis in (0, 1):
+        d = np.abs(f - np.roll(f, -1, axis=axis)).sum(axis=(1 - axis, 2))  # pair i -> i+1
+        cand = np.flatnonzero(d <= np.median(d))
+        i = int(cand[rng.integers(len(cand))])
+        shifts.append(-(i + 1))  # pair (i, i+1) becomes (last, first)
+    return np.roll(image, shifts, axis=(0, 1))
 
 
 def measured_palette(image: np.ndarray, region_id: str, min_share: float = 0.02) -> list[str]:
@@ -68,12 +88,18 @@ def measured_palette(image: np.ndarray, region_id: str, min_share: float = 0.02)
 
 
 def render_sample(
-    region_id: str, seed: int, size: int = 256, *, origin: tuple[float, float] = (0.0, 0.0)
+    region_id: str,
+    seed: int,
+    size: int = 256,
+    *,
+    origin: tuple[float, float] = (0.0, 0.0),
+    cut: bool = True,
 ) -> Sample:
     """Draw one annotated seamless tile of `region_id`.
 
-    `origin` translates the whole drawing on the torus (tile units); it exists so tests can
-    check that a tile is the same pattern wherever it is cut."""
+    `origin` translates the whole drawing on the torus (tile units) and `cut=False` skips
+    the choice of a calm repeat line; both exist so tests can check that the drawing is the
+    same pattern wherever it is cut (i.e. truly drawn on a torus)."""
     if region_id not in REGION_IDS:
         raise ValueError(f"unknown region {region_id!r}; expected one of {REGION_IDS}")
     ridx = REGION_IDS.index(region_id)
@@ -96,6 +122,8 @@ def render_sample(
     drawn: Drawn = fam.draw(canvas, ctx)
     image = canvas.finish()
     image = _texture(image, drawn.texture, np.random.default_rng([ridx, int(seed), 7]), origin)
+    if cut:
+        image = calm_cut(image, np.random.default_rng([ridx, int(seed), 13]))
     m = measure(image, region_id)
     attributes = {
         "complexity": round(m["complexity"], 4),

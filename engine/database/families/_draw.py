@@ -77,14 +77,12 @@ def dashed(cv: TorusCanvas, pts: np.ndarray, col: RGB, w: float, dash: float, ga
     p = np.asarray(pts, float)
     seg = np.linalg.norm(np.diff(p, axis=0), axis=1)
     s = np.concatenate([[0], np.cumsum(seg)])
-    total = s[-1]
-    t = 0.0
-    while t < total:
-        t1 = min(t + dash, total)
-        ts = np.linspace(t, t1, 4)
-        q = np.stack([np.interp(ts, s, p[:, 0]), np.interp(ts, s, p[:, 1])], 1)
-        cv.polyline(q, col, w)
-        t = t1 + gap
+    starts = np.arange(0.0, s[-1], dash + gap)
+    ts = starts[:, None] + np.linspace(0, 1, 4)[None, :] * dash
+    ts = np.minimum(ts, s[-1])
+    xs = np.interp(ts, s, p[:, 0])
+    ys = np.interp(ts, s, p[:, 1])
+    cv.polylines(list(np.stack([xs, ys], -1)), col, w)
 
 
 def sheen(col: RGB, t: float) -> RGB:

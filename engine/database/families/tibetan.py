@@ -107,9 +107,10 @@ def pulu(cv: TorusCanvas, ctx: Ctx) -> Drawn:
             cv.line((x0, -0.1), (x0, 1.1), mix(ctx.c(BLACK), seq[0], 0.3), 0.002)
     # weft texture: faint vertical hatch of the weave
     hatch = int(40 + 80 * ctx.detail)
-    for i in range(hatch):
-        x = (i + 0.5) / hatch
-        cv.line((x, 0.0), (x, 1.0), (0, 0, 0), 0.0008)
+    lines = [np.array([[(i + 0.5) / hatch, 0.0], [(i + 0.5) / hatch, 1.0]]) for i in range(hatch)]
+    shade = cv.mask()
+    shade.polylines(lines, 255, 0.0008)
+    cv.composite(shade, (0, 0, 0), 0.3)
     return Drawn(["pulu_stripes"], (reps - 2) / 4.0, 0.55 if panels == 1 else 0.35, seq[0], "cloth")
 
 
