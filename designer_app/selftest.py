@@ -27,25 +27,32 @@ STEP_MS = 30  # a designer's drag delivers a new value every ~30 ms
 LOAD_TIMEOUT_S = 180.0
 
 
+_MAKE_MODEL = """
+import sys, torch
+from engine.stylegan.checkpoint import save_generator
+from engine.stylegan.config import generator_kwargs
+from engine.stylegan.networks import Generator
+preset, c_dim, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+torch.manual_seed(0)
+g = Generator(**generator_kwargs(preset, c_dim=c_dim, tileable=True)).eval()
+save_generator(g, out, {"note": "random weights for the self-test"},
+               model_id=f"random-{preset}-selftest")
+"""
+
+
 def make_random_model(out_dir: Path, preset: str = "tiny", c_dim: int = 0) -> Path:
     """A random-weight tileable generator of a training preset (for builds that ship none).
 
-    Runs on the calling thread before any window exists, so the GUI thread never runs torch.
+    Built by a child process: the studio's own process loads torch only on its engine thread.
     """
-    import torch
+    import subprocess
 
-    from engine.stylegan.checkpoint import save_generator
-    from engine.stylegan.config import generator_kwargs
-    from engine.stylegan.networks import Generator
-
-    torch.manual_seed(0)
-    g = Generator(**generator_kwargs(preset, c_dim=c_dim, tileable=True)).eval()
-    save_generator(
-        g,
-        out_dir,
-        {"note": "random weights for the self-test"},
-        model_id=f"random-{preset}-selftest",
-    )
+    cmd = [sys.executable, "-c", _MAKE_MODEL, preset, str(c_dim), str(out_dir)]
+    if getattr(sys, "frozen", False):  # a PyInstaller build has no `python -c`
+        raise RuntimeError("--random-model needs a Python installation; pass --model DIR")
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if res.returncode != 0:
+        raise RuntimeError(f"could not build the random generator: {res.stderr[-2000:]}")
     return out_dir
 
 

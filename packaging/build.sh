@@ -21,6 +21,11 @@ cp packaging/wenyang-studio.desktop packaging/wenyang-studio.png packaging/wenya
     "$root/dist/wenyang-studio/"
 # the built app must pass its own self-test (a random generator when none is shipped)
 extra=()
-[ -f "$root/assets/models/generator/config.json" ] || extra=(--random-model tiny)
+if [ ! -f "$root/assets/models/generator/config.json" ]; then
+    # no shipped generator yet: a random-weight one, built by the development Python
+    "$py" -c "from pathlib import Path; from designer_app.selftest import make_random_model; \
+make_random_model(Path('$root/build/random-generator'))"
+    extra=(--model "$root/build/random-generator")
+fi
 "$app" --selftest "${extra[@]}" --out "$root/dist/selftest"
 echo "built $app (self-test passed)"
