@@ -84,7 +84,7 @@ def write_png(
     dpi: float,
     provenance: Provenance | None = None,
     strip_rows: int = 128,
-    level: int = 2,
+    level: int = 1,
     progress: Callable[[float], None] | None = None,
 ) -> Path:
     """Stream a canvas to `out` atomically (temporary file, then rename)."""

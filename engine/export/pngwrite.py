@@ -3,12 +3,18 @@ print file never sits in memory as a whole (PIL needs the full image, plus copie
 
 Chunks are written by hand (IHDR, pHYs, iCCP, tEXt/iTXt, IDAT…, IEND); each row uses PNG
 filter 'Up' computed with numpy, which compresses repeated patterns well at zlib level 1–3.
+Strips are deflated in parallel threads (zlib releases the GIL), pigz-style: each strip is
+an independent raw-deflate piece ending on a byte boundary (Z_SYNC_FLUSH), the pieces are
+concatenated in order, and one zlib header/Adler-32 wraps the whole stream.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 import numpy as np
@@ -59,16 +65,22 @@ class StreamingPNGWriter:
         icc_name: str = "sRGB",
         text: dict[str, str] | None = None,
         itxt: dict[str, str] | None = None,
-        level: int = 2,
+        level: int = 1,
         filter_type: str = "up",
+        threads: int | None = None,
     ) -> None:
         colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
         self.fh, self.width, self.height, self.channels = fh, width, height, channels
         self.filter = FILTERS[filter_type]
         self._rows_done = 0
         self._prev: np.ndarray | None = None
-        self._z = zlib.compressobj(level, zlib.DEFLATED, 15, 9)
-        self._pending = bytearray()
+        self.level = level
+        self._adler = 1
+        self._pending = bytearray(b"\x78\x01" if level <= 1 else b"\x78\x5e")  # zlib header
+        n = threads if threads is not None else min(4, os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(max_workers=n) if n > 1 else None
+        self._jobs: deque[Future[bytes]] = deque()
+        self._window = 2 * max(1, n)  # strips in flight: bounds memory
         fh.write(PNG_SIGNATURE)
         write_chunk(fh, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
         if icc is not None:  # iCCP must precede IDAT (and PLTE)
@@ -105,7 +117,13 @@ class StreamingPNGWriter:
             np.subtract(flat[:, c:], flat[:, :-c], out=out[:, 1 + c :])
         self._prev = flat[-1].copy()
         self._rows_done += n
-        self._emit(self._z.compress(out.data))
+        self._adler = zlib.adler32(out.data, self._adler)
+        if self._pool is None:
+            self._emit(_deflate_piece(out, self.level))
+            return
+        self._jobs.append(self._pool.submit(_deflate_piece, out, self.level))
+        while len(self._jobs) > self._window or (self._jobs and self._jobs[0].done()):
+            self._emit(self._jobs.popleft().result())
 
     def _emit(self, data: bytes) -> None:
         self._pending += data
@@ -116,9 +134,29 @@ class StreamingPNGWriter:
     def close(self) -> None:
         """Finish the stream; raises if fewer rows than declared were written."""
         if self._rows_done != self.height:
+            self._shutdown()
             raise ValueError(f"wrote {self._rows_done} of {self.height} rows")
-        self._pending += self._z.flush(zlib.Z_FINISH)
+        while self._jobs:
+            self._emit(self._jobs.popleft().result())
+        self._shutdown()
+        final = zlib.compressobj(self.level, zlib.DEFLATED, -15, 9)
+        self._pending += final.flush(zlib.Z_FINISH)  # an empty final block
+        self._pending += struct.pack(">I", self._adler & 0xFFFFFFFF)
         if self._pending:
             write_chunk(self.fh, b"IDAT", bytes(self._pending))
         self._pending = bytearray()
         write_chunk(self.fh, b"IEND", b"")
+
+    def _shutdown(self) -> None:
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __del__(self) -> None:
+        self._shutdown()
+
+
+def _deflate_piece(data: np.ndarray, level: int) -> bytes:
+    """Raw deflate of one strip, ending byte-aligned and not final: pieces concatenate."""
+    z = zlib.compressobj(level, zlib.DEFLATED, -15, 9)
+    return z.compress(data.data) + z.flush(zlib.Z_SYNC_FLUSH)

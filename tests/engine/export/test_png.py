@@ -15,13 +15,14 @@ from engine.export.provenance import IPTC_SOURCE_TYPE, Provenance, read_png_prov
 from engine.export.repeat import CanvasSource
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("filt", ["none", "sub", "up"])
 @pytest.mark.parametrize("channels", [1, 3, 4])
-def test_streaming_writer_round_trips(filt: str, channels: int) -> None:
+def test_streaming_writer_round_trips(filt: str, channels: int, threads: int) -> None:
     rng = np.random.default_rng(1)
     img = rng.integers(0, 256, (37, 23, channels)).astype(np.uint8)
     buf = io.BytesIO()
-    w = StreamingPNGWriter(buf, 23, 37, channels, filter_type=filt, level=1)
+    w = StreamingPNGWriter(buf, 23, 37, channels, filter_type=filt, level=1, threads=threads)
     for y in range(0, 37, 5):
         w.write_rows(img[y : y + 5])
     w.close()
