@@ -133,7 +133,8 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"export PNG {f['width_px']}×{f['height_px']} px ({args.width}×{args.height} at "
             f"{f['dpi']:g} DPI, {f['layout']}, upscaler {f['upscaler']}, tile {f['tile']}): "
-            f"{f['seconds']} s wall ({f['cpu_seconds']} s CPU, load {f['load_avg_1min']}), peak RSS {f['peak_rss_mib']} MiB, file {f['file_mib']} MiB "
+            f"{f['seconds']} s wall ({f['cpu_seconds']} s CPU, load {f['load_avg_1min']}), "
+            f"peak RSS {f['peak_rss_mib']} MiB, file {f['file_mib']} MiB "
             f"[{f['machine']}]"
         )
     if comparison:
