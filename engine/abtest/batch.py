@@ -96,11 +96,12 @@ def render_variants(
     renderer: RendererLike,
     spec: BatchSpec,
     c: np.ndarray | None,
-    offsets: Sequence[tuple[np.ndarray, float, tuple[int, int]]] = (),
+    policy_offset: np.ndarray | None = None,
     chunk: int = 8,
     progress: Callable[[float], None] | None = None,
 ) -> list[Variant]:
-    """Render seeds spec.seed … spec.seed+n-1 (the tuned policy enters as offsets)."""
+    """Render seeds spec.seed … spec.seed+n-1; a tuned policy enters as its w offset, and the
+    ws stored per variant are the ones actually rendered (offset included)."""
     from engine.stylegan.render import RenderRequest
 
     ids = variant_ids(spec, str(renderer.info.model_hash), c)
@@ -111,7 +112,7 @@ def render_variants(
                 c=c,
                 seed=spec.seed + i,
                 truncation=spec.truncation,
-                offsets=list(offsets),
+                policy_offset=policy_offset,
                 request_id=i,
             )
             for i in range(start, min(spec.n, start + chunk))

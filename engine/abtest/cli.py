@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -43,63 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=run)
 
 
-def condition_prompt(region: str, text: str) -> str:
-    """The CLIP prompt: region name + descriptors, as the training captions read."""
-    from engine.culture import get_region
-
-    name = get_region(region).name_en
-    return f"{name} pattern, {text}" if text.strip() else f"{name} pattern"
-
-
-def check_region(region: str) -> str:
-    from engine.culture import REGION_IDS
-
-    if region not in REGION_IDS:
-        raise UserInputError(
-            f"unknown region {region!r}; expected one of {', '.join(REGION_IDS)}", field="--region"
-        )
-    return region
-
-
-def load_policy_offsets(
-    path: Path, region: str, c: np.ndarray | None, strength: float
-) -> tuple[list[Any], str]:
-    """The tuned policy as render offsets, and its id (errors clearly without a tuner)."""
-    try:
-        from engine.tuner.policy import load_policy
-    except ImportError as exc:
-        raise UserInputError(
-            "this build has no tuner (engine.tuner), so a policy cannot be applied",
-            path=str(path),
-            field="--policy",
-        ) from exc
-    if not Path(path).is_file():
-        raise UserInputError("policy file not found", path=str(path), field="--policy")
-    policy = load_policy(path)
-    pid = str(policy.meta.get("policy_id") or "")
-    if not pid:
-        pid = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-    return [policy.render_offset(region, c, strength)], pid
-
-
-def text_condition(encoder: Any, prompt: str, c_dim: int) -> np.ndarray:
-    enc = encoder.encode_text([prompt])
-    c = enc.embeddings[0].detach().cpu().numpy().astype(np.float32)
-    if c.shape[0] != c_dim:
-        raise UserInputError(
-            f"the CLIP model gives {c.shape[0]}-d text embeddings but the "
-            f"generator expects c_dim={c_dim}; use the CLIP model it was "
-            "trained with",
-            field="--clip",
-        )
-    unknown = [w for ws in enc.unknown_words for w in ws]
-    if unknown:
-        print(f"note: words not in the lexicon: {', '.join(unknown)}", file=sys.stderr)
-    return c
-
-
 def run(args: argparse.Namespace) -> int:
     from engine.abtest.batch import BatchSpec, render_variants, write_batch
+    from engine.abtest.conditioning import (
+        check_region,
+        condition_prompt,
+        load_policy_offset,
+        text_condition,
+    )
 
     region = check_region(args.region)
     spec = BatchSpec(region, args.text, args.n, args.seed, args.truncation)
@@ -127,15 +76,15 @@ def run(args: argparse.Namespace) -> int:
         print(
             "note: the generator is unconditional; --text is recorded but not used", file=sys.stderr
         )
-    offsets: list[Any] = []
+    policy_offset = None
     if args.policy is not None:
-        offsets, pid = load_policy_offsets(args.policy, region, c, args.policy_strength)
+        policy_offset, pid = load_policy_offset(args.policy, region, c, args.policy_strength)
         spec = BatchSpec(region, args.text, args.n, args.seed, args.truncation, pid)
 
     def progress(f: float) -> None:
         print(f"\rrendering {round(f * spec.n)}/{spec.n}", end="", file=sys.stderr, flush=True)
 
-    variants = render_variants(renderer, spec, c, offsets, progress=progress)
+    variants = render_variants(renderer, spec, c, policy_offset, progress=progress)
     print(file=sys.stderr)
     emb: np.ndarray | None = None
     if encoder is not None and not args.no_embeddings:

@@ -41,7 +41,7 @@ def load_image_tile(path: Path) -> ExportInput:
 
 
 def load_project_tile(path: Path, model_dir: Path | None = None) -> ExportInput:
-    """Re-render a saved design (needs the generator; the policy is not applied here)."""
+    """Re-render a saved design with the generator, its sliders, style mix and tuned policy."""
     from engine.project import load_project
 
     design = load_project(path)
@@ -68,6 +68,12 @@ def load_project_tile(path: Path, model_dir: Path | None = None) -> ExportInput:
         mix_from_layer=design.mix_from_layer if mix_ws is not None else None,
         noise_mode=design.noise_mode,
     )
+    if design.policy is not None and design.policy.strength > 0:
+        from engine.abtest.conditioning import load_policy_offset
+
+        req.policy_offset, _ = load_policy_offset(
+            Path(design.policy.path), design.region, c, design.policy.strength
+        )
     img = renderer.render(req).image
     info = renderer.info
     prov = Provenance(

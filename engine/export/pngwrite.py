@@ -148,8 +148,9 @@ class StreamingPNGWriter:
         write_chunk(self.fh, b"IEND", b"")
 
     def _shutdown(self) -> None:
-        if getattr(self, "_pool", None) is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def __del__(self) -> None:
