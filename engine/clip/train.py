@@ -215,7 +215,7 @@ def train_clip(
             with torch.no_grad():
                 model.logit_scale.clamp_(0, math.log(100))
             step += 1
-            running += float(loss)
+            running += float(loss.detach())
             if progress:
                 it.set_postfix(loss=f"{running / (b + 1):.3f}", lr=f"{lr:.1e}")
         figures = evaluate_split(model, tokenizer, val_set, device)

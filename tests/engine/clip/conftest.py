@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,11 @@ def run_train_clip(argv: list[str]) -> int:
 
 
 @pytest.fixture(scope="session")
+def train_cli() -> Callable[[list[str]], int]:
+    return run_train_clip
+
+
+@pytest.fixture(scope="session")
 def tiny_name(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Register a tiny open_clip architecture (seconds to train on a CPU)."""
     from engine.clip.registry import register_config_path
@@ -47,11 +53,11 @@ def tiny_name(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real database: 3 tiles per region at 64 px."""
+    """A real database: 2 tiles per region at 64 px."""
     from engine.database import build_database
 
     out = tmp_path_factory.mktemp("clipdb") / "db"
-    return Path(build_database(out, per_region=3, size=64, seed=7))
+    return Path(build_database(out, per_region=2, size=64, seed=7))
 
 
 @pytest.fixture(scope="session")
