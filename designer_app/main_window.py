@@ -50,7 +50,7 @@ from designer_app.widgets.sliders_panel import SlidersPanel
 from designer_app.widgets.variation_grid import VariationGrid
 from designer_app.workers import JobManager
 from engine.errors import UserInputError
-from engine.project import SUFFIX, Design, Offset, load_project, save_project
+from engine.project import SUFFIX, Design, Offset, PolicyRef, load_project, save_project
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -482,8 +482,19 @@ class MainWindow(QMainWindow):
                 .replace("%4", info.model_hash[:12]),
             )
         self.stack.clear()
+        self.state.set_policy(None)
         self.model.replace(d, path)
         self.model.set_dirty(False)
+        if d.policy is not None:
+            if Path(d.policy.path).is_file():
+                self.load_policy(Path(d.policy.path), d.policy.strength, as_edit=False)
+            else:
+                self.show_message(
+                    "warning",
+                    self.tr(
+                        "The tuned policy %1 of this design was not found: it renders without it."
+                    ).replace("%1", d.policy.path),
+                )
         self.settings.add_recent(path)
         self._refresh_recent()
         return True
@@ -659,12 +670,70 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ misc
     def load_policy_dialog(self) -> None:
-        self.show_message(
-            "info",
-            self.tr(
-                "Applying tuned policies is not available in this build: the tuner (engine.tuner) "
-                "does not yet provide a policy loader."
-            ),
+        if self.tuner_panel.missing:
+            self.show_message(
+                "info",
+                self.tr("Tuned policies are not available in this build (%1).").replace(
+                    "%1", self.tuner_panel.missing
+                ),
+            )
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Load tuned policy"), "", self.tr("Policies (*.safetensors *.json)")
+        )
+        if path:
+            self.load_policy(Path(path))
+
+    def load_policy(self, path: Path, strength: float = 1.0, as_edit: bool = True) -> None:
+        """Load a `wenyang tune` policy on a worker; the strength slider appears when it is
+        applied (an undoable edit unless it comes with an opened project)."""
+
+        def load() -> object:
+            from engine.tuner.policy import load_policy
+
+            return load_policy(path)
+
+        def loaded(policy: object) -> None:
+            info = self.state.info
+            w_dim = int(getattr(policy, "w_dim", 0))
+            if info is not None and w_dim != int(info.w_dim):
+                self.show_message(
+                    "error",
+                    self.tr(
+                        "%1 was tuned for a generator with w of size %2; the loaded model has %3. "
+                        "Tune again for this model."
+                    )
+                    .replace("%1", path.name)
+                    .replace("%2", str(w_dim))
+                    .replace("%3", str(info.w_dim)),
+                )
+                return
+            meta = getattr(policy, "meta", {}) or {}
+            pid = str(meta.get("policy_id") or meta.get("data_hash", "")[:16] or path.stem)
+            self.state.set_policy(policy)
+            ref = PolicyRef(str(path), pid, strength)
+            if as_edit:
+                self.stack.push(
+                    SetFieldCommand(
+                        self.model,
+                        "policy",
+                        ref,
+                        self.tr("Apply tuned policy %1").replace("%1", pid),
+                    )
+                )
+            else:
+                self.model.set("policy", ref)
+
+        def failed(exc: BaseException) -> None:
+            self.show_message(
+                "error", self.tr("Could not load the policy: %1").replace("%1", str(exc))
+            )
+
+        self.jobs.run(
+            self.tr("Loading policy %1").replace("%1", path.name),
+            load,
+            on_result=loaded,
+            on_error=failed,
         )
 
     def choose_model_dir(self) -> None:

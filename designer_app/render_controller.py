@@ -54,6 +54,7 @@ class RenderController(QObject):
         self.first_frame_at: float | None = None
         self.grid_job: int | None = None
         self._stopped = False
+        self._policy_cache: tuple[object, np.ndarray | None, object] = (None, None, None)
         self._awaiting_condition = False
         self._grid_job_entry: int | None = None
         self._grid_filled = 0
@@ -79,6 +80,7 @@ class RenderController(QObject):
         sig.directionsReady.connect(lambda ds: state.set_directions(directions_from_engine(ds)))
         sig.textDirection.connect(self._on_text_direction)
         sig.notice.connect(self.notice)
+        state.policyChanged.connect(self.request_frame)
         sig.failed.connect(lambda what, msg: self.failed.emit(f"{what}: {msg}"))
 
     # ------------------------------------------------------------------ loading
@@ -167,10 +169,23 @@ class RenderController(QObject):
             self._throttle.start(int(wait) + 1)
 
     def _policy_offsets(self) -> list[tuple[np.ndarray, float, tuple[int, int]]]:
-        p, v = self.model.design.policy, self.state.policy_vector
-        if p is None or v is None or p.strength == 0:
+        """The tuned policy's w offset for this region and text (numpy: cheap on this thread)."""
+        d, pol = self.model.design, self.state.policy
+        if d.policy is None or pol is None or d.policy.strength == 0:
             return []
-        return [(v, float(p.strength), (0, max(1, self.state.num_ws)))]
+        c = d.condition
+        key = (d.region, None if c is None else c.tobytes())
+        if self._policy_cache[0] != key or self._policy_cache[2] is not pol:
+            try:
+                vec, _, _ = pol.render_offset(d.region, c, 1.0)
+            except Exception as exc:  # e.g. a policy tuned with another text encoder
+                self.notice.emit(f"The tuned policy cannot be applied: {exc}")
+                vec = None
+            self._policy_cache = (key, vec, pol)
+        vec = self._policy_cache[1]
+        if vec is None:
+            return []
+        return [(vec, float(d.policy.strength), (0, max(1, self.state.num_ws)))]
 
     def _submit(self) -> None:
         if self._stopped or self.state.model_state != "ready":

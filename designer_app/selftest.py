@@ -124,6 +124,7 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
     model_dir = args.model
     if args.random_model and not model_dir:
         model_dir = str(make_random_model(tmp / "random-generator", args.random_model))
+        t_start = time.perf_counter()  # "launch" starts once the stand-in model exists
         report["model_note"] = (
             f"random-weight generator (preset {args.random_model}) built "
             "for this self-test: no shipped generator was used"
@@ -168,10 +169,7 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
             "device": win.state.device,
         }
     del lat
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        win.grab().save(str(out / "studio-main.png"))
+    shot(win, args, "studio-main")
     win.model.set_dirty(False)
     win.close()
     stalls.timer.stop()
@@ -182,7 +180,20 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
     print(text)
     if args.out:
         (Path(args.out) / "selftest.json").write_text(text + "\n", encoding="utf-8")
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0 if ok else 1
+
+
+def shot(win: Any, args: argparse.Namespace, name: str) -> None:
+    """Save a screenshot of the window into --out (if given)."""
+    if not args.out:
+        return
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _pump(50)
+    win.grab().save(str(out / f"{name}.png"))
 
 
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
@@ -232,6 +243,7 @@ def _run_steps(
         tiles=sum(i is not None for i in imgs),
         distinct=distinct,
     )
+    shot(win, args, "studio-grid")
     win.pick_variation(4)
     _wait(render.idle, 60)
     step(
@@ -338,6 +350,13 @@ def _run_steps(
     )
     win.export_tile(tmp / "tile.png")
     step("export_tile", (tmp / "tile.png").is_file())
+    if args.out:  # extra views for the documentation
+        win.layout_box.setCurrentIndex(win.layout_box.findData("half-drop"))
+        win.seams_box.setChecked(True)
+        win.actions_["view.dark"].setChecked(True)
+        shot(win, args, "studio-dark-halfdrop-seams")
+        win.actions_["view.dark"].setChecked(False)
+        win.seams_box.setChecked(False)
     # autosave writes when dirty and leaves a recoverable file
     win.random_seed()
     _wait(render.idle, 60)

@@ -68,7 +68,7 @@ class StudioState(QObject):
         self.image: np.ndarray | None = None
         self.image_id = 0
         self.probabilities: np.ndarray | None = None
-        self.policy_vector: np.ndarray | None = None  # loaded tuned-policy offset (if any)
+        self.policy: Any = None  # loaded engine.tuner Policy (numpy only), if any
 
     def set_model(self, state: str, info: Any = None, device: str = "", message: str = "") -> None:
         self.model_state, self.info, self.device, self.model_message = state, info, device, message
@@ -85,6 +85,10 @@ class StudioState(QObject):
     def set_probabilities(self, p: np.ndarray | None) -> None:
         self.probabilities = p
         self.probabilitiesChanged.emit(p)
+
+    def set_policy(self, policy: Any) -> None:
+        self.policy = policy
+        self.policyChanged.emit()
 
     def set_encoder(self, ready: bool, message: str = "") -> None:
         self.encoder_ready, self.encoder_message = ready, message

@@ -172,7 +172,7 @@ class TunerPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         lay = QVBoxLayout(self)
-        self.missing = engine_feature("engine.tuner")
+        self.missing = engine_feature("engine.tuner.policy", "load_policy")
         if self.missing:
             lay.addWidget(
                 _note(

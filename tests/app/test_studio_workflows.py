@@ -344,3 +344,68 @@ def test_settings_persist_in_the_user_data_dir(qtbot, tmp_path):
         assert s2.generator_dir() == Path("/x") and s2.generator_dir("/y") == Path("/y")
     finally:
         del os.environ["WENYANG_GENERATOR_DIR"]
+
+
+def _write_policy(path: Path, w_dim: int = 8, num_ws: int = 6) -> Path:
+    from engine.culture import REGION_IDS
+    from engine.tuner.policy import Policy, save_policy
+
+    rng = np.random.default_rng(5)
+    r, h, k = len(REGION_IDS), 6, 3
+    weights = {
+        "l0.weight": rng.standard_normal((h, r)).astype(np.float32),
+        "l0.bias": np.ones(h, np.float32),
+        "l1.weight": rng.standard_normal((h, h)).astype(np.float32),
+        "l1.bias": np.zeros(h, np.float32),
+        "l2.weight": rng.standard_normal((k, h)).astype(np.float32),
+        "l2.bias": np.ones(k, np.float32),
+        "log_std": np.zeros(k, np.float32),
+    }
+    pol = Policy(
+        weights,
+        rng.standard_normal((k, w_dim)).astype(np.float32),
+        REGION_IDS,
+        np.ones(r, bool),
+        np.zeros((r, 0), np.float32),
+        num_ws,
+        {"policy_id": "testpolicy"},
+    )
+    save_policy(path, pol)
+    return path
+
+
+def test_tuned_policy_applies_with_a_strength_slider(qtbot, make_window, tmp_path):
+    w = make_window()
+    wait_idle(qtbot, w)
+    base = w.state.image.copy()
+    assert not w.sliders.policy_box.isVisibleTo(w.sliders)
+    w.load_policy(_write_policy(tmp_path / "p.safetensors"))
+    qtbot.waitUntil(lambda: w.model.design.policy is not None, timeout=5000)
+    wait_idle(qtbot, w)
+    assert w.sliders.policy_box.isVisibleTo(w.sliders)
+    assert w.stack.text(w.stack.index() - 1) == "Apply tuned policy testpolicy"
+    tuned = w.state.image.copy()
+    assert not np.array_equal(tuned, base)
+    w.sliders.policy.slider.setValue(0)
+    wait_idle(qtbot, w)
+    assert np.array_equal(w.state.image, base)  # strength 0 = the untuned generator
+    w.sliders.policy.slider.setValue(100)
+    wait_idle(qtbot, w)
+    assert np.array_equal(w.state.image, tuned)
+    path = tmp_path / "with-policy.wenyang"
+    assert w.save_to(path)
+    w.new_design()
+    wait_idle(qtbot, w)
+    assert w.open_path(path)
+    qtbot.waitUntil(lambda: w.state.policy is not None, timeout=5000)
+    wait_idle(qtbot, w)
+    assert np.array_equal(w.state.image, tuned)
+
+
+def test_a_policy_for_another_model_is_refused(qtbot, make_window, tmp_path):
+    w = make_window()
+    wait_idle(qtbot, w)
+    with qtbot.waitSignal(w.messageShown, timeout=5000) as sig:
+        w.load_policy(_write_policy(tmp_path / "p.safetensors", w_dim=16))
+    assert sig.args[0] == "error" and "Tune again" in sig.args[1]
+    assert w.model.design.policy is None
