@@ -8,10 +8,11 @@ which feature provides them.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -54,6 +55,9 @@ class SlidersPanel(QWidget):
         self._templates: dict[str, Offset] = {}
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMinimumWidth(330)
         inner = QWidget()
         scroll.setWidget(inner)
         QVBoxLayout(self).addWidget(scroll)
@@ -83,8 +87,10 @@ class SlidersPanel(QWidget):
         self.layout_.addWidget(basics)
 
         mix = QGroupBox(
-            self.tr("Style mix: structure from this design, colour and texture from another"), inner
+            self.tr("Style mix"), inner
         )
+        mix.setToolTip(self.tr("Structure (coarse layers) from this design, colour and texture "
+                               "(layers from the crossover on) from another seed"))
         ml = QVBoxLayout(mix)
         self.mix_on = QCheckBox(self.tr("Mix with another seed"), mix)
         self.mix_on.toggled.connect(self._toggle_mix)

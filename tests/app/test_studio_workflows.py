@@ -409,3 +409,19 @@ def test_a_policy_for_another_model_is_refused(qtbot, make_window, tmp_path):
         w.load_policy(_write_policy(tmp_path / "p.safetensors", w_dim=16))
     assert sig.args[0] == "error" and "Tune again" in sig.args[1]
     assert w.model.design.policy is None
+
+
+def test_print_export_runs_as_a_job_and_writes_a_png(qtbot, make_window, tmp_path):
+    from engine.export.png_export import PrintSpec
+
+    w = make_window()
+    wait_idle(qtbot, w)
+    out = tmp_path / "print.png"
+    spec = PrintSpec(width_mm=20, height_mm=10, dpi=72, layout="half-drop", repeat_mm=5)
+    w.export_print(out, spec)
+    qtbot.waitUntil(lambda: out.is_file() and not [
+        j for j in w.jobs.jobs.values() if j.name.startswith("Exporting")], timeout=20000)
+    from PIL import Image
+
+    im = Image.open(out)
+    assert im.size == spec.size_px and abs(im.info["dpi"][0] - 72) < 0.5
