@@ -357,6 +357,7 @@ def _run_steps(
         shot(win, args, "studio-dark-halfdrop-seams")
         win.actions_["view.dark"].setChecked(False)
         win.seams_box.setChecked(False)
+        win.layout_box.setCurrentIndex(win.layout_box.findData("full"))
     # autosave writes when dirty and leaves a recoverable file
     win.random_seed()
     _wait(render.idle, 60)

@@ -41,9 +41,9 @@ class Banner(QFrame):
 
 NO_MODEL_HTML = (
     "<b>No generator in this build.</b> Wenyang Studio needs a trained generator to render "
-    "patterns. Train one with <code>wenyang train gan --data DB_DIR --out "
-    "assets/models/generator</code> (see <code>wenyang train gan --help</code>), or choose a "
-    "model folder (safetensors + config.json) — also possible with <code>--model DIR</code> or "
-    "<code>WENYANG_GENERATOR_DIR</code>. Everything else in the studio keeps working."
-    "<br><small>{detail}</small>"
+    "patterns. Train one: <code>wenyang db build --out DB</code>, then <code>wenyang train gan "
+    "--data DB --export assets/models/generator</code> (see <code>wenyang train gan "
+    "--help</code>), or choose a model folder (model.safetensors + config.json) — also possible "
+    "with <code>--model DIR</code> or <code>WENYANG_GENERATOR_DIR</code>. Everything else in "
+    "the studio keeps working.<br><small>{detail}</small>"
 )

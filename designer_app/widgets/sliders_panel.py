@@ -86,11 +86,13 @@ class SlidersPanel(QWidget):
         )
         self.layout_.addWidget(basics)
 
-        mix = QGroupBox(
-            self.tr("Style mix"), inner
+        mix = QGroupBox(self.tr("Style mix"), inner)
+        mix.setToolTip(
+            self.tr(
+                "Structure (coarse layers) from this design, colour and texture "
+                "(layers from the crossover on) from another seed"
+            )
         )
-        mix.setToolTip(self.tr("Structure (coarse layers) from this design, colour and texture "
-                               "(layers from the crossover on) from another seed"))
         ml = QVBoxLayout(mix)
         self.mix_on = QCheckBox(self.tr("Mix with another seed"), mix)
         self.mix_on.toggled.connect(self._toggle_mix)
