@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 Colour = tuple[int, int, int]
+Point = Sequence[float] | np.ndarray
 _SHIFT = 4  # fixed-point bits for sub-pixel OpenCV coordinates
 _ONE = 1 << _SHIFT
 
@@ -51,7 +52,7 @@ class TorusCanvas:
         self.buf = np.zeros(shape, np.uint8)
         self.img = self.buf[self.M : self.M + self.S, self.M : self.M + self.S]  # the tile (a view)
         if np.any(np.asarray(ground)):
-            self.img[...] = ground if channels > 1 else int(ground)  # type: ignore[assignment]
+            self.img[...] = ground  # type: ignore[assignment]
 
     # -- helpers -------------------------------------------------------------------------
     def px(self, w: float) -> int:
@@ -90,7 +91,7 @@ class TorusCanvas:
                     continue
                 yield np.round(q0 + (dx * step, dy * step)).astype(np.int32)
 
-    def _point_copies(self, c: Sequence[float], pad: float):
+    def _point_copies(self, c: Point, pad: float):
         """Fixed-point centres of every torus copy of a point-centred shape (scalar path)."""
         x = (float(c[0]) + self.origin[0]) % 1.0
         y = (float(c[1]) + self.origin[1]) % 1.0
@@ -163,13 +164,11 @@ class TorusCanvas:
         if allq:
             cv2.polylines(self.buf, allq, closed, col, t, cv2.LINE_AA, _SHIFT)
 
-    def line(
-        self, a: Sequence[float], b: Sequence[float], colour: Sequence[int] | int, width: float
-    ) -> None:
+    def line(self, a: Point, b: Point, colour: Sequence[int] | int, width: float) -> None:
         self.polyline(np.array([a, b], float), colour, width)
 
     def circle(
-        self, c: Sequence[float], r: float, colour: Sequence[int] | int, width: float | None = None
+        self, c: Point, r: float, colour: Sequence[int] | int, width: float | None = None
     ) -> None:
         """A filled disc (width None) or a ring stroke."""
         pad = r + (width or 0.0)
@@ -181,7 +180,7 @@ class TorusCanvas:
 
     def ellipse(
         self,
-        c: Sequence[float],
+        c: Point,
         axes: tuple[float, float],
         angle_deg: float,
         colour: Sequence[int] | int,

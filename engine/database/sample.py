@@ -47,16 +47,14 @@ def _texture(
         mul = (1.0 - amp) + amp * periodic_noise(rng, size, cells)
     add = rng.standard_normal((size, size), dtype=np.float32) * 2.0  # fine thread grain
     sh = (round(origin[1] * size), round(origin[0] * size))
-    mul = np.roll(mul, sh, axis=(0, 1))
-    add = np.roll(add, sh, axis=(0, 1))
-    mul = mul.astype(np.float32)[..., None]
-    add = add[..., None] + 0.5
+    mul3 = np.roll(mul, sh, axis=(0, 1)).astype(np.float32)[..., None]
+    add3 = np.roll(add, sh, axis=(0, 1))[..., None] + 0.5
     if kind == "aged":  # yellowed varnish
-        mul = mul * 0.92
-        add = add + np.array([214, 190, 150], np.float32) * 0.08
+        mul3 = mul3 * 0.92
+        add3 = add3 + np.array([214, 190, 150], np.float32) * 0.08
     f = img.astype(np.float32)
-    f *= mul
-    f += add
+    f *= mul3
+    f += add3
     return np.clip(f, 0, 255, out=f).astype(np.uint8)
 
 

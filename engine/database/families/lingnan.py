@@ -177,8 +177,8 @@ def manchurian_window(cv: TorusCanvas, ctx: Ctx) -> Drawn:
             # a faint frosted flower etched on the glass
             if ctx.detail > 0.4:
                 for k in range(6):
-                    a = 2 * np.pi * k / 6
-                    p = sh.place(sh.petal(s * 0.08, s * 0.04), c, 1, a)
+                    pa = 2 * np.pi * k / 6
+                    p = sh.place(sh.petal(s * 0.08, s * 0.04), c, 1, pa)
                     cv.polyline(
                         np.concatenate([p, p[:1]]),
                         mix(glass[(g + 1) % 5], (255, 255, 255), 0.5),

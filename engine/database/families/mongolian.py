@@ -59,10 +59,10 @@ def horn(cv: TorusCanvas, ctx: Ctx) -> Drawn:
             for col in range(2 * n):
                 x = (col + 0.5) / (2 * n)
                 flip = -1 if col % 2 else 1
-                for p in horn_unit(0.4 / n):
-                    q = p.copy()
-                    q[:, 1] = (q[:, 1] - 0.2 * 0.4 / n) * flip
-                    _stroke2(cv, q + (x, y), fill, edge, w * 0.8)
+                for unit in horn_unit(0.4 / n):
+                    hq = unit.copy()
+                    hq[:, 1] = (hq[:, 1] - 0.2 * 0.4 / n) * flip
+                    _stroke2(cv, hq + (x, y), fill, edge, w * 0.8)
             cv.rect_band(y + 0.42 / n, y + 0.46 / n, fill)
         sym = 0.8
     return Drawn(["horn_pattern"], (n - 1) / 3.0, layout_symmetry("grid", sym), ground, "cloth")

@@ -45,14 +45,10 @@ def endless_knot_at(
             t = np.linspace(-np.pi / 2, np.pi / 2, 24)
             arc = np.stack([side * (a + gap / 2 * np.cos(t)), mid + gap / 2 * np.sin(t)], 1)
             loops.append(arc)
-            loops.append(arc[:, ::-1])
+            loops.append(arc[:, ::-1])  # x<->y swapped: the same loops for the verticals
     T = lambda p: sh.rot(p, ang) + c  # noqa: E731
-    for p in loops:
-        _ribbon(cv, T(p), fill, edge, w)
-    for p in hor:
-        _ribbon(cv, T(p), fill, edge, w)
-    for p in ver:
-        _ribbon(cv, T(p), fill, edge, w)
+    for path in [*loops, *hor, *ver]:
+        _ribbon(cv, T(path), fill, edge, w)
     # over-under: at alternate crossings the horizontal ribbon passes over again
     for i, y in enumerate(ys):
         for j, x in enumerate(ys):
