@@ -118,7 +118,9 @@ def _numpy_allowed(module: str, name: str) -> Any:
         "_reconstruct",
         "scalar",
     ):
-        return getattr(np.core.multiarray if hasattr(np, "core") else np._core.multiarray, name)
+        core = getattr(np, "_core", None)
+        mod = core.multiarray if core is not None else np.core.multiarray
+        return getattr(mod, name)
     if module == "numpy" and name in ("ndarray", "dtype"):
         return getattr(np, name)
     if module == "numpy" and name.startswith(("float", "int", "uint", "bool")):

@@ -21,8 +21,14 @@ def test_bias_act_ref_matches_formula(act: str) -> None:
     b = torch.randn(3)
     y = ba.bias_act_ref(x, b, act=act, clamp=0.8)
     t = x + b.reshape(1, 3, 1, 1)
-    f = {"linear": t, "relu": t.clamp(min=0), "lrelu": torch.where(t > 0, t, 0.2 * t),
-         "tanh": torch.tanh(t), "sigmoid": torch.sigmoid(t), "swish": t * torch.sigmoid(t)}[act]
+    f = {
+        "linear": t,
+        "relu": t.clamp(min=0),
+        "lrelu": torch.where(t > 0, t, 0.2 * t),
+        "tanh": torch.tanh(t),
+        "sigmoid": torch.sigmoid(t),
+        "swish": t * torch.sigmoid(t),
+    }[act]
     gain = math.sqrt(2) if act in ("relu", "lrelu", "swish") else 1.0
     torch.testing.assert_close(y, (f * gain).clamp(-0.8, 0.8))
 
@@ -46,8 +52,9 @@ def test_bias_act_inplace_path_equals_reference() -> None:
     assert not torch.equal(fast, x)  # x was not modified in place into the result
 
 
-def _upfirdn_numpy(x: np.ndarray, f: np.ndarray, up: int, down: int, pad: tuple, gain: float,
-                   wrap: bool = False) -> np.ndarray:
+def _upfirdn_numpy(
+    x: np.ndarray, f: np.ndarray, up: int, down: int, pad: tuple, gain: float, wrap: bool = False
+) -> np.ndarray:
     """Straightforward loops: zero-insert, pad, true convolution, decimate."""
     n, c, h, w = x.shape
     u = np.zeros((n, c, h * up, w * up))
@@ -65,15 +72,24 @@ def _upfirdn_numpy(x: np.ndarray, f: np.ndarray, up: int, down: int, pad: tuple,
     return out[:, :, ::down, ::down]
 
 
-@pytest.mark.parametrize(("up", "down", "pad"), [(1, 1, (1, 2, 1, 2)), (2, 1, (2, 1, 2, 1)),
-                                                  (1, 2, (1, 1, 1, 1)), (2, 2, (3, 2, 3, 2))])
+@pytest.mark.parametrize(
+    ("up", "down", "pad"),
+    [(1, 1, (1, 2, 1, 2)), (2, 1, (2, 1, 2, 1)), (1, 2, (1, 1, 1, 1)), (2, 2, (3, 2, 3, 2))],
+)
 @pytest.mark.parametrize("impl", ["ref", "auto"])
 def test_upfirdn2d_matches_loops(up: int, down: int, pad: tuple, impl: str) -> None:
     rng = np.random.RandomState(0)
     x = rng.randn(2, 3, 7, 7)
     f = rng.rand(4, 4)
-    got = ufd.upfirdn2d(torch.from_numpy(x), torch.from_numpy(f).float(), up=up, down=down,
-                        padding=pad, gain=1.7, impl=impl)
+    got = ufd.upfirdn2d(
+        torch.from_numpy(x),
+        torch.from_numpy(f).float(),
+        up=up,
+        down=down,
+        padding=pad,
+        gain=1.7,
+        impl=impl,
+    )
     want = _upfirdn_numpy(x, f.astype(np.float32).astype(np.float64), up, down, pad, 1.7)
     np.testing.assert_allclose(got.numpy(), want, atol=1e-5)
 
@@ -108,8 +124,9 @@ def _periodic(x: torch.Tensor, reps: int = 3) -> torch.Tensor:
     return x.repeat(1, 1, reps, reps)
 
 
-@pytest.mark.parametrize(("k", "up", "down"), [(3, 1, 1), (3, 2, 1), (3, 1, 2), (1, 1, 2),
-                                               (1, 2, 1)])
+@pytest.mark.parametrize(
+    ("k", "up", "down"), [(3, 1, 1), (3, 2, 1), (3, 1, 2), (1, 1, 2), (1, 2, 1)]
+)
 def test_tileable_conv_equals_periodic_convolution(k: int, up: int, down: int) -> None:
     """Wrapped op on a tile == centre of the plain op on the tile repeated 3x3."""
     torch.manual_seed(2)

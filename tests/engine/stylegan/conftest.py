@@ -1,0 +1,38 @@
+"""Small generators shared by the StyleGAN tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.stylegan.checkpoint import save_generator
+from engine.stylegan.networks import Generator
+
+TINY = dict(
+    z_dim=16,
+    c_dim=8,
+    w_dim=16,
+    img_resolution=32,
+    img_channels=3,
+    mapping_kwargs=dict(num_layers=2),
+    synthesis_kwargs=dict(channel_base=256, channel_max=16, conv_clamp=256),
+)
+
+
+@pytest.fixture()
+def tiny_generator() -> Generator:
+    torch.manual_seed(0)
+    G = Generator(**TINY, tileable=True).eval()
+    with torch.no_grad():
+        G.mapping.w_avg.normal_()
+        for name, p in G.named_parameters():
+            if name.endswith("noise_strength"):
+                p.fill_(0.3)
+    return G
+
+
+@pytest.fixture()
+def tiny_model_dir(tiny_generator: Generator, tmp_path: Path) -> Path:
+    return save_generator(tiny_generator, tmp_path / "gen", extra_meta={"note": "test"})
