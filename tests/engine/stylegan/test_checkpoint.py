@@ -43,7 +43,7 @@ def test_tampered_weights_are_refused(tiny_model_dir: Path) -> None:
 
 
 def test_missing_and_bad_config(tmp_path: Path, tiny_model_dir: Path) -> None:
-    with pytest.raises(UserInputError, match="config.json"):
+    with pytest.raises(UserInputError, match=r"config\.json"):
         load_generator(tmp_path / "nothing")
     cfg_path = tiny_model_dir / "config.json"
     cfg = json.loads(cfg_path.read_text())
