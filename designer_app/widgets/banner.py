@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 
@@ -16,7 +16,7 @@ class Banner(QFrame):
         lay = QHBoxLayout(self)
         self.text = QLabel(self)
         self.text.setWordWrap(True)
-        self.text.setTextFormat(self.text.textFormat().RichText)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
         self.choose = QPushButton(self.tr("Choose Model Folder…"), self)
         self.choose.clicked.connect(self.chooseModel)
         self.close_btn = QPushButton(self.tr("Dismiss"), self)

@@ -23,6 +23,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_random_model(tmp_path_factory.mktemp("gen") / "tiny", "tiny")
 
 
+@pytest.mark.slow
 def test_studio_renders_with_the_real_renderer(qtbot, tmp_path, tiny_model):
     from designer_app.engine_worker import EngineSession
     from designer_app.main_window import MainWindow

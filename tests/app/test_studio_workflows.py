@@ -312,6 +312,20 @@ def test_themes_and_icons_load_with_or_without_compiled_resources(qtbot, make_wi
     assert Path(theme.resource_path("icons/app.svg").lstrip(":")).name == "app.svg"
 
 
+def test_without_compiled_resources_files_are_used(monkeypatch):
+    from designer_app import theme
+
+    monkeypatch.setattr(theme, "have_resources", lambda: False)
+    theme.icon.cache_clear()
+    try:
+        path = theme.resource_path("style/dark.qss")
+        assert Path(path).is_file()
+        assert "QMainWindow" in theme.stylesheet("dark")
+        assert not theme.icon("save").isNull()
+    finally:
+        theme.icon.cache_clear()
+
+
 def qtbot_app_stylesheet() -> str:
     from PySide6.QtWidgets import QApplication
 
@@ -419,8 +433,13 @@ def test_print_export_runs_as_a_job_and_writes_a_png(qtbot, make_window, tmp_pat
     out = tmp_path / "print.png"
     spec = PrintSpec(width_mm=20, height_mm=10, dpi=72, layout="half-drop", repeat_mm=5)
     w.export_print(out, spec)
-    qtbot.waitUntil(lambda: out.is_file() and not [
-        j for j in w.jobs.jobs.values() if j.name.startswith("Exporting")], timeout=20000)
+    qtbot.waitUntil(
+        lambda: (
+            out.is_file()
+            and not [j for j in w.jobs.jobs.values() if j.name.startswith("Exporting")]
+        ),
+        timeout=20000,
+    )
     from PIL import Image
 
     im = Image.open(out)
