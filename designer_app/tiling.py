@@ -24,6 +24,24 @@ def repeat_image(tile: np.ndarray, layout: str, n: int = REPEATS_SHOWN) -> np.nd
         return np.tile(tile, (n, n, 1))
 
 
+def unit_cell(tile: np.ndarray, layout: str, n: int = REPEATS_SHOWN) -> tuple[np.ndarray, int, int]:
+    """The cell that repeats on a plain grid and the preview's (oy, ox) offset into it.
+
+    The canvas paints the cell as a texture brush, so a new frame costs one small pixmap
+    instead of a whole repeated image (keeps the GUI thread free while dragging).
+    """
+    h, w = tile.shape[:2]
+    try:
+        from engine.export.repeat import unit_cell as engine_unit_cell
+
+        cell, _, _ = engine_unit_cell(tile, layout)
+    except ImportError:
+        cell = tile
+    if layout != "center":
+        return cell, 0, 0
+    return cell, (h // 2 - h * n // 2) % cell.shape[0], (w // 2 - w * n // 2) % cell.shape[1]
+
+
 def seam_lines(
     layout: str, h: int, w: int, n: int = REPEATS_SHOWN
 ) -> list[tuple[float, float, float, float]]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QWheelEvent
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsPixmapItem,
+    QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsView,
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer_app.imaging import to_pixmap
-from designer_app.tiling import repeat_image, seam_lines
+from designer_app.tiling import REPEATS_SHOWN, repeat_image, seam_lines, unit_cell
 
 
 class CanvasView(QGraphicsView):
@@ -31,8 +32,11 @@ class CanvasView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         self.setBackgroundBrush(QColor("#8C8C8C"))
-        self.pixmap_item = QGraphicsPixmapItem()
+        self.pixmap_item = QGraphicsPixmapItem()  # the tile alone
         self.scene_.addItem(self.pixmap_item)
+        self.repeat_item = QGraphicsRectItem()  # repeats: the unit cell as a texture brush
+        self.repeat_item.setPen(QPen(Qt.PenStyle.NoPen))
+        self.scene_.addItem(self.repeat_item)
         self.seam_item = QGraphicsPathItem()
         pen = QPen(QColor(255, 40, 40, 200))
         pen.setCosmetic(True)
@@ -46,8 +50,9 @@ class CanvasView(QGraphicsView):
         self.layout_name = "full"
         self.show_seams = False
         self.tile: np.ndarray | None = None
-        self.shown_image: np.ndarray | None = None
         self.zoom = 1.0
+        self._has_frame = False
+        self._seam_key: tuple[str, int, int] | None = None
         self.auto_fit = True  # follow the window size until the user zooms
         self.set_empty_text(self.tr("No design yet: pick a region and press Generate."))
         self.setAcceptDrops(True)
@@ -67,34 +72,56 @@ class CanvasView(QGraphicsView):
         if layout != self.layout_name:
             self.layout_name = layout
             self._rebuild()
-            self.fit()
+            if self.auto_fit:
+                self.fit()
 
     def set_show_seams(self, on: bool) -> None:
         self.show_seams = on
         self.seam_item.setVisible(on)
 
+    @property
+    def shown_image(self) -> np.ndarray | None:
+        """The pixels the canvas shows (built on demand; painting uses a texture brush)."""
+        return None if self.tile is None else repeat_image(self.tile, self.layout_name)
+
     def _rebuild(self) -> None:
         if self.tile is None:
-            self.pixmap_item.setPixmap(to_pixmap(np.zeros((1, 1, 3), np.uint8)))
             self.pixmap_item.setVisible(False)
+            self.repeat_item.setVisible(False)
             self.seam_item.setPath(QPainterPath())
             self.empty_item.setVisible(True)
             self.scene_.setSceneRect(self.empty_item.boundingRect())
             return
         self.empty_item.setVisible(False)
-        self.pixmap_item.setVisible(True)
-        img = repeat_image(self.tile, self.layout_name)
-        self.shown_image = img
-        first = self.pixmap_item.pixmap().width() <= 1
-        self.pixmap_item.setPixmap(to_pixmap(img))
         h, w = self.tile.shape[:2]
-        path = QPainterPath()
-        for x0, y0, x1, y1 in seam_lines(self.layout_name, h, w):
-            path.moveTo(x0, y0)
-            path.lineTo(x1, y1)
-        self.seam_item.setPath(path)
+        first = not self._has_frame
+        self._has_frame = True
+        if self.layout_name == "tile":
+            self.repeat_item.setVisible(False)
+            self.pixmap_item.setPixmap(to_pixmap(self.tile))
+            self.pixmap_item.setVisible(True)
+            width, height = w, h
+        else:
+            self.pixmap_item.setVisible(False)
+            cell, oy, ox = unit_cell(self.tile, self.layout_name)
+            brush = QBrush(to_pixmap(cell))
+            brush.setTransform(QTransform.fromTranslate(-ox, -oy))
+            width, height = w * REPEATS_SHOWN, h * REPEATS_SHOWN
+            self.repeat_item.setRect(QRectF(0, 0, width, height))
+            self.repeat_item.setBrush(brush)
+            self.repeat_item.setVisible(True)
+        if self._seam_key != (self.layout_name, h, w):
+            self._seam_key = (self.layout_name, h, w)
+            path = QPainterPath()
+            for x0, y0, x1, y1 in seam_lines(self.layout_name, h, w):
+                path.moveTo(x0, y0)
+                path.lineTo(x1, y1)
+            self.seam_item.setPath(path)
         self.seam_item.setVisible(self.show_seams)
-        self.scene_.setSceneRect(QRectF(0, 0, img.shape[1], img.shape[0]))
+        rect = QRectF(0, 0, width, height)
+        if self.scene_.sceneRect() != rect:
+            self.scene_.setSceneRect(rect)
+            first = True
         if first:
             self.fit()
 

@@ -444,3 +444,27 @@ def test_print_export_runs_as_a_job_and_writes_a_png(qtbot, make_window, tmp_pat
 
     im = Image.open(out)
     assert im.size == spec.size_px and abs(im.info["dpi"][0] - 72) < 0.5
+
+
+@pytest.mark.parametrize("layout", ["tile", "full", "half-drop", "half-brick", "mirror", "center"])
+def test_canvas_paints_exactly_the_export_repeat(qtbot, layout):
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+
+    from designer_app.imaging import from_qimage
+    from designer_app.tiling import repeat_image
+    from designer_app.widgets.canvas import CanvasView
+
+    view = CanvasView()
+    qtbot.addWidget(view)
+    tile = np.random.default_rng(1).integers(0, 255, (12, 10, 3), dtype=np.uint8)
+    view.set_tile(tile)
+    view.set_layout(layout)
+    want = repeat_image(tile, layout)
+    h, w = want.shape[:2]
+    img = QImage(w, h, QImage.Format.Format_RGB888)
+    img.fill(0)
+    p = QPainter(img)
+    view.scene().render(p, QRectF(0, 0, w, h), QRectF(0, 0, w, h))
+    p.end()
+    assert np.array_equal(from_qimage(img), want)
