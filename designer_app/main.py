@@ -49,6 +49,29 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def install_excepthook(win: object) -> None:
+    """An unexpected error in a slot becomes a notification; the window and design stay."""
+    import traceback
+
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+        traceback.print_exception(kind, exc, tb)  # type: ignore[arg-type]
+        if not issubclass(kind, Exception):
+            previous(kind, exc, tb)  # type: ignore[arg-type]
+            return
+        try:
+            win.show_message(
+                "error",
+                f"Something went wrong: {exc}. Your design is "  # type: ignore[attr-defined]
+                "still open; please save it and report the problem.",
+            )
+        except Exception:
+            previous(kind, exc, tb)  # type: ignore[arg-type]
+
+    sys.excepthook = hook
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.selftest and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -58,12 +81,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_selftest(args, T_START)
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from designer_app.main_window import MainWindow
     from designer_app.settings import StudioSettings
 
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Wenyang Studio")
     app.setOrganizationName("Wenyang")
@@ -72,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.device:
         settings.set("device", args.device)
     win = MainWindow(settings, model_dir=args.model)
+    install_excepthook(win)
     win.show()
     if args.project:
         QTimer.singleShot(0, lambda: win.open_path(Path(args.project), ask=False))

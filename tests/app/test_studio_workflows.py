@@ -468,3 +468,37 @@ def test_canvas_paints_exactly_the_export_repeat(qtbot, layout):
     view.scene().render(p, QRectF(0, 0, w, h), QRectF(0, 0, w, h))
     p.end()
     assert np.array_equal(from_qimage(img), want)
+
+
+def test_settings_dialog_stores_device_models_and_export_defaults(qtbot, tmp_path):
+    from designer_app.settings import StudioSettings
+    from designer_app.widgets.settings_dialog import SettingsDialog
+
+    s = StudioSettings(tmp_path / "x.ini")
+    dlg = SettingsDialog(s)
+    qtbot.addWidget(dlg)
+    dlg.device.setCurrentText("cpu")
+    dlg.generator.edit.setText(str(tmp_path / "gen"))
+    dlg.dpi.setValue(600)
+    dlg.theme.setCurrentText("dark")
+    changed = dlg.apply()
+    assert changed == {"device", "generator_dir", "export/dpi", "theme"}
+    s2 = StudioSettings(tmp_path / "x.ini")
+    assert s2.get("device") == "cpu" and s2.get("export/dpi") == 600
+    assert s2.generator_dir() == tmp_path / "gen" and s2.get("theme") == "dark"
+
+
+def test_an_exception_in_a_slot_becomes_a_message(qtbot, make_window):
+    import sys
+
+    from designer_app.main import install_excepthook
+
+    w = make_window()
+    old = sys.excepthook
+    install_excepthook(w)
+    try:
+        with qtbot.waitSignal(w.messageShown) as sig:
+            sys.excepthook(ValueError, ValueError("kaboom"), None)
+        assert sig.args[0] == "error" and "kaboom" in sig.args[1] and w.isVisible()
+    finally:
+        sys.excepthook = old
