@@ -81,37 +81,49 @@ def caisson(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 def apsaras(cv: TorusCanvas, ctx: Ctx) -> Drawn:
-    """Flying apsaras 飞天, rendered abstractly: long tapering ribbons 飘带 in S-curves with
-    fluttering forked ends, among small cloud scrolls 卷云."""
-    ground = ctx.pick([AGED, OCHRE, LEAD_WHITE])
+    """Flying apsaras 飞天, rendered abstractly: bundles of long tapering ribbons 飘带 sweeping
+    in S-curves with forked, fluttering ends, scattering flowers, among cloud scrolls 卷云."""
+    ground = ctx.pick([AGED, OCHRE, AZURITE, MALACHITE])
     cv.img[...] = ground
-    line = ctx.c(EARTH_RED)
-    cols = [ctx.c(h) for h in (CINNABAR, AZURITE, MALACHITE, LEAD_WHITE)]
+    line = ctx.c(EARTH_RED) if ground != ctx.c(EARTH_RED) else ctx.c(LEAD_WHITE)
+    cols = [ctx.c(h) for h in (CINNABAR, AZURITE, MALACHITE, LEAD_WHITE, OCHRE)]
+    cols = [c for c in cols if c != ground]
     n = ctx.cells(1, 3)
-    pts = ctx.positions(n)
-    for c in pts:
-        ang = ctx.rng.uniform(-0.6, 0.6) + (
-            0 if ctx.layout != "scatter" else ctx.rng.uniform(-1, 1)
+    for c in ctx.positions(n):
+        ang = ctx.rng.uniform(-0.5, 0.5) + (
+            ctx.rng.uniform(-1, 1) if ctx.layout == "scatter" else 0
         )
-        L = 0.95 / n
-        for k in range(2 + int(ctx.detail * 2)):
-            off = (k - 1) * 0.05 / n
+        L = 1.05 / n
+        ribbons = 3 + int(ctx.detail * 2)
+        start = int(ctx.rng.integers(len(cols)))
+        for k in range(ribbons):
+            off = (k - ribbons / 2) * 0.035 / n
             path = sh.s_curve(
-                (c[0], c[1] + off), L * (1 - 0.12 * k), 0.12 / n, ang + 0.08 * k, 1.0 + 0.25 * k
+                (c[0], c[1] + off), L * (1 - 0.08 * k), 0.14 / n, ang + 0.06 * k, 1.0 + 0.15 * k
             )
             t = np.linspace(0, 1, len(path))
-            wdt = 0.035 / n * np.sin(np.pi * t) ** 0.6 * (1 - 0.5 * t)
-            col = cols[(k + int(ctx.rng.integers(4))) % 4]
-            outlined(cv, sh.ribbon(path, wdt + 1e-4), col, line, 0.0025)
-            # fluttering forked end
+            wdt = 0.05 / n * np.sin(np.pi * np.clip(t * 1.1, 0, 1)) ** 0.5 * (1 - 0.6 * t) + 1e-4
+            col = cols[(start + k) % len(cols)]
+            outlined(cv, sh.ribbon(path, wdt), col, line, 0.0025)
             tip = path[-1]
-            for f in (-1, 1):
-                end = tip + sh.rot(np.array([[0.05 / n, f * 0.02 / n]]), ang)[0]
-                cv.line(tip, end, col, 0.006 / n + 0.002)
-        # a small cloud scroll under the ribbons
-        cc = (c[0] + 0.25 / n, c[1] + 0.3 / n)
-        for p in sh.ruyi_cloud(0.12 / n):
-            cv.polyline(p + cc, ctx.accent(cols[1]), 0.004)
+            d = path[-1] - path[-4]
+            d = d / (np.linalg.norm(d) + 1e-9)
+            nrm = np.array([-d[1], d[0]])
+            for f in (-1, 1):  # forked, fluttering tail
+                end = tip + d * 0.05 / n + nrm * f * 0.02 / n
+                mid = tip + d * 0.025 / n + nrm * f * 0.004 / n
+                cv.polyline(np.array([tip, mid, end]), col, 0.008 / n + 0.002)
+        # falling flowers the apsaras scatter
+        for _ in range(2 + int(ctx.detail * 4)):
+            fc = (c[0] + ctx.rng.uniform(-0.45, 0.45) / n, c[1] + ctx.rng.uniform(-0.45, 0.45) / n)
+            fr = 0.025 / n + 0.004
+            fcol = ctx.accent(cols[int(ctx.rng.integers(len(cols)))])
+            for pt in sh.rosette_petals(fc, fr, 4, fr * 0.9, ctx.rng.uniform(0, 3), 0.0, 0.2):
+                cv.poly(pt, fcol)
+            cv.circle(fc, fr * 0.25, line)
+        cc = (c[0] + 0.3 / n, c[1] + 0.32 / n)
+        for p in sh.ruyi_cloud(0.14 / n):
+            cv.polyline(p + cc, ctx.accent(cols[1 % len(cols)]), 0.005)
     return Drawn(
         ["apsaras_ribbon", "cloud_scroll"],
         (n - 1) / 2.0,
@@ -121,67 +133,121 @@ def apsaras(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     )
 
 
+def _palmette(
+    cv: TorusCanvas,
+    base: tuple[float, float],
+    ang: float,
+    size: float,
+    col: tuple[int, int, int],
+    line: tuple[int, int, int],
+    lobes: int,
+) -> None:
+    """A half-palmette of honeysuckle: lobes fanning from one point, curling back at the tips."""
+    for j in range(lobes):
+        a = ang + (j - (lobes - 1) / 2) * (1.5 / lobes)
+        ln = size * (1.0 if j == lobes // 2 else 0.8)
+        curl = 0.5 * (1 if j >= lobes / 2 else -1)
+        lf = sh.leaf(ln, ln * 0.42, curl=curl)
+        outlined(cv, sh.place(lf, base, 1, a), col, line, 0.002)
+
+
 def honeysuckle(cv: TorusCanvas, ctx: Ctx) -> Drawn:
-    """Honeysuckle scroll 忍冬纹: a wavy stem with alternating three-lobed palmette leaves,
-    in horizontal borders separated by pearl-roundel bands 联珠纹."""
+    """Honeysuckle scroll 忍冬纹: a wavy stem whose every bay holds a three- or four-lobed
+    half-palmette curling back, alternating up and down, in horizontal borders separated by
+    pearl-roundel bands 联珠纹."""
     ground = ctx.pick([AGED, LEAD_WHITE, OCHRE])
     cv.img[...] = ground
     line = ctx.c(EARTH_RED)
     nb = ctx.cells(1, 3)
-    waves = int(ctx.cells(2, 5))
+    waves = ctx.cells(2, 4)
     h = 1.0 / nb
     leafc = [ctx.c(MALACHITE), ctx.c(AZURITE), ctx.c(CINNABAR)]
+    lobes = 3 + int(ctx.detail > 0.5)
     for b in range(nb):
         y = (b + 0.5) * h
-        band = ctx.c(EARTH_RED) if ctx.rng.random() < 0.3 else ground
-        cv.rect_band(y - h * 0.36, y + h * 0.36, band)
-        stem = sh.wave_stem(y, h * 0.16, waves, ctx.rng.random() * 6.28)
+        band = ctx.pick([EARTH_RED, AZURITE]) if ctx.rng.random() < 0.35 else ground
+        cv.rect_band(y - h * 0.39, y + h * 0.39, band)
+        phase = ctx.rng.random() * 2 * np.pi
+        amp = h * 0.12
+        stem = sh.wave_stem(y, amp, waves, phase)
         scol = ctx.c(AZURITE) if band == ground else ctx.c(LEAD_WHITE)
-        cv.polyline(stem, scol, h * 0.025)
+        cv.polyline(stem, scol, h * 0.03)
         for k in range(2 * waves):
-            x = (k + 0.25) / (2 * waves)
-            up = 1 if k % 2 == 0 else -1
-            yy = y + h * 0.16 * np.sin(2 * np.pi * waves * x + 0)
-            base = (x, y + up * h * 0.05)
-            col = leafc[k % len(leafc)]
-            for j, a in enumerate((-0.9, 0.0, 0.9)):
-                ln = h * (0.2 if j == 1 else 0.15)
-                lf = sh.leaf(ln, ln * 0.45, curl=0.35 * (1 if a >= 0 else -1))
-                outlined(cv, sh.place(lf, base, 1, -up * np.pi / 2 + a * 0.7), col, line, 0.002)
-            del yy
+            # extremes of the stem: sin = +1 (lowest) then -1 (highest)
+            x = ((np.pi / 2 + np.pi * k - phase) / (2 * np.pi * waves)) % 1.0
+            down = k % 2 == 0  # stem at its lowest: the palmette rises into the bay above
+            yy = y + (amp if down else -amp)
+            ang = -np.pi / 2 if down else np.pi / 2
+            col = leafc[k % len(leafc)] if band == ground else ctx.c(LEAD_WHITE)
+            _palmette(cv, (x, yy), ang + (0.35 if down else -0.35), h * 0.3, col, line, lobes)
+            cv.circle((x, yy), h * 0.025, ctx.accent(scol))
         pearl_band(
             cv,
             b * h,
-            h * 0.22,
+            h * 0.2,
             ctx.c(EARTH_RED),
             ctx.accent(ctx.c(LEAD_WHITE)),
             line,
-            int(8 + 16 * ctx.detail),
+            8 + int(16 * ctx.detail),
         )
     return Drawn(["honeysuckle_scroll", "pearl_roundel"], (nb - 1) / 2.0, 0.7, ground, "aged")
 
 
+def _mandorla(c: tuple[float, float], w: float, h: float) -> np.ndarray:
+    """A flame-shaped mandorla: round below, drawn up to an ogee point at the top."""
+    t = np.linspace(0, 2 * np.pi, 90, endpoint=False)
+    x = w * np.sin(t)
+    y = -h * np.cos(t)
+    top = np.cos(t) > 0
+    x = np.where(top, x * (1 - 0.55 * np.cos(t) ** 3), x)
+    y = np.where(top, y * (1 + 0.35 * np.cos(t) ** 6), y)
+    return np.stack([x + c[0], y + c[1]], 1)
+
+
 def flame_halo(cv: TorusCanvas, ctx: Ctx) -> Drawn:
-    """Flame halo 火焰纹: pointed mandorla shapes of nested tongues of flame around a
-    lotus-seat disc, with scrolling cloud curls 卷云纹 between them."""
-    ground = ctx.pick([AGED, AZURITE, LEAD_WHITE])
+    """Flame halo 火焰纹: nested flame-shaped mandorlas drawn up to a point, rimmed by curling
+    tongues of fire, around a lotus-seat disc, with cloud scrolls 卷云纹 between them."""
+    ground = ctx.pick([AGED, AZURITE, LEAD_WHITE, MALACHITE])
     cv.img[...] = ground
     line = ctx.c(EARTH_RED)
     n = ctx.cells(1, 3)
+    fire = [ctx.c(CINNABAR), ctx.c(OCHRE), ctx.c(LEAD_WHITE), ctx.c(MALACHITE), ctx.c(AZURITE)]
     for c in ctx.positions(n):
-        r = 0.36 / n
-        cols = [ctx.c(CINNABAR), ctx.c(OCHRE), ctx.c(MALACHITE), ctx.c(LEAD_WHITE)]
+        w, hgt = 0.26 / n, 0.38 / n
+        cc = (c[0], c[1] + 0.05 / n)
+        # tongues of flame round the rim, curling upwards
+        tongues = 12 + int(ctx.detail * 10)
+        rim = _mandorla(cc, w, hgt)
+        for k in range(tongues):
+            p = rim[(k * len(rim)) // tongues]
+            out = np.arctan2(p[1] - cc[1], p[0] - cc[0])
+            a = out * 0.6 - np.pi / 2 * 0.4
+            lf = sh.leaf(0.07 / n, 0.035 / n, curl=0.6 * np.sign(p[0] - cc[0] + 1e-9))
+            outlined(cv, sh.place(lf, tuple(p), 1, a), ctx.accent(fire[k % 2]), line, 0.0015)
         for k in range(3):
-            rr = r * (1 - 0.24 * k)
-            t = np.linspace(0, 2 * np.pi, 80)
-            # flame outline: pointed top, wavy tongues
-            rad = rr * (1 + 0.08 * np.sin(9 * t)) * (1 + 0.35 * np.clip(-np.sin(t), 0, 1) ** 4)
-            pts = np.stack([c[0] + rad * np.cos(t) * 0.8, c[1] + rad * np.sin(t)], 1)
-            outlined(cv, pts, cols[k], line, 0.002)
-        cv.circle(c, r * 0.3, ctx.accent(ctx.c(LEAD_WHITE)))
-        cv.circle(c, r * 0.3, line, 0.003)
-        for p in sh.ruyi_cloud(0.1 / n):
-            cv.polyline(p + (c[0] + 0.5 / n, c[1] + 0.45 / n), ctx.accent(ctx.c(AZURITE)), 0.004)
+            f = 1 - 0.25 * k
+            outlined(
+                cv,
+                _mandorla(cc, w * f, hgt * f),
+                fire[k + (1 if ground == fire[k] else 0)],
+                line,
+                0.002,
+            )
+        cv.circle((cc[0], cc[1] + hgt * 0.25), w * 0.38, ctx.accent(ctx.c(LEAD_WHITE)))
+        cv.circle((cc[0], cc[1] + hgt * 0.25), w * 0.38, line, 0.003)
+        for k in range(5):  # lotus seat
+            a = np.pi / 2 + (k - 2) * 0.5
+            outlined(
+                cv,
+                sh.place(
+                    sh.petal(w * 0.55, w * 0.3, 0.7), (cc[0], cc[1] + hgt * 0.75), 1, a - np.pi
+                ),
+                fire[3],
+                line,
+                0.002,
+            )
+        for p in sh.ruyi_cloud(0.12 / n):
+            cv.polyline(p + (c[0] + 0.5 / n, c[1] + 0.45 / n), ctx.accent(ctx.c(AZURITE)), 0.005)
     return Drawn(
         ["flame_halo", "cloud_scroll"],
         (n - 1) / 2.0,

@@ -100,7 +100,8 @@ def ice_plum(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     (a torus Voronoi tessellation, each cell split again), with scattered five-petal plums."""
     ground = ctx.pick([CELADON, DAI, MOON, INDIGO])
     cv.img[...] = ground
-    line = ctx.pick([MOON, INK, INDIGO], avoid=[ground])
+    dark_ground = ground in (ctx.c(DAI), ctx.c(INDIGO))
+    line = ctx.c(MOON) if dark_ground else ctx.pick([INK, INDIGO, DAI])
     n = ctx.cells(3, 8)
     pts = ctx.rng.random((n * n, 2))
     w = 0.006 + 0.004 * (1 - ctx.density)
@@ -112,7 +113,7 @@ def ice_plum(cv: TorusCanvas, ctx: Ctx) -> Drawn:
             cv.line(p, p + 0.6 / n * np.array([np.cos(a), np.sin(a)]), line, w * 0.6)
     petal = ctx.pick([MOON, PINK], avoid=[ground])
     heart = ctx.c(INK) if petal != ctx.c(INK) else ctx.c(PINK)
-    for c in ctx.positions(max(1, n // 2), "scatter"):
+    for c in ctx.positions(max(2, n // 2 + 1), "scatter"):
         plum(cv, c, 0.05 + 0.04 * ctx.rng.random(), petal, heart, ctx.rng.uniform(0, 6.28))
     return Drawn(["ice_crack", "plum_blossom"], (n - 3) / 5.0, 0.1, ground, "paper")
 
@@ -168,31 +169,31 @@ def ink_bamboo(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     xs = (np.arange(n) + ctx.rng.uniform(0.2, 0.8, n)) / n
     for k, x in enumerate(xs):
         col = ink if k % 2 == 0 else grey
-        w = 0.012 + 0.012 * ctx.rng.random()
-        lean = 0.0  # stalks stay vertical so they wrap top to bottom
+        w = 0.018 + 0.018 * ctx.rng.random()
         segs = int(ctx.rng.integers(3, 6))
-        for sgi in range(segs):  # stalk segments, leaning, wrapping vertically
-            y0 = sgi / segs + 0.01
-            y1 = (sgi + 1) / segs - 0.01
-            cv.poly(
-                np.array(
-                    [
-                        [x + lean * y0 - w / 2, y0],
-                        [x + lean * y0 + w / 2, y0],
-                        [x + lean * y1 + w / 2, y1],
-                        [x + lean * y1 - w / 2, y1],
-                    ]
-                ),
-                col,
-            )
-        # leaf clusters: three to five blades fanning from a node
+        y_off = ctx.rng.random()
+        for sgi in range(segs):  # stalk segments separated by nodes; they wrap vertically
+            y0 = y_off + sgi / segs + 0.006
+            y1 = y_off + (sgi + 1) / segs - 0.006
+            cv.poly(sh.rect(x - w / 2, y0, x + w / 2, y1), col)
+            cv.line((x - w * 0.7, y1 - 0.004), (x + w * 0.7, y1 - 0.004), col, 0.004)
+            cv.line(
+                (x - w * 0.25, y0 + 0.01),
+                (x - w * 0.25, y1 - 0.03),
+                mix(col, ground, 0.35),
+                w * 0.18,
+            )  # dry-brush highlight
+        # leaf clusters: three to five drooping blades fanning from a twig at a node
         for _ in range(1 + int(ctx.detail * 3)):
-            ny = ctx.rng.random()
-            base = (x + lean * ny, ny)
-            a0 = ctx.rng.uniform(0, 2 * np.pi)
-            for b in range(int(ctx.rng.integers(3, 6))):
-                lf = sh.leaf(0.09 + 0.05 * ctx.rng.random(), 0.022, 0.15)
-                cv.poly(sh.place(lf, base, 1, a0 + b * 0.45), col)
+            node = y_off + int(ctx.rng.integers(segs)) / segs
+            side = 1 if ctx.rng.random() < 0.5 else -1
+            twig_end = (x + side * 0.05, node + 0.03)
+            cv.line((x, node), twig_end, col, 0.003)
+            a0 = np.pi / 2 - side * ctx.rng.uniform(0.3, 0.9)
+            blades = int(ctx.rng.integers(3, 6))
+            for b in range(blades):
+                lf = sh.leaf(0.1 + 0.07 * ctx.rng.random(), 0.026, 0.1 * side)
+                cv.poly(sh.place(lf, twig_end, 1, a0 + (b - blades / 2) * 0.38), col)
     return Drawn(["ink_bamboo"], (n - 2) / 4.0, 0.15, ground, "paper")
 
 

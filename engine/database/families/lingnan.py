@@ -107,38 +107,54 @@ def lychee(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 def banana_leaf(cv: TorusCanvas, ctx: Ctx) -> Drawn:
-    """Banana leaves 芭蕉: huge oblong leaves with a strong midrib and fine parallel side
-    veins, overlapping diagonally, as in Lingnan garden painting and Canton embroidery."""
+    """Banana leaves 芭蕉: huge broad oblong leaves with blunt tips, a strong midrib and close
+    parallel side veins, split into tatters along the veins, overlapping on a diagonal, as in
+    Lingnan garden painting and Canton embroidery."""
     ground = ctx.pick([WHITE, BROWN, TURQ])
     cv.img[...] = ground
     n = ctx.cells(1, 3)
     greens = [
         ctx.c(JADE),
-        mix(ctx.c(JADE), (255, 255, 255), 0.3),
-        mix(ctx.c(JADE), ctx.c(TURQ), 0.5),
+        mix(ctx.c(JADE), (255, 255, 255), 0.25),
+        mix(ctx.c(JADE), (0, 0, 0), 0.25),
     ]
-    for k, c in enumerate(ctx.positions(n, "scatter" if ctx.layout == "scatter" else "half_drop")):
-        ang = -np.pi / 4 + ctx.rng.uniform(-0.4, 0.4)
-        L = 0.85 / n
+    layout = "scatter" if ctx.layout == "scatter" else "half_drop"
+    for k, c in enumerate(ctx.positions(n, layout)):
+        ang = -np.pi / 4 + ctx.rng.uniform(-0.5, 0.5) + (np.pi if k % 2 else 0)
+        L = 1.1 / n
+        W = L * 0.42
         col = greens[k % 3]
-        vein = mix(col, (0, 0, 0), 0.35)
-        lf = sh.leaf(L, L * 0.38, 0.05)
-        pts = sh.place(lf - (L / 2, 0), c, 1, ang)
-        outlined(cv, pts, col, vein, 0.003)
-        mid = sh.place(np.array([[-L / 2, 0], [L / 2, 0]]), c, 1, ang)
-        cv.polyline(mid, ctx.accent(vein), 0.006)
-        nv = int(8 + 14 * ctx.detail)
+        vein = mix(col, (0, 0, 0), 0.3)
+        light = mix(col, (255, 255, 255), 0.25)
+        blade = sh.petal(L, W, 0.0) - (L / 2, 0)
+        pts = sh.place(blade, c, 1, ang)
+        outlined(cv, pts, col, vein, 0.002)
+        # one half of the blade a shade lighter: the fold along the midrib catches light
+        half = blade[: len(blade) // 2 + 1]
+        cv.poly(sh.place(np.concatenate([half, [[L / 2, 0.0], [-L / 2, 0.0]]]), c, 1, ang), light)
+        nv = int(14 + 22 * ctx.detail)
+        segs = []
         for i in range(1, nv):
-            t = i / nv
-            x = -L / 2 + L * t
-            half = L * 0.19 * np.sin(np.pi * t) ** 0.8
-            for s in (-1, 1):
-                seg = np.array([[x, 0], [x + half * 0.5, s * half * 0.95]])
-                cv.polyline(sh.place(seg, c, 1, ang), vein, 0.0015)
-        if ctx.detail > 0.6:  # a torn edge notch, typical of banana leaves
-            x = -L / 2 + L * ctx.rng.uniform(0.3, 0.7)
-            notch = np.array([[x, L * 0.2], [x + L * 0.06, L * 0.04], [x + L * 0.02, L * 0.2]])
-            cv.poly(sh.place(notch, c, 1, ang), ground)
+            x = -L / 2 + L * i / nv
+            hw = W / 2 * np.sin(np.pi * i / nv) ** 0.9 * 0.97
+            for sgn in (-1, 1):
+                segs.append(sh.place(np.array([[x, 0.0], [x + hw * 0.35, sgn * hw]]), c, 1, ang))
+        cv.polylines(segs, vein, 0.0012)
+        for _ in range(int(2 + 4 * ctx.detail)):  # tatters: splits along the veins
+            i = int(ctx.rng.integers(2, nv - 2))
+            x = -L / 2 + L * i / nv
+            hw = W / 2 * np.sin(np.pi * i / nv) ** 0.9
+            sgn = 1 if ctx.rng.random() < 0.5 else -1
+            depth = ctx.rng.uniform(0.3, 0.8)
+            tear = np.array(
+                [
+                    [x + hw * 0.35 * (1 - depth), sgn * hw * (1 - depth)],
+                    [x + hw * 0.35 * 1.05, sgn * hw * 1.05],
+                ]
+            )
+            cv.polyline(sh.place(tear, c, 1, ang), ground, 0.004)
+        mid = sh.place(np.array([[-L / 2 - L * 0.15, 0], [L / 2 - L * 0.02, 0]]), c, 1, ang)
+        cv.polyline(mid, ctx.accent(mix(col, (255, 255, 200), 0.45)), 0.006)
     return Drawn(["banana_leaf"], (n - 1) / 2.0, 0.2, ground, "silk")
 
 

@@ -23,7 +23,7 @@ def _stitch_grid(cv: TorusCanvas, idx: np.ndarray, cols: list[RGB]) -> None:
     m = idx.shape[0]
     k = cv.S // m
     tpl = np.zeros((k * 4, k * 4), np.uint8)
-    w = max(1, round(k * 4 * 0.16))
+    w = max(1, round(k * 4 * 0.2))
     cv2.line(tpl, (w, w), (k * 4 - w, k * 4 - w), 255, w, cv2.LINE_AA)
     cv2.line(tpl, (k * 4 - w, w), (w, k * 4 - w), 255, w, cv2.LINE_AA)
     tpl = cv2.resize(tpl, (k, k), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
@@ -49,7 +49,7 @@ def cross_stitch(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     ground = ctx.c(BLACK) if ctx.rng.random() < 0.8 else ctx.c(INDIGO)
     cv.img[...] = ground
     reps = ctx.cells(1, 3)
-    choices = {1: (32, 40, 48, 24), 2: (48, 40, 32, 64), 3: (48, 64, 72, 96)}[reps]
+    choices = {1: (32, 40, 24, 48), 2: (48, 40, 64, 32), 3: (72, 64, 48, 96)}[reps]
     m = _stitch_cells(cv, choices)
     P = m / reps
     i, j = np.mgrid[0:m, 0:m].astype(float)
@@ -57,22 +57,32 @@ def cross_stitch(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     y = (j % P) - P / 2 + 0.5
     ax, ay = np.abs(x), np.abs(y)
     d = ax + ay
-    cols = [ctx.c(RED), ctx.c(MAGENTA), ctx.c(YELLOW), ctx.c(GREEN), ctx.c(WHITE)]
-    ctx.rng.shuffle(cols)
-    cols[0] = ctx.c(RED)
+    cols = [ctx.c(RED), ctx.c(YELLOW), ctx.c(GREEN), ctx.c(MAGENTA), ctx.c(WHITE)]
+    if ctx.rng.random() < 0.5:
+        cols[1], cols[3] = cols[3], cols[1]
     idx = np.zeros((m, m), np.int32)
-    a = P * 0.16
-    star = ((np.maximum(ax, ay) <= a) | (d <= a * 1.55)) & ~((ax < 1) | (ay < 1)) | (d <= 1.0)
-    ring1 = np.abs(d - P * 0.36) < 0.6
-    ring2 = np.abs(d - P * 0.46) < 0.6
-    lattice = np.abs(d - P / 2) < 0.6
-    idx[star] = 1
-    idx[ring1 & ((i + j) % 2 == 0)] = 3
-    idx[ring2] = 2
-    idx[lattice] = 4 if ctx.detail > 0.4 else 2
-    if ctx.detail > 0.6:  # small hooks in the corners of the diamonds
-        corner = (np.abs(d - P * 0.6) < 0.6) & ((ax < 1.5) | (ay < 1.5))
-        idx[corner] = 5
+
+    def star8(ax_: np.ndarray, ay_: np.ndarray, r: float) -> np.ndarray:
+        return (np.maximum(ax_, ay_) <= r) | (ax_ + ay_ <= r * 1.5)
+
+    a = P * 0.17
+    star = star8(ax, ay, a)
+    idx[star] = 1  # the eight-pointed star, solid red
+    if ctx.detail > 0.3:  # a thread cross through its points
+        idx[star & ((ax < 0.6) | (ay < 0.6)) & (d > a * 0.6)] = 5
+    idx[star8(ax, ay, a * 0.55) & ~star8(ax, ay, a * 0.3)] = 2
+    idx[d <= 0.5] = 5
+    idx[(d >= P * 0.3) & (d < P * 0.3 + 1.5)] = 3  # a solid diamond ring
+    teeth = (d >= P * 0.37) & (d < P * 0.37 + 1.5) & ((i + j) % 2 == 0)
+    idx[teeth] = 4  # a toothed (zigzag) ring
+    idx[np.abs(d - P / 2) < 0.75] = 5 if ctx.detail > 0.4 else 2  # the lattice
+    # small stars in the corners between diamonds
+    cx_, cy_ = P / 2 - ax, P / 2 - ay
+    small = star8(cx_, cy_, P * 0.07) & (d > P / 2 + 0.75)
+    idx[small] = 2 if ctx.detail > 0.4 else 4
+    if ctx.detail > 0.6:  # hooks along the ring
+        hook = (np.abs(d - P * 0.44) < 0.6) & ((ax < 1.5) | (ay < 1.5))
+        idx[hook] = 1
     _stitch_grid(cv, idx, cols)
     if ctx.gold > 0 and ctx.metal is not None:  # silver bosses on the diamond corners
         for c in ctx.positions(reps, "grid"):

@@ -53,17 +53,19 @@ def horn(cv: TorusCanvas, ctx: Ctx) -> Drawn:
                     )
             cv.circle(c, 0.05 / n, fill)
         sym = 1.0
-    else:
+    else:  # bands: upright and inverted horns back to back along a shared cord
         for row in range(n):
-            y = (row + 0.5) / n
-            for col in range(2 * n):
-                x = (col + 0.5) / (2 * n)
-                flip = -1 if col % 2 else 1
-                for unit in horn_unit(0.4 / n):
-                    hq = unit.copy()
-                    hq[:, 1] = (hq[:, 1] - 0.2 * 0.4 / n) * flip
-                    _stroke2(cv, hq + (x, y), fill, edge, w * 0.8)
-            cv.rect_band(y + 0.42 / n, y + 0.46 / n, fill)
+            base = (row + 0.5) / n
+            sz = 0.5 / n
+            units = 2 * n
+            for col in range(units):
+                x = (col + 0.5) / units
+                for unit in horn_unit(sz):
+                    up = unit + (x, base - 0.4 * sz)
+                    _stroke2(cv, up, fill, edge, w * 0.9)
+                    down = unit * (1, -1) + (x + 0.5 / units, base + 0.4 * sz)
+                    _stroke2(cv, down, fill, edge, w * 0.9)
+            cv.rect_band(base - w * 0.45, base + w * 0.45, fill)
         sym = 0.8
     return Drawn(["horn_pattern"], (n - 1) / 3.0, layout_symmetry("grid", sym), ground, "cloth")
 

@@ -53,17 +53,19 @@ def atlas_ikat(cv: TorusCanvas, ctx: Ctx) -> Drawn:
         x = (b + 0.5) * bw
         for r in range(reps):
             y = (r + 0.5) / reps + (0.5 / reps if b % 2 else 0)
-            col = pool[(b + 2) % 6 + 1 if (b + 2) % 6 + 1 < 7 else 4]
-            inner = pool[(b + 3) % 7]
+            band_col = pool[b % 4]
+            others = [c for c in pool if c != band_col]
+            col = others[(b + r) % len(others)]
+            inner = [c for c in others if c != col][(b + 2 * r + 1) % (len(others) - 1)]
             kind = (b + r) % 3
             h = 0.42 / reps
-            if kind == 0:  # tall almond
-                pts = sh.place(sh.petal(2 * h, bw * 0.9, 0.8), (x, y - h), 1, np.pi / 2)
-                cv.poly(pts, col)
-                cv.poly(
-                    sh.place(sh.petal(1.2 * h, bw * 0.45, 0.8), (x, y - h * 0.6), 1, np.pi / 2),
-                    inner,
-                )
+            if kind == 0:  # tall almond 'eye', nested three deep
+                for q, cq in enumerate((col, inner, col)):
+                    f = 1 - 0.3 * q
+                    t = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+                    half = np.sign(np.sin(t)) * (1 - np.abs(np.cos(t))) ** 0.6
+                    lens = np.stack([x + bw * 0.46 * f * half, y - h * 1.05 * f * np.cos(t)], 1)
+                    cv.poly(lens, cq)
             elif kind == 1:  # comb: a bar with teeth
                 cv.poly(sh.rect(x - bw * 0.42, y - h * 0.9, x + bw * 0.42, y - h * 0.55), col)
                 teeth = 3 + int(ctx.detail * 3)
@@ -74,16 +76,23 @@ def atlas_ikat(cv: TorusCanvas, ctx: Ctx) -> Drawn:
                 for q in range(3):
                     cv.poly(sh.diamond((x, y - h * 0.6 + q * h * 0.6), bw * 0.4, h * 0.35), col)
                     cv.poly(sh.diamond((x, y - h * 0.6 + q * h * 0.6), bw * 0.15, h * 0.15), inner)
-    _ikat_shift(cv, ctx, int(40 + 60 * ctx.detail), 0.006 + 0.012 * ctx.rng.random())
+    _ikat_shift(cv, ctx, int(60 + 100 * ctx.detail), 0.012 + 0.02 * ctx.rng.random())
     return Drawn(["atlas_ikat"], (nb - 2) / 3.0, 0.45, pool[0], "silk")
 
 
 def _badam_outline(c: tuple[float, float], r: float, ang: float) -> np.ndarray:
-    t = np.linspace(0, 2 * np.pi, 120, endpoint=False)
-    rad = r * (1 + 1.1 * np.exp(-((((t - np.pi * 1.5 + np.pi) % (2 * np.pi) - np.pi) / 0.5) ** 2)))
-    pts = np.stack([rad * np.cos(t), rad * np.sin(t)], 1)
-    pts[:, 0] += 0.25 * r * (pts[:, 1] < -r * 0.9) * (-pts[:, 1] - r * 0.9) / r * r * 2
-    return sh.rot(pts, ang) + c
+    """Paisley/badam outline: a round body drawn up into a tip that bends over to one side."""
+    t = np.linspace(0, 2 * np.pi, 140, endpoint=False)
+    # teardrop pointing up (-y): radius grows towards the top
+    up = np.clip(-np.sin(t), 0, 1)
+    rad = r * (1 + 1.3 * up**6)
+    x = rad * np.cos(t) * (1 - 0.55 * up**4)
+    y = rad * np.sin(t)
+    # bend the upper part over to the right, more the higher it is
+    h = np.clip(-y / (2.3 * r), 0, 1)
+    x = x + r * 1.1 * h**2.2
+    y = y + r * 0.35 * h**3
+    return sh.rot(np.stack([x, y], 1), ang) + c
 
 
 def badam(cv: TorusCanvas, ctx: Ctx) -> Drawn:
@@ -102,19 +111,12 @@ def badam(cv: TorusCanvas, ctx: Ctx) -> Drawn:
         cv.poly(outer, band)
         inner = _badam_outline(c, r, ang)
         cv.poly(inner, body)
-        tip = sh.rot(np.array([[0.0, -r * 2.1]]), ang)[0] + c
+        tip = outer[np.argmin(sh.rot(outer - c, -ang)[:, 1])]
+        curl_c = tip + sh.rot(np.array([[r * 0.28, r * 0.12]]), ang)[0]
         cv.polyline(
-            sh.spiral(
-                tip + sh.rot(np.array([[r * 0.3, 0.0]]), ang)[0],
-                r * 0.3,
-                1.1,
-                np.pi + ang,
-                30,
-                1,
-                r * 0.05,
-            ),
+            sh.spiral(tuple(curl_c), r * 0.3, 1.2, np.pi + ang - 0.5, 30, 1, r * 0.04),
             band,
-            r * 0.18,
+            r * 0.14,
         )
         # florals inside
         cv.circle(c, r * 0.35, dot)
