@@ -168,6 +168,11 @@ def register_train(sub: argparse._SubParsersAction) -> None:
     e.add_argument(
         "--out", required=True, metavar="DIR", help="generator folder, e.g. assets/models/generator"
     )
+    e.add_argument(
+        "--float16",
+        action="store_true",
+        help="store the weights as float16 (half the size; loaded as float32)",
+    )
     e.set_defaults(func=run_export)
 
 
@@ -269,6 +274,6 @@ def run_export(args: argparse.Namespace) -> int:
     snap = St.resolve(args.run, Path(args.run)) if args.run != "latest" else None
     if snap is None:
         raise UserInputError("no training snapshot found", path=args.run)
-    info = export_snapshot(snap, Path(args.out))
+    info = export_snapshot(snap, Path(args.out), args.float16)
     print(f"exported G_ema at {info['kimg']} kimg to {args.out}")
     return 0

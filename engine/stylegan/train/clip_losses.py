@@ -20,37 +20,40 @@ OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 class ClipImageFeatures(nn.Module):
-    """Differentiable image -> unit CLIP embedding; the CLIP weights stay frozen.
+    """Differentiable image -> CLIP features; the CLIP weights stay frozen.
 
-    Works on the open_clip model inside engine.clip's encoder (attribute `model`), doing the
-    preprocessing on tensors so gradients reach the generator.
+    Uses engine.clip's `encode_image_tensor` (unit embedding) and `image_features` (pooled
+    features before the projection) when the encoder offers them; otherwise it preprocesses
+    tensors itself for the open_clip model in `encoder.model`.
     """
 
     def __init__(self, encoder: Any) -> None:
         super().__init__()
         model = getattr(encoder, "model", None)
-        if model is None or not hasattr(model, "encode_image"):
-            raise TypeError("the CLIP encoder exposes no open_clip model (.model)")
-        self.model = model
-        self.model.eval().requires_grad_(False)
-        visual = getattr(model, "visual", None)
-        cfg = dict(getattr(visual, "preprocess_cfg", {}) or {})
-        size = cfg.get("size") or getattr(visual, "image_size", 224)
-        if isinstance(size, (tuple, list)):
-            size = size[0]
-        self.size = int(size)
-        mean = getattr(encoder, "mean", None) or cfg.get("mean") or OPENAI_MEAN
-        std = getattr(encoder, "std", None) or cfg.get("std") or OPENAI_STD
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
-        self.embed_dim = int(getattr(encoder, "embed_dim", 0) or 0)
+        self.encoder = encoder
+        if isinstance(model, nn.Module):
+            model.eval().requires_grad_(False)
+        self._embed = getattr(encoder, "encode_image_tensor", None)
+        self._feats = getattr(encoder, "image_features", None)
+        if self._embed is None:
+            if model is None or not hasattr(model, "encode_image"):
+                raise TypeError(
+                    "the CLIP encoder exposes neither encode_image_tensor nor an "
+                    "open_clip model (.model)"
+                )
+            self.model = model
+            visual = getattr(model, "visual", None)
+            cfg = dict(getattr(visual, "preprocess_cfg", {}) or {})
+            size = cfg.get("size") or getattr(visual, "image_size", 224)
+            if isinstance(size, tuple | list):
+                size = size[0]
+            self.size = int(size or 224)
+            mean = cfg.get("mean") or OPENAI_MEAN
+            std = cfg.get("std") or OPENAI_STD
+            self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1))
+            self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1))
 
-    def train(self, mode: bool = True) -> ClipImageFeatures:  # CLIP stays in eval mode
-        super().train(mode)
-        self.model.eval()
-        return self
-
-    def forward(self, img: torch.Tensor) -> torch.Tensor:
+    def _fallback(self, img: torch.Tensor) -> torch.Tensor:
         x = (img.float() + 1) / 2
         if x.shape[-1] != self.size or x.shape[-2] != self.size:
             x = F.interpolate(
@@ -60,9 +63,20 @@ class ClipImageFeatures(nn.Module):
                 align_corners=False,
                 antialias=x.shape[-1] > self.size,
             )
-        x = (x - self.mean) / self.std
-        f = self.model.encode_image(x)
-        return F.normalize(f.float(), dim=1)
+        mean, std = self.get_buffer("mean"), self.get_buffer("std")
+        return self.model.encode_image((x - mean) / std).float()
+
+    def embed(self, img: torch.Tensor) -> torch.Tensor:
+        """Unit CLIP image embeddings [N, D] (the space the conditions live in)."""
+        if self._embed is not None:
+            return self._embed(img.float())
+        return F.normalize(self._fallback(img), dim=1)
+
+    def features(self, img: torch.Tensor) -> torch.Tensor:
+        """Features for the discriminator head (pooled, before the projection if offered)."""
+        if self._feats is not None:
+            return self._feats(img.float()).float()
+        return self.embed(img)
 
 
 class VisionHead(nn.Module):

@@ -17,45 +17,16 @@ from engine.errors import UserInputError
 
 
 def read_records(db_dir: Path) -> list[dict[str, Any]]:
-    """Manifest records, through engine.database when present (it validates them)."""
-    try:
-        from engine.database import read_manifest
-    except ImportError:
-        read_manifest = None
-    if read_manifest is not None:
-        return list(read_manifest(db_dir))
-    import json
+    """Manifest records (validated by engine.database)."""
+    from engine.database import read_manifest
 
-    path = db_dir / "manifest.jsonl"
-    if not path.is_file():
-        raise UserInputError(
-            "expected a pattern database with manifest.jsonl (build one with `wenyang db build`)",
-            path=str(db_dir),
-        )
-    out = []
-    with open(path, encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise UserInputError(
-                        f"invalid JSON ({exc.msg})", path=str(path), line=i
-                    ) from exc
-    return out
+    return list(read_manifest(db_dir))
 
 
 def _load_image(db_dir: Path, rec: dict[str, Any]) -> np.ndarray:
-    try:
-        from engine.database import load_image
-    except ImportError:
-        load_image = None
-    if load_image is not None:
-        return np.asarray(load_image(db_dir, rec))
-    from PIL import Image
+    from engine.database import load_image
 
-    with Image.open(db_dir / rec["file"]) as im:
-        return np.asarray(im.convert("RGB"))
+    return np.asarray(load_image(db_dir, rec))
 
 
 def _resize(img: np.ndarray, res: int) -> np.ndarray:
@@ -104,7 +75,7 @@ class TileDataset:
         if not records:
             raise UserInputError("the manifest lists no tiles", path=str(db / "manifest.jsonl"))
         arr = np.empty((len(records), resolution, resolution, 3), dtype=np.uint8)
-        native = [] if keep_native else None
+        native: list[np.ndarray] | None = [] if keep_native else None
         for i, rec in enumerate(records):
             img = _load_image(db, rec)
             if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] != img.shape[1]:

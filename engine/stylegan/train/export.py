@@ -9,19 +9,23 @@ from typing import Any
 from engine.errors import UserInputError
 
 
-def export_generator(G_ema: Any, out_dir: Path, meta: dict[str, Any]) -> None:
-    """Save G_ema (CPU, eval mode) through engine.stylegan.checkpoint.save_generator."""
+def export_generator(
+    G_ema: Any, out_dir: Path, meta: dict[str, Any], G_kwargs: dict[str, Any], float16: bool = False
+) -> None:
+    """Save G_ema (CPU, eval mode, float32 layers) with engine.stylegan.checkpoint."""
     try:
         from engine.stylegan.checkpoint import save_generator
     except ImportError as exc:
         raise UserInputError(
             "exporting needs engine.stylegan.checkpoint, which is not installed", field="--export"
         ) from exc
+    kwargs = copy.deepcopy(G_kwargs)
+    kwargs.setdefault("synthesis_kwargs", {})["num_fp16_res"] = 0  # the renderer decides
     G = copy.deepcopy(G_ema).cpu().eval().requires_grad_(False)
-    save_generator(G, Path(out_dir), meta)
+    save_generator(G, Path(out_dir), meta, float16=float16, init_kwargs=kwargs)
 
 
-def export_snapshot(snapshot: Path, out_dir: Path) -> dict[str, Any]:
+def export_snapshot(snapshot: Path, out_dir: Path, float16: bool = False) -> dict[str, Any]:
     """Rebuild G from a snapshot's constructor kwargs, load G_ema weights, export; -> meta."""
     from engine.stylegan.train import state as S
     from engine.stylegan.train.networks_factory import build
@@ -46,5 +50,5 @@ def export_snapshot(snapshot: Path, out_dir: Path) -> dict[str, Any]:
         "contrastive": cfg.get("contrastive"),
         "snapshot": str(snapshot),
     }
-    export_generator(G, out_dir, info)
+    export_generator(G, out_dir, info, G_kwargs, float16)
     return info

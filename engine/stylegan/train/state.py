@@ -29,8 +29,8 @@ META = "state.json"
 # ----------------------------------------------------------------------------- RNG states
 def rng_state() -> dict[str, Any]:
     """Every RNG the training step draws from, as tensors + JSON-able values."""
-    np_state = np.random.get_state()
-    py_state = random.getstate()
+    np_state: Any = np.random.get_state()
+    py_state: Any = random.getstate()
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],

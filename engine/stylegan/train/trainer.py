@@ -143,7 +143,7 @@ class Trainer:
         if cfg.cond == "region":
             return C.region_conditions(self.data.records)
         if self.encoder is None:
-            self.encoder = C.load_clip_encoder(cfg.clip_model, "cpu")
+            self.encoder = C.load_clip_encoder(cfg.clip_model, str(self.device))
         if self.data.native is None:
             raise UserInputError("CLIP conditions need the database tiles", field="--cond")
         emb = C.clip_conditions(Path(cfg.data), self.data.native, self.encoder)
@@ -158,14 +158,12 @@ class Trainer:
         if cfg.contrastive > 0 and cfg.cond != "clip":
             raise UserInputError("the contrastive loss needs --cond clip", field="--contrastive")
         if self.encoder is None:
-            self.encoder = C.load_clip_encoder(cfg.clip_model, "cpu")
+            self.encoder = C.load_clip_encoder(cfg.clip_model, str(self.device))
         self.clip_feat = ClipImageFeatures(self.encoder).to(self.device)
         if cfg.clip_head:
-            dim = self.clip_feat.embed_dim or int(
-                self.clip_feat(
-                    torch.zeros(1, 3, cfg.resolution, cfg.resolution, device=self.device)
-                ).shape[1]
-            )
+            with torch.no_grad():
+                probe = torch.zeros(1, 3, cfg.resolution, cfg.resolution, device=self.device)
+                dim = int(self.clip_feat.features(probe).shape[1])
             torch.manual_seed(cfg.seed * 7919 + 1)  # same head on every rank
             self.head = VisionHead(dim, self.c_dim).to(self.device).requires_grad_(False)
 
@@ -213,7 +211,7 @@ class Trainer:
         with torch.set_grad_enabled(cfg.share_fakes):
             fake, _ = self._run_G(z, c_gen, update_emas=True)
             aug_fake = self.augment(fake, p)
-            feat_fake = self.clip_feat(aug_fake) if self.head is not None else None
+            feat_fake = self.clip_feat.features(aug_fake) if self.head is not None else None
 
         # ---- D update
         self.D.requires_grad_(True)
@@ -228,7 +226,7 @@ class Trainer:
         self._acc_add("D/real_sign", real_logits.detach().sign().mean())
         if self.head is not None and feat_fake is not None:
             with torch.no_grad():
-                feat_real = self.clip_feat(self.augment(real, p))
+                feat_real = self.clip_feat.features(self.augment(real, p))
             loss_H = L.d_logistic(
                 self.head(feat_fake.detach(), c_gen), self.head(feat_real, c_real)
             )
@@ -255,7 +253,7 @@ class Trainer:
             c_gen = self._gen_cond(n)
             fake, _ = self._run_G(z, c_gen, update_emas=False)
             aug_fake = self.augment(fake, p)
-            feat_fake = self.clip_feat(aug_fake) if self.head is not None else None
+            feat_fake = self.clip_feat.features(aug_fake) if self.head is not None else None
         loss_G = L.g_nonsaturating(self.D(aug_fake, c_gen))
         self._acc_add("G/loss", loss_G)
         if self.head is not None and feat_fake is not None:
@@ -265,7 +263,7 @@ class Trainer:
         if cfg.contrastive > 0 and self.clip_feat is not None:
             from engine.stylegan.train.clip_losses import contrastive_loss
 
-            loss_C = contrastive_loss(self.clip_feat(fake), c_gen, cfg.contrastive_tau)
+            loss_C = contrastive_loss(self.clip_feat.embed(fake), c_gen, cfg.contrastive_tau)
             loss_G = loss_G + cfg.contrastive * loss_C
             self._acc_add("G/contrastive", loss_C)
         self.opt_G.zero_grad(set_to_none=True)
@@ -295,6 +293,10 @@ class Trainer:
         if self.cfg.ema_rampup is not None:
             ema_nimg = min(ema_nimg, self.cur_nimg * self.cfg.ema_rampup)
         beta = 0.5 ** (self.cfg.batch / max(ema_nimg, 1e-8))
+        if dist_.active():  # the tracked w_avg is the mean over all ranks' batches
+            for name, buf in self.G.named_buffers():
+                if name.endswith("w_avg"):
+                    buf.copy_(dist_.all_reduce_sum(buf) / self.world)
         ema_p = list(self.G_ema.parameters())
         src_p = [q.detach() for q in self.G.parameters()]
         torch._foreach_lerp_(ema_p, src_p, 1.0 - beta)
@@ -464,7 +466,7 @@ class Trainer:
             "clip_head": cfg.clip_head,
             "contrastive": cfg.contrastive,
         }
-        export_generator(self.G_ema, out_dir, meta)
+        export_generator(self.G_ema, out_dir, meta, self.G_kwargs)
 
     # ------------------------------------------------------------------------- loop
     def _tick_entry(self, tick_imgs: int, tick_sec: float) -> dict[str, Any]:

@@ -1,0 +1,117 @@
+"""`wenyang train gan` / `gan-export` end to end on a tiny database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from tests.engine.stylegan.train_helpers import build_db
+
+TINY = [
+    "--resolution",
+    "16",
+    "--preset",
+    "tiny",
+    "--batch",
+    "4",
+    "--cond",
+    "region",
+    "--init",
+    "none",
+    "--no-progress",
+    "--threads",
+    "1",
+    "--tick",
+    "0.004",
+    "--snap",
+    "1",
+]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_db(tmp_path_factory.mktemp("gan_db") / "db", size=16)
+
+
+def _snaps(run: Path) -> list[str]:
+    return sorted(p.name for p in (run / "checkpoints").iterdir())
+
+
+def test_train_resume_and_export(db: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert (
+        main(["train", "gan", "--data", str(db), "--out", str(run), "--kimg", "0.008", *TINY]) == 0
+    )
+    assert _snaps(run)[-1] == "snapshot-000000002"
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    assert list((run / "samples").glob("*.png"))
+    # continue the run: options come from its config.json, only --kimg is new
+    assert main(["train", "gan", "--out", str(run), "--kimg", "0.016", "--no-progress"]) == 0
+    assert _snaps(run)[-1] == "snapshot-000000004"
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["preset"] == "tiny" and cfg["kimg"] == 0.016
+    # export G_ema for the renderer
+    out = tmp_path / "generator"
+    assert main(["train", "gan-export", str(run), "--out", str(out)]) == 0
+    import torch
+
+    from engine.stylegan.checkpoint import load_generator, read_config
+
+    G = load_generator(out)
+    assert G.img_resolution == 16 and G.c_dim == 8
+    assert read_config(out)["meta"]["kimg"] == 0.016
+    img = G(torch.randn(2, G.z_dim), torch.eye(8)[:2], noise_mode="const")
+    assert img.shape == (2, 3, 16, 16) and torch.isfinite(img).all()
+
+
+def test_sigint_saves_a_snapshot_before_exiting(db: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+
+    def interrupt() -> None:
+        deadline = time.monotonic() + 120
+        while not (run / "metrics.jsonl").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    rc = main(
+        [
+            "train",
+            "gan",
+            "--data",
+            str(db),
+            "--out",
+            str(run),
+            "--kimg",
+            "100",
+            *TINY[:-2],
+            "--snap",
+            "1000",
+        ]
+    )
+    assert rc == 130
+    snaps = _snaps(run)
+    assert len(snaps) == 1  # written on the interrupt, not by --snap
+    meta = json.loads((run / "checkpoints" / snaps[0] / "state.json").read_text())
+    assert meta["cur_nimg"] >= 4
+
+
+def test_bad_input_is_exit_2(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert (
+        main(
+            ["train", "gan", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "r"), *TINY]
+        )
+        == 2
+    )
+    assert "nope" in capsys.readouterr().err
+    assert main(["train", "gan", "--out", str(tmp_path / "r2"), "--no-progress"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "gan", "--data", str(db), "--cond", "bogus"])
+    assert exc.value.code == 2

@@ -1,0 +1,60 @@
+"""CLIP conditioning (cached LAFITE image embeddings), the vision-aided head, contrastive loss."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.stylegan.train.clip_losses import contrastive_loss
+from tests.engine.stylegan.train_helpers import build_db, config, tiny_clip_dir
+
+
+def test_contrastive_loss_prefers_matching_pairs() -> None:
+    torch.manual_seed(0)
+    c = torch.nn.functional.normalize(torch.randn(8, 16), dim=1)
+    matched = contrastive_loss(c, c, tau=0.1)
+    shuffled = contrastive_loss(c[torch.roll(torch.arange(8), 1)], c, tau=0.1)
+    assert float(matched) < 0.1 * float(shuffled)
+
+
+def test_clip_conditioned_training_with_head_and_contrastive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.stylegan.train.trainer import Trainer
+
+    monkeypatch.setenv("WENYANG_CACHE_DIR", str(tmp_path / "cache"))
+    db = build_db(tmp_path / "db")
+    clip_dir = tiny_clip_dir(tmp_path / "clip")
+    cfg = config(
+        tmp_path / "run",
+        data=str(db),
+        cond="clip",
+        clip_model=str(clip_dir),
+        clip_head=True,
+        contrastive=0.5,
+        r1_interval=0,
+        pl_weight=0.0,
+    )
+    t = Trainer(cfg, verbose=False)
+    assert t.c_dim == 32 and len(t.data) == 8
+    assert torch.allclose(t.cond.norm(dim=1), torch.ones(8), atol=1e-5)
+    cached = list((tmp_path / "cache" / "gan_conditions").glob("*.safetensors"))
+    assert len(cached) == 1
+    assert t.head is not None
+    h0 = {k: v.clone() for k, v in t.head.state_dict().items()}
+    clip0 = {k: v.clone() for k, v in t.encoder.model.state_dict().items()}
+    for _ in range(2):
+        t.step()
+    entry = t._tick_entry(8, 1.0)
+    for key in ("D/clip_head", "G/clip_head", "G/contrastive", "D/loss", "G/loss"):
+        assert math.isfinite(entry[key]), key
+    assert any(not torch.equal(h0[k], v) for k, v in t.head.state_dict().items())
+    # CLIP itself stays frozen
+    assert all(torch.equal(clip0[k], v) for k, v in t.encoder.model.state_dict().items())
+    # the cache is reused: same conditions, no second file
+    t2 = Trainer(cfg, verbose=False)
+    assert torch.equal(t2.cond, t.cond)
+    assert len(list((tmp_path / "cache" / "gan_conditions").glob("*.safetensors"))) == 1
