@@ -60,7 +60,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "date": (
         "date", "day", "timestamp", "time", "datetime", "event_time", "event_date",
-        "report_date", "日期", "时间",
+        "report_date", "session_date", "visit_date", "日期", "时间",
     ),
 }  # fmt: skip
 

@@ -107,7 +107,7 @@ def arm_figures(
     res: ImportedResults,
     weights: RewardWeights = RewardWeights(),
     baseline: str = POOLED,
-    n_samples: int = 1000,
+    n_samples: int = 500,
     seed: int = 0,
 ) -> ArmFigures:
     """Figures for every arm with traffic, in sorted id order."""

@@ -49,37 +49,70 @@ class Surrogate:
         return out
 
 
-def _design(z: np.ndarray, r: np.ndarray, e: np.ndarray | None, R: int) -> np.ndarray:
-    n, k = z.shape
-    parts = [np.eye(R, dtype=np.float64)[r], z]
-    present = np.unique(r)  # interactions only for regions in the data (others stay 0)
-    inter = np.zeros((n, len(present) * k))
-    for q, j in enumerate(present):
-        m = r == j
-        inter[m, q * k : (q + 1) * k] = z[m]
-    parts.append(inter)
-    if e is not None:
-        parts.append(e)
-    return np.concatenate(parts, 1)
+class _Design:
+    """Features x = [one-hot region | z | z in region q's block | e], never built as a matrix.
 
+    Rows of region j only touch their own interaction block, so the weighted Gram matrix is
+    assembled from per-region sums of a = [1, z, e]: n·(k + de)² work instead of n·(R·k)².
+    Region one-hots are the (unpenalised) intercepts.
+    """
 
-def _ridge(X: np.ndarray, y: np.ndarray, w: np.ndarray, lam: float) -> tuple[float, np.ndarray]:
-    sw = w / w.sum()
-    xm = sw @ X
-    ym = float(sw @ y)
-    Xc = X - xm
-    A = (Xc * w[:, None]).T @ Xc + lam * np.eye(X.shape[1])
-    beta = np.linalg.solve(A, (Xc * w[:, None]).T @ (y - ym))
-    return ym - float(xm @ beta), beta
+    def __init__(self, z: np.ndarray, r: np.ndarray, e: np.ndarray | None, R: int) -> None:
+        n, k = z.shape
+        de = 0 if e is None else e.shape[1]
+        self.R, self.k, self.de = R, k, de
+        self.present = np.unique(r)
+        self.a = np.concatenate([np.ones((n, 1)), z] + ([e] if e is not None else []), 1)
+        self.rows = [np.flatnonzero(r == j) for j in self.present]
+        P = len(self.present)
+        self.F = R + k + P * k + de
+        src = np.concatenate(
+            [[0], np.arange(1, 1 + k), np.arange(1, 1 + k), np.arange(1 + k, 1 + k + de)]
+        ).astype(np.int64)
+        self.src = src
+        self.tgt = [
+            np.concatenate(
+                [
+                    [j],
+                    np.arange(R, R + k),
+                    np.arange(R + k + q * k, R + k + (q + 1) * k),
+                    np.arange(R + k + P * k, self.F),
+                ]
+            ).astype(np.int64)
+            for q, j in enumerate(self.present)
+        ]
+        self.penalty = np.ones(self.F)
+        self.penalty[:R] = 0.0
 
+    def normal_eq(self, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        G = np.zeros((self.F, self.F))
+        b = np.zeros(self.F)
+        for rows, t in zip(self.rows, self.tgt, strict=True):
+            a = self.a[rows]
+            aw = a * w[rows, None]
+            M = aw.T @ a
+            G[np.ix_(t, t)] += M[np.ix_(self.src, self.src)]
+            b[t] += (aw.T @ y[rows])[self.src]
+        return G, b
 
-def _unpack(b0: float, beta: np.ndarray, R: int, k: int, de: int, present: np.ndarray):
-    const = b0 + beta[:R]
-    g = np.repeat(beta[R : R + k][None, :], R, 0)
-    p = len(present)
-    g[present] += beta[R + k : R + k + p * k].reshape(p, k)
-    be = beta[R + k + p * k :] if de else None
-    return const, g, be
+    def solve(self, G: np.ndarray, b: np.ndarray, lam: float) -> np.ndarray:
+        return np.linalg.solve(G + np.diag(lam * self.penalty + 1e-8), b)
+
+    def predict(self, beta: np.ndarray, idx: np.ndarray, r: np.ndarray) -> np.ndarray:
+        const, g, be = self.unpack(beta)
+        a = self.a[idx]
+        out = const[r] + np.einsum("nk,nk->n", a[:, 1 : 1 + self.k], g[r])
+        if be is not None:
+            out += a[:, 1 + self.k :] @ be
+        return out
+
+    def unpack(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        R, k, P = self.R, self.k, len(self.present)
+        const = beta[:R].copy()
+        g = np.repeat(beta[R : R + k][None, :], R, 0)
+        g[self.present] += beta[R + k : R + k + P * k].reshape(P, k)
+        be = beta[R + k + P * k :] if self.de else None
+        return const, g, be
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -103,22 +136,24 @@ def fit_surrogate(
 ) -> Surrogate:
     """Fit on bootstraps; λ and the reported Spearman come from a held-out split."""
     rng = np.random.default_rng(seed)
-    n, k = z.shape
+    n = len(z)
     de = 0 if e is None else e.shape[1]
-    X = _design(z.astype(np.float64), r, None if e is None else e.astype(np.float64), R)
+    X = _Design(z.astype(np.float64), r, None if e is None else e.astype(np.float64), R)
     # inverse-variance weights with the between-arm spread added (random-effects style)
     tau2 = max(float(np.var(y) - np.mean(y_sd**2)), 1e-3 * float(np.var(y)) + 1e-12)
     w = 1.0 / (y_sd**2 + tau2)
     w = w / w.mean()
     perm = rng.permutation(n)
     n_hold = round(n * holdout) if n >= 10 else 0
-    hold, train = perm[:n_hold], perm[n_hold:]
+    hold = perm[:n_hold]
     lam, rho = LAMBDAS[2], float("nan")
     if n_hold >= 3:
+        w_train = w.copy()
+        w_train[hold] = 0.0
+        G, b = X.normal_eq(y, w_train)
         best = None
         for cand in LAMBDAS:
-            b0, beta = _ridge(X[train], y[train], w[train], cand)
-            pred = b0 + X[hold] @ beta
+            pred = X.predict(X.solve(G, b, cand), hold, r[hold])
             mse = float(np.average((pred - y[hold]) ** 2, weights=w[hold]))
             if best is None or mse < best[0]:
                 best = (mse, cand, pred)
@@ -126,11 +161,10 @@ def fit_surrogate(
         lam = best[1]
         rho = _spearman(best[2], y[hold])
     consts, gs, bes = [], [], []
-    present = np.unique(r)
     for _ in range(members):
-        idx = rng.integers(0, n, n)
-        b0, beta = _ridge(X[idx], y[idx], w[idx], lam)
-        c, g, be = _unpack(b0, beta, R, k, de, present)
+        counts = np.bincount(rng.integers(0, n, n), minlength=n)  # a bootstrap as weights
+        G, b = X.normal_eq(y, w * counts)
+        c, g, be = X.unpack(X.solve(G, b, lam))
         consts.append(c)
         gs.append(g)
         bes.append(be)
@@ -140,6 +174,6 @@ def fit_surrogate(
         beta_e=None if not de else np.stack(bes).astype(np.float32),  # type: ignore[arg-type]
         lam=lam,
         spearman=rho,
-        n_train=len(train),
+        n_train=n - n_hold,
         n_holdout=n_hold,
     )

@@ -25,8 +25,12 @@ def errors_of(exc: pytest.ExceptionInfo) -> list[str]:
 
 
 def test_template_style(tmp_path):
-    p = write(tmp_path, "r.csv", "variant_id,impressions,clicks,shares,dwell_seconds_total\n"
-              "v1,1000,32,5,20000\nv2,2000,80,0,41000.5\n")
+    p = write(
+        tmp_path,
+        "r.csv",
+        "variant_id,impressions,clicks,shares,dwell_seconds_total\n"
+        "v1,1000,32,5,20000\nv2,2000,80,0,41000.5\n",
+    )
     res = import_results([p], IDS)
     assert res.arms["v1"].impressions == 1000 and res.arms["v1"].clicks == 32
     assert res.arms["v2"].dwell_total == pytest.approx(41000.5)
@@ -35,9 +39,11 @@ def test_template_style(tmp_path):
 
 
 def test_bom_semicolon_decimal_comma_percent_mean_dwell(tmp_path):
-    text = ("Variation;Users;CTR (%);Shares;Avg. time on page (s);Dwell SD\n"
-            "v1;1.000;3,2;5;20,5;10\n"
-            "v2;2.500;4;7;19;8,5\n")
+    text = (
+        "Variation;Users;CTR (%);Shares;Avg. time on page (s);Dwell SD\n"
+        "v1;1.000;3,2;5;20,5;10\n"
+        "v2;2.500;4;7;19;8,5\n"
+    )
     p = write(tmp_path, "r.csv", text, "utf-8-sig")
     res = import_results([p], IDS)
     a1, a2 = res.arms["v1"], res.arms["v2"]
@@ -49,10 +55,12 @@ def test_bom_semicolon_decimal_comma_percent_mean_dwell(tmp_path):
 
 
 def test_quoted_thousands_percent_strings_and_total_row(tmp_path):
-    text = ('Arm,Impressions,Clicks,CTR,Time on page (ms)\n'
-            'v1,"12,000",384,3.20%,"20,000"\n'
-            'V2 ,"1,500",45,3.0%,18000\n'
-            'Total,"13,500",429,3.18%,\n')
+    text = (
+        "Arm,Impressions,Clicks,CTR,Time on page (ms)\n"
+        'v1,"12,000",384,3.20%,"20,000"\n'
+        'V2 ,"1,500",45,3.0%,18000\n'
+        'Total,"13,500",429,3.18%,\n'
+    )
     res = import_results([write(tmp_path, "r.csv", text)], IDS)
     assert res.arms["v1"].impressions == 12_000 and res.arms["v1"].clicks == 384
     assert res.arms["v1"].dwell_total == pytest.approx(20.0 * 12_000)  # ms -> s, mean x n
@@ -75,8 +83,12 @@ def test_tab_separated_utf16_excel(tmp_path):
 
 def test_event_rows_stream_into_totals(tmp_path):
     rows = ["variant,clicked,shared,dwell,timestamp"]
-    rows += ["v1,1,0,12.5,2024-05-02T10:00:00", "v1,0,,3,2024-05-02T10:01:00",
-             "v2,true,yes,,2024-05-03T09:00:00", "v2.png,no,no,7,2024-05-03T09:00:01"]
+    rows += [
+        "v1,1,0,12.5,2024-05-02T10:00:00",
+        "v1,0,,3,2024-05-02T10:01:00",
+        "v2,true,yes,,2024-05-03T09:00:00",
+        "v2.png,no,no,7,2024-05-03T09:00:01",
+    ]
     res = import_results([write(tmp_path, "ev.csv", "\n".join(rows) + "\n")], IDS)
     a1, a2 = res.arms["v1"], res.arms["v2"]
     assert (a1.impressions, a1.clicks, a1.shares, a1.dwell_n) == (2, 1, 0, 2)
@@ -86,8 +98,9 @@ def test_event_rows_stream_into_totals(tmp_path):
 
 
 def test_daily_rows_sum_and_identical_duplicates_count_once(tmp_path):
-    a = write(tmp_path, "a.csv", "date,variant,visitors,clicks\n2024-05-02,v1,100,3\n"
-              "2024-05-03,v1,50,2\n")
+    a = write(
+        tmp_path, "a.csv", "date,variant,visitors,clicks\n2024-05-02,v1,100,3\n2024-05-03,v1,50,2\n"
+    )
     b = write(tmp_path, "b.csv", "date,variant,visitors,clicks\n2024-05-03,v1,50,2\n")
     res = import_results([a, b], IDS)
     assert (res.arms["v1"].impressions, res.arms["v1"].clicks) == (150, 5)
@@ -99,8 +112,9 @@ def test_channels_summed_only_when_asked(tmp_path):
     b = write(tmp_path, "b.csv", "variant,impressions,clicks\nv1,200,9\n")
     with pytest.raises(UserInputError) as e:
         import_results([a, b], IDS)
-    assert re.search(r"b\.csv:2: variant: 'v1': expected one row per variant: .*a\.csv:2",
-                     str(e.value))
+    assert re.search(
+        r"b\.csv:2: variant: 'v1': expected one row per variant: .*a\.csv:2", str(e.value)
+    )
     res = import_results([a, b], IDS, duplicates="sum")
     assert res.arms["v1"].impressions == 300
 
@@ -141,20 +155,29 @@ def test_each_bad_row_is_reported_with_file_line_column_value(tmp_path, text, fr
 
 
 def test_all_problems_in_all_files_are_collected(tmp_path):
-    a = write(tmp_path, "a.csv", "variant,impressions,clicks\nv1,10,20\nv2,x,1\nv3,5,1\n"
-              "bogus,5,1\n")
+    a = write(
+        tmp_path, "a.csv", "variant,impressions,clicks\nv1,10,20\nv2,x,1\nv3,5,1\nbogus,5,1\n"
+    )
     b = write(tmp_path, "b.csv", "variant;impressions;clicks\nv4;5;-1\n")
     with pytest.raises(UserInputError) as e:
         import_results([a, b, tmp_path / "missing.csv"], IDS)
     lines = errors_of(e)
     assert len(lines) == 5, lines
     assert [ln.split(": ")[0].rsplit("/", 1)[-1] for ln in lines] == [
-        "a.csv:2", "a.csv:3", "a.csv:5", "b.csv:2", "missing.csv:0"]
+        "a.csv:2",
+        "a.csv:3",
+        "a.csv:5",
+        "b.csv:2",
+        "missing.csv:0",
+    ]
 
 
 def test_dates_outside_one_test_window(tmp_path):
     a = write(tmp_path, "a.csv", "date,variant,visitors,clicks\n2023-05-02,v1,10,1\n")
     b = write(tmp_path, "b.csv", "date,variant,visitors,clicks\n2024-01-02,v2,10,1\n")
-    with pytest.raises(UserInputError, match=r"b\.csv:0: date: '2024-01-02': expected all "
-                       r"results within one test window"):
+    with pytest.raises(
+        UserInputError,
+        match=r"b\.csv:0: date: '2024-01-02': expected all "
+        r"results within one test window",
+    ):
         import_results([a, b], IDS, created=CREATED)

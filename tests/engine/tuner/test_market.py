@@ -21,8 +21,16 @@ from engine.tuner.synthetic import make_market
 def tuned(tmp_path_factory):
     d = tmp_path_factory.mktemp("market")
     m = make_market(d, n=800, w_dim=24, num_ws=3, impressions=3000, n_csv=5, seed=3)
-    args = ["tune", "--quiet", "--out", str(d / "policy.safetensors"), "--report",
-            str(d / "report"), "--iterations", "60"]
+    args = [
+        "tune",
+        "--quiet",
+        "--out",
+        str(d / "policy.safetensors"),
+        "--report",
+        str(d / "report"),
+        "--iterations",
+        "60",
+    ]
     for b in m.batch_dirs:
         args += ["--variants", str(b)]
     for c in m.csvs:
@@ -92,8 +100,17 @@ def test_bad_rows_write_nothing(tuned, tmp_path, capsys):
 
 def test_check_mode_prints_arms(tuned, capsys):
     m, _ = tuned
-    args = ["tune", "--check", "--json", "--variants", str(m.batch_dirs[0]), "--variants",
-            str(m.batch_dirs[1]), "--results", *map(str, m.csvs)]
+    args = [
+        "tune",
+        "--check",
+        "--json",
+        "--variants",
+        str(m.batch_dirs[0]),
+        "--variants",
+        str(m.batch_dirs[1]),
+        "--results",
+        *map(str, m.csvs),
+    ]
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert len(data["arms"]) == 800

@@ -4,24 +4,34 @@ import pytest
 from engine.errors import UserInputError
 from engine.tuner.policy import Policy, load_policy, save_policy
 
-REGIONS = ("dunhuang", "miao", "tibetan", "mongolian", "jiangnan", "lingnan", "hakka",
-           "xinjiang")
+REGIONS = ("dunhuang", "miao", "tibetan", "mongolian", "jiangnan", "lingnan", "hakka", "xinjiang")
 
 
 def make_policy(c_dim: int = 0) -> Policy:
     rng = np.random.default_rng(0)
     k, w_dim, h = 4, 10, 6
     s = 8 + c_dim
-    weights = {"l0.weight": rng.normal(size=(h, s)), "l0.bias": rng.normal(size=h),
-               "l1.weight": rng.normal(size=(h, h)), "l1.bias": rng.normal(size=h),
-               "l2.weight": rng.normal(size=(k, h)), "l2.bias": rng.normal(size=k),
-               "log_std": np.zeros(k)}
+    weights = {
+        "l0.weight": rng.normal(size=(h, s)),
+        "l0.bias": rng.normal(size=h),
+        "l1.weight": rng.normal(size=(h, h)),
+        "l1.bias": rng.normal(size=h),
+        "l2.weight": rng.normal(size=(k, h)),
+        "l2.bias": rng.normal(size=k),
+        "log_std": np.zeros(k),
+    }
     weights = {n: v.astype(np.float32) for n, v in weights.items()}
     trained = np.zeros(8, bool)
     trained[:2] = True
-    return Policy(weights, rng.normal(size=(k, w_dim)).astype(np.float32), REGIONS, trained,
-                  rng.normal(size=(8, c_dim)).astype(np.float32), num_ws=5,
-                  meta={"data_hash": "abc", "model_hashes": ["h1"]})
+    return Policy(
+        weights,
+        rng.normal(size=(k, w_dim)).astype(np.float32),
+        REGIONS,
+        trained,
+        rng.normal(size=(8, c_dim)).astype(np.float32),
+        num_ws=5,
+        meta={"data_hash": "abc", "model_hashes": ["h1"]},
+    )
 
 
 @pytest.mark.parametrize("c_dim", [0, 3])
