@@ -111,6 +111,62 @@ def snap_to(
     return out, names
 
 
+def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Distance in Lab from p to the segment a–b (how well p is a mixture of a and b)."""
+    ab = b - a
+    t = float(np.clip(np.dot(p - a, ab) / max(float(np.dot(ab, ab)), 1e-9), 0.0, 1.0))
+    return float(np.linalg.norm(p - (a + t * ab)))
+
+
+def merge_edge_inks(
+    labels: np.ndarray,
+    centres: np.ndarray,
+    lab: np.ndarray,
+    thin: float = 0.8,
+    mix_tol: float = 12.0,
+) -> np.ndarray:
+    """Give the pixels of anti-aliasing inks back to the inks they blend.
+
+    k-means happily spends an ink on the blended pixels along edges (grey between white and
+    brown); printed or traced, such an ink becomes a jagged outline. An ink counts as an
+    edge ink when almost all its pixels are thin (vanish under a 3×3 erosion) and its colour
+    lies close to the mix of two other inks; each of its pixels then goes to the nearer one.
+    """
+    k = len(centres)
+    if k < 3:
+        return labels
+    h, w = labels.shape
+    out = labels.copy()
+    kernel = np.ones((3, 3), np.uint8)
+    counts = np.bincount(labels.ravel(), minlength=k)
+    for j in np.argsort(counts):
+        own = (out == j).astype(np.uint8)
+        n = int(own.sum())
+        if n == 0:
+            continue
+        core = cv2.erode(np.pad(own, 1, mode="wrap"), kernel)[1:-1, 1:-1]
+        if 1.0 - core.sum() / n < thin:
+            continue
+        alive = [i for i in range(k) if i != j and (out == i).any()]
+        best = min(
+            (
+                (_seg_dist(centres[j], centres[a], centres[b]), a, b)
+                for ai, a in enumerate(alive)
+                for b in alive[ai + 1 :]
+            ),
+            default=None,
+        )
+        if best is None or best[0] > mix_tol:
+            continue
+        _, a, b = best
+        sel = out == j
+        px = lab.reshape(h, w, 3)[sel]
+        da = ((px - centres[a]) ** 2).sum(1)
+        db = ((px - centres[b]) ** 2).sum(1)
+        out[sel] = np.where(da <= db, a, b)
+    return out
+
+
 def remove_speckles(labels: np.ndarray, min_area: int) -> np.ndarray:
     """Merge connected ink regions smaller than `min_area` pixels into the nearest other ink.
 
@@ -143,6 +199,28 @@ def remove_speckles(labels: np.ndarray, min_area: int) -> np.ndarray:
     return np.ascontiguousarray(filled[pad : pad + h, pad : pad + w]).astype(np.int32)
 
 
+def _cluster(
+    lab: np.ndarray,
+    x: np.ndarray,
+    k: int,
+    fixed: np.ndarray,
+    locked: Sequence[tuple[int, int, int]],
+    snap: Sequence[NamedColour] | None,
+    seed: int,
+    h: int,
+    w: int,
+) -> tuple[np.ndarray, list[NamedColour | None], np.ndarray]:
+    """k-means (locked centres fixed), optional snapping, and the pixel assignment."""
+    centres = _kmeans(x, k, fixed, seed)
+    names: list[NamedColour | None] = [None] * k
+    for i, c in enumerate(locked):
+        names[i] = NamedColour((int(c[0]), int(c[1]), int(c[2])), name_en="locked")
+    if snap:
+        centres, snapped = snap_to(centres, list(snap), keep=len(fixed))
+        names = [names[i] if i < len(fixed) else snapped[i] for i in range(k)]
+    return centres, names, _assign(lab, centres).reshape(h, w)
+
+
 def reduce_inks(
     tile: np.ndarray,
     n_inks: int,
@@ -152,10 +230,12 @@ def reduce_inks(
     locked: Sequence[tuple[int, int, int]] = (),
     min_area: int | None = None,
     sample: int = 40_000,
+    edge_inks: bool = False,
 ) -> InkImage:
     """Reduce an RGB tile to `n_inks` inks (see module doc). `locked` colours are kept as
     inks exactly; `snap` colours replace the free inks; `min_area` defaults to ~0.02 % of
-    the tile (at least 4 px)."""
+    the tile (at least 4 px); `edge_inks=False` folds anti-aliasing inks into their
+    neighbours (so the result may have fewer than `n_inks` inks)."""
     n_inks = check_inks(n_inks)
     if len(locked) > n_inks:
         raise UserInputError(f"{len(locked)} locked colours but only {n_inks} inks", field="--lock")
@@ -166,14 +246,11 @@ def reduce_inks(
     x = lab if len(lab) <= sample else lab[rng.choice(len(lab), sample, replace=False)]
     fixed = srgb_to_lab(np.array(locked, np.uint8).reshape(-1, 3))
     k = min(n_inks, max(len(fixed), len(np.unique(rgb.reshape(-1, 3), axis=0))))
-    centres = _kmeans(x, k, fixed, seed)
-    names: list[NamedColour | None] = [None] * k
-    for i, c in enumerate(locked):
-        names[i] = NamedColour(tuple(int(v) for v in c), name_en="locked")  # type: ignore[arg-type]
-    if snap:
-        centres, snapped = snap_to(centres, list(snap), keep=len(fixed))
-        names = [names[i] if i < len(fixed) else snapped[i] for i in range(k)]
-    labels = _assign(lab, centres).reshape(h, w)
+    # one pass: the slots edge inks gave back stay free; refilling them tends to split a
+    # textured ground into two noisy inks, which traces badly and costs a screen
+    centres, names, labels = _cluster(lab, x, k, fixed, locked, snap, seed, h, w)
+    if not edge_inks:
+        labels = merge_edge_inks(labels, centres, lab)
     if min_area is None:
         min_area = max(4, round(h * w * 0.0002))
     labels = remove_speckles(labels, min_area)
@@ -182,6 +259,6 @@ def reduce_inks(
         palette[i] = c
     # drop inks that no pixel uses any more (speckle removal can empty one)
     used = np.unique(labels)
-    remap = np.full(k, -1, np.int32)
+    remap = np.full(len(centres), -1, np.int32)
     remap[used] = np.arange(len(used))
     return InkImage(labels=remap[labels], palette=palette[used], names=[names[i] for i in used])

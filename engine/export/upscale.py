@@ -50,7 +50,9 @@ def lanczos(tile: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
     return _wrap_resize(tile, out_hw, cv2.INTER_LANCZOS4)
 
 
-def upscale_labels(labels: np.ndarray, n_inks: int, out_hw: tuple[int, int]) -> np.ndarray:
+def upscale_labels(
+    labels: np.ndarray, n_inks: int, out_hw: tuple[int, int], sigma: float | None = None
+) -> np.ndarray:
     """Enlarge an ink index map with smooth, sharp boundaries (per-ink soft mask argmax).
 
     Keeps only two full-size float arrays alive, whatever the ink count.
@@ -58,7 +60,8 @@ def upscale_labels(labels: np.ndarray, n_inks: int, out_hw: tuple[int, int]) -> 
     best = np.full(out_hw, -np.inf, np.float32)
     arg = np.zeros(out_hw, np.uint8 if n_inks <= 255 else np.int32)
     scale = max(out_hw[0] / labels.shape[0], out_hw[1] / labels.shape[1])
-    sigma = 0.5 if scale > 1.5 else 0.0
+    if sigma is None:  # smoothing in source pixels: rounds pixel stairs, keeps shapes
+        sigma = 0.5 if scale > 1.5 else 0.0
     for ink in range(n_inks):
         m = (labels == ink).astype(np.float32)
         up = _wrap_resize(m, out_hw, cv2.INTER_CUBIC, sigma)

@@ -105,3 +105,16 @@ def test_edge_preserving_upscale_is_crisper_than_lanczos(tile: np.ndarray) -> No
     assert res["inks"]["edge_sharpness"] > 1.5 * res["lanczos"]["edge_sharpness"]
     # and no less faithful to the original once brought back to its size
     assert res["hybrid"]["redownscale_delta_e"] < res["lanczos"]["redownscale_delta_e"] + 0.5
+
+
+def test_antialiasing_inks_fold_into_their_neighbours() -> None:
+    img = np.full((40, 40, 3), 250, np.uint8)
+    img[:, 20:] = (30, 30, 200)
+    img[:, 19] = (140, 140, 225)  # a 1-px blended column, like an anti-aliased edge
+    img[:, 39] = (140, 140, 225)  # (and across the wrap)
+    img[5:15, 5:12] = (200, 30, 30)  # a real third ink, a solid block
+    kept = reduce_inks(img, 4, edge_inks=True, min_area=1)
+    assert kept.n_inks == 4
+    folded = reduce_inks(img, 4, min_area=1)
+    assert folded.n_inks == 3
+    assert set(np.unique(folded.labels[:, 19])) <= set(np.unique(folded.labels[:, [18, 20]]))
