@@ -92,7 +92,7 @@ def upscale(
             else _wrap_resize(tile, out_hw, cv2.INTER_AREA)
         )
     if inks is None:
-        inks = reduce_inks(tile, n_inks, seed=seed, min_area=1)
+        inks = reduce_inks(tile, n_inks, seed=seed, min_area=1, edge_inks=True)
     up = inks.palette[upscale_labels(inks.labels, inks.n_inks, out_hw)]
     if method == "inks":
         return up
