@@ -266,6 +266,7 @@ class _EngineWorker(QObject):
             ws=spec.ws,
             truncation=spec.truncation,
             offsets=list(spec.offsets),
+            policy_offset=spec.policy_offset,
             mix_ws=mix_ws,
             mix_from_layer=spec.mix_from_layer if mix_ws is not None else None,
             noise_mode=spec.noise_mode,

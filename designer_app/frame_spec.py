@@ -1,7 +1,8 @@
 """What one render needs, as plain data the GUI builds and the engine thread consumes.
 
 Built from an `engine.project.Design` on the GUI thread (cheap: no torch); the engine thread
-turns it into an `engine.stylegan.render.RenderRequest`.
+turns it into an `engine.stylegan.render.RenderRequest` — the same request `wenyang export`
+builds from a saved project, so the studio and the CLI give the same pixels.
 """
 
 from __future__ import annotations
@@ -24,24 +25,22 @@ class FrameSpec:
     mix_seed: int | None = None
     mix_from_layer: int | None = None
     noise_mode: str = "const"
-    purpose: str = "frame"  # "frame" | "grid" | "selftest"
+    policy_offset: np.ndarray | None = None  # the tuned policy's w offset at its strength
+    purpose: str = "frame"  # "frame" | "grid"
 
 
 def spec_from_design(
-    d: Design,
-    request_id: int,
-    policy_offsets: list[tuple[np.ndarray, float, tuple[int, int]]] | None = None,
+    d: Design, request_id: int, policy_offset: np.ndarray | None = None
 ) -> FrameSpec:
-    offsets = [(o.vector, float(o.strength), o.layers) for o in d.offsets if o.strength != 0.0]
-    offsets += policy_offsets or []
     return FrameSpec(
         request_id=request_id,
         seed=int(d.seed),
         truncation=float(d.truncation),
         condition=d.condition,
         ws=d.ws,
-        offsets=offsets,
+        offsets=[(o.vector, float(o.strength), o.layers) for o in d.offsets],
         mix_seed=d.mix_seed,
         mix_from_layer=d.mix_from_layer if d.mix_seed is not None else None,
         noise_mode=d.noise_mode,
+        policy_offset=policy_offset,
     )

@@ -54,7 +54,7 @@ class RenderController(QObject):
         self.first_frame_at: float | None = None
         self.grid_job: int | None = None
         self._stopped = False
-        self._policy_cache: tuple[object, np.ndarray | None, object] = (None, None, None)
+        self._policy_cache: tuple[object, np.ndarray | None] = (None, None)
         self._awaiting_condition = False
         self._grid_job_entry: int | None = None
         self._grid_filled = 0
@@ -168,24 +168,22 @@ class RenderController(QObject):
         else:
             self._throttle.start(int(wait) + 1)
 
-    def _policy_offsets(self) -> list[tuple[np.ndarray, float, tuple[int, int]]]:
-        """The tuned policy's w offset for this region and text (numpy: cheap on this thread)."""
+    def _policy_offset(self) -> np.ndarray | None:
+        """The tuned policy's w offset for this region, text and strength (numpy: cheap here);
+        computed as `wenyang export` does (Policy.offset), so both give the same pixels."""
         d, pol = self.model.design, self.state.policy
         if d.policy is None or pol is None or d.policy.strength == 0:
-            return []
+            return None
         c = d.condition
-        key = (d.region, None if c is None else c.tobytes())
-        if self._policy_cache[0] != key or self._policy_cache[2] is not pol:
+        key = (d.region, None if c is None else c.tobytes(), d.policy.strength, id(pol))
+        if self._policy_cache[0] != key:
             try:
-                vec, _, _ = pol.render_offset(d.region, c, 1.0)
+                vec = pol.offset(d.region, c, d.policy.strength)
             except Exception as exc:  # e.g. a policy tuned with another text encoder
                 self.notice.emit(f"The tuned policy cannot be applied: {exc}")
                 vec = None
-            self._policy_cache = (key, vec, pol)
-        vec = self._policy_cache[1]
-        if vec is None:
-            return []
-        return [(vec, float(d.policy.strength), (0, max(1, self.state.num_ws)))]
+            self._policy_cache = (key, vec)
+        return self._policy_cache[1]
 
     def _submit(self) -> None:
         if self._stopped or self.state.model_state != "ready":
@@ -195,7 +193,7 @@ class RenderController(QObject):
         self._pending_change = [
             (t, r if r is not None else self._rid) for t, r in self._pending_change
         ]
-        self.session.render(spec_from_design(self.model.design, self._rid, self._policy_offsets()))
+        self.session.render(spec_from_design(self.model.design, self._rid, self._policy_offset()))
 
     def _on_frame(self, rid: int, image: np.ndarray, ws: object, ms: float) -> None:
         if self._stopped or rid <= self.state.image_id:
@@ -242,7 +240,7 @@ class RenderController(QObject):
             d = self.model.design.copy()
             d.seed, d.ws = int(s), None
             self._rid += 1
-            spec = spec_from_design(d, self._rid, self._policy_offsets())
+            spec = spec_from_design(d, self._rid, self._policy_offset())
             spec.purpose = "grid"
             specs.append(spec)
         self.grid_seeds = list(seeds)

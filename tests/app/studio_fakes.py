@@ -26,6 +26,7 @@ class FakeRequest:
     mix_from_layer: int | None = None
     noise_mode: str = "const"
     request_id: int = 0
+    policy_offset: np.ndarray | None = None
 
 
 @dataclass
@@ -77,10 +78,12 @@ class FakeRenderer:
         if self.delay_s:
             time.sleep(self.delay_s)
         ws = req.ws.copy() if req.ws is not None else self.mapping(req.seed, req.c, req.truncation)
-        for vec, strength, (a, b) in req.offsets:
-            ws[a:b] += strength * vec
-        if req.mix_ws is not None and req.mix_from_layer is not None:
+        if req.mix_ws is not None and req.mix_from_layer is not None:  # engine order
             ws[req.mix_from_layer :] = req.mix_ws[req.mix_from_layer :]
+        for vec, strength, (a, b) in req.offsets:
+            ws[a:b] += np.float32(strength) * vec
+        if req.policy_offset is not None:
+            ws += req.policy_offset
         feat = ws.mean(axis=0) + 0.37 * ws[-1] + 0.11 * ws[0]
         img = np.tanh(feat @ self._proj).reshape(RES, RES, 3)
         img = ((img + 1) * 127.5).clip(0, 255).astype(np.uint8)

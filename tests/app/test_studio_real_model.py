@@ -52,6 +52,12 @@ def test_studio_renders_with_the_real_renderer(qtbot, tmp_path, tiny_model):
         w.sliders.mix_seed.slider.setValue(77)
         w.sliders.truncation.slider.setValue(100)
         wait_idle(qtbot, w, timeout=60000)
+        from test_studio_workflows import _write_policy
+
+        info = w.state.info
+        w.load_policy(_write_policy(tmp_path / "pol.safetensors", info.w_dim, info.num_ws), 0.5)
+        qtbot.waitUntil(lambda: w.model.design.policy is not None, timeout=60000)
+        wait_idle(qtbot, w, timeout=60000)
         edited = w.state.image.copy()
         assert not np.array_equal(before, edited)
         path = tmp_path / "real.wenyang"
@@ -61,6 +67,10 @@ def test_studio_renders_with_the_real_renderer(qtbot, tmp_path, tiny_model):
         assert w.open_path(path)
         wait_idle(qtbot, w, timeout=60000)
         assert np.array_equal(w.state.image, edited)  # bit-identical re-render
+        # `wenyang export` re-renders the saved project to the same pixels as the studio
+        from engine.export.inputs import load_project_tile
+
+        assert np.array_equal(load_project_tile(path, tiny_model).tile, edited)
     finally:
         w.model.set_dirty(False)
         w.close()
