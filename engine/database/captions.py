@@ -91,7 +91,7 @@ def captions(
     if rest_en:
         tails_en.append("with " + _join_en(rest_en))
         tails_zh.append("、".join(rest_zh) + "点缀")
-    if gold:
+    if gold and not (ground is not None and ground.metallic):  # a gilded ground says it
         tails_en.append(gold[0])
         tails_zh.append(gold[1])
     if ground is not None:

@@ -27,6 +27,7 @@ class Ctx:
     density: float  # 0 large and sparse .. 1 small and packed
     gold: float  # chance that an accent element is drawn in the metallic colour
     layout: str = "grid"
+    gilded: bool = False  # the ground itself is the metallic colour (gold brocade, gilding)
 
     def c(self, ref_hex: str) -> RGB:
         """The region's colour for a role (nearest named colour to the reference)."""
@@ -43,11 +44,26 @@ class Ctx:
         m = self.pal.metallic
         return m[0].rgb if m else None
 
+    def ground(self, default: RGB) -> RGB:
+        """The ground colour: gilded (the metallic colour) on the most golden tiles."""
+        if self.metal is not None and self.gold > 0.85:
+            self.gilded = True
+            return self.metal
+        return default
+
     def accent(self, fallback: RGB) -> RGB:
         """Gold (the region's metallic colour) with probability `gold`, else `fallback`."""
+        if self.gilded:
+            return fallback
         if self.metal is not None and self.rng.random() < self.gold:
             return self.metal
         return fallback
+
+    def outline(self, default: RGB) -> RGB:
+        """Outline colour: gold outlining (描金, gold couching) on richly gilded tiles."""
+        if self.metal is not None and self.gold > 0.6 and not self.gilded:
+            return self.metal
+        return default
 
     def cells(self, lo: int, hi: int) -> int:
         """Repeats per tile side for this density (integer, so the layout wraps)."""
@@ -104,7 +120,7 @@ class Family:
     id: str
     motifs: tuple[str, ...]
     draw: Callable[[TorusCanvas, Ctx], Drawn]
-    weight: float = 1.0
+    borders: bool = True  # may get a secondary border band (not for stripes and lattices)
 
 
 def layout_symmetry(layout: str, motif_symmetry: float) -> float:

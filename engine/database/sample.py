@@ -15,8 +15,11 @@ from engine.database.canvas import TorusCanvas, periodic_noise
 from engine.database.captions import captions
 from engine.database.context import LAYOUTS, Ctx, Drawn
 from engine.database.families import families_for
+from engine.database.families._borders import add_border
 from engine.database.measure import measure
 from engine.database.palette import region_palette, to_lab
+
+BORDER_CHANCE = 0.3
 
 
 @dataclass
@@ -103,8 +106,9 @@ def render_sample(
     ridx = REGION_IDS.index(region_id)
     rng = np.random.default_rng([ridx, int(seed)])
     fams = families_for(region_id)
-    w = np.array([f.weight for f in fams], float)
-    fam = fams[int(rng.choice(len(fams), p=w / w.sum()))]
+    # families take turns by seed, so every build (and every contact sheet row) shows them
+    # all in equal shares; each family's own knobs still come from the seeded generator
+    fam = fams[int(seed) % len(fams)]
     has_metal = bool(region_palette(region_id).metallic)
     gold = 0.0 if (not has_metal or rng.random() < 0.35) else float(rng.uniform(0.15, 1.0))
     ctx = Ctx(
@@ -118,6 +122,10 @@ def render_sample(
     )
     canvas = TorusCanvas(size, (0, 0, 0), origin=origin)
     drawn: Drawn = fam.draw(canvas, ctx)
+    if fam.borders and rng.random() < BORDER_CHANCE:
+        extra = add_border(canvas, ctx)
+        if extra:
+            drawn.motifs.append(extra)
     image = canvas.finish()
     image = _texture(image, drawn.texture, np.random.default_rng([ridx, int(seed), 7]), origin)
     if cut:

@@ -3,6 +3,7 @@ is installed, Chinese), with one tile repeated 2x2 to show that the joins are in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,4 +92,5 @@ def make_sheet(
     out_png = Path(out_png)
     with atomic_path(out_png, suffix=".png") as tmp:
         sheet.save(tmp, format="PNG", optimize=True)
+        os.chmod(tmp, 0o644)  # a document for people to read, not a private temp file
     return out_png

@@ -23,7 +23,7 @@ def caisson(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     n = ctx.cells(1, 3)
     ground = ctx.c(AGED)
     cv.img[...] = ground
-    line = ctx.c(EARTH_RED)
+    line = ctx.outline(ctx.c(EARTH_RED))
     blue, green, red, white = ctx.c(AZURITE), ctx.c(MALACHITE), ctx.c(CINNABAR), ctx.c(LEAD_WHITE)
     s = 1.0 / n
     ox, oy = ctx.rng.random(2) * 0.0
@@ -83,9 +83,9 @@ def caisson(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 def apsaras(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Flying apsaras 飞天, rendered abstractly: bundles of long tapering ribbons 飘带 sweeping
     in S-curves with forked, fluttering ends, scattering flowers, among cloud scrolls 卷云."""
-    ground = ctx.pick([AGED, OCHRE, AZURITE, MALACHITE])
+    ground = ctx.ground(ctx.pick([AGED, OCHRE, AZURITE, MALACHITE]))
     cv.img[...] = ground
-    line = ctx.c(EARTH_RED) if ground != ctx.c(EARTH_RED) else ctx.c(LEAD_WHITE)
+    line = ctx.outline(ctx.c(EARTH_RED) if ground != ctx.c(EARTH_RED) else ctx.c(LEAD_WHITE))
     cols = [ctx.c(h) for h in (CINNABAR, AZURITE, MALACHITE, LEAD_WHITE, OCHRE)]
     cols = [c for c in cols if c != ground]
     n = ctx.cells(1, 3)
@@ -157,7 +157,7 @@ def honeysuckle(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     pearl-roundel bands 联珠纹."""
     ground = ctx.pick([AGED, LEAD_WHITE, OCHRE])
     cv.img[...] = ground
-    line = ctx.c(EARTH_RED)
+    line = ctx.outline(ctx.c(EARTH_RED))
     nb = ctx.cells(1, 3)
     waves = ctx.cells(2, 4)
     h = 1.0 / nb
@@ -207,9 +207,9 @@ def _mandorla(c: tuple[float, float], w: float, h: float) -> np.ndarray:
 def flame_halo(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Flame halo 火焰纹: nested flame-shaped mandorlas drawn up to a point, rimmed by curling
     tongues of fire, around a lotus-seat disc, with cloud scrolls 卷云纹 between them."""
-    ground = ctx.pick([AGED, AZURITE, LEAD_WHITE, MALACHITE])
+    ground = ctx.ground(ctx.pick([AGED, AZURITE, LEAD_WHITE, MALACHITE]))
     cv.img[...] = ground
-    line = ctx.c(EARTH_RED)
+    line = ctx.outline(ctx.c(EARTH_RED))
     n = ctx.cells(1, 3)
     fire = [ctx.c(CINNABAR), ctx.c(OCHRE), ctx.c(LEAD_WHITE), ctx.c(MALACHITE), ctx.c(AZURITE)]
     for c in ctx.positions(n):
@@ -258,8 +258,8 @@ def flame_halo(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 FAMILIES = [
-    Family("caisson", ("caisson_lotus", "pearl_roundel"), caisson, 1.3),
+    Family("caisson", ("caisson_lotus", "pearl_roundel"), caisson),
     Family("apsaras", ("apsaras_ribbon", "cloud_scroll"), apsaras),
-    Family("honeysuckle", ("honeysuckle_scroll", "pearl_roundel"), honeysuckle),
+    Family("honeysuckle", ("honeysuckle_scroll", "pearl_roundel"), honeysuckle, borders=False),
     Family("flame_halo", ("flame_halo", "cloud_scroll"), flame_halo),
 ]

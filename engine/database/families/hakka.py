@@ -191,8 +191,8 @@ def hat_lantern(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 FAMILIES = [
-    Family("peony", ("peony_flower_cloth",), peony, 1.3),
+    Family("peony", ("peony_flower_cloth",), peony),
     Family("tulou", ("tulou_rings",), tulou),
-    Family("flower_band", ("flower_band",), flower_band),
+    Family("flower_band", ("flower_band",), flower_band, borders=False),
     Family("hat_lantern", ("cool_hat", "lantern"), hat_lantern),
 ]

@@ -198,8 +198,8 @@ def ink_bamboo(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 FAMILIES = [
-    Family("blue_calico", ("blue_calico",), blue_calico, 1.3),
+    Family("blue_calico", ("blue_calico",), blue_calico),
     Family("ice_plum", ("ice_crack", "plum_blossom"), ice_plum),
-    Family("lattice_window", ("lattice_window",), lattice_window),
-    Family("ink_bamboo", ("ink_bamboo",), ink_bamboo, 0.8),
+    Family("lattice_window", ("lattice_window",), lattice_window, borders=False),
+    Family("ink_bamboo", ("ink_bamboo",), ink_bamboo),
 ]

@@ -26,10 +26,10 @@ KAPOK, LYCHEE, JADE, BROWN, TURQ, WHITE = (
 def kapok(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Kapok 木棉花: five thick fleshy red petals opening in a cup around a tuft of stamens,
     on bare dark branches (the flower blooms before the leaves)."""
-    ground = ctx.pick([WHITE, BROWN, TURQ])
+    ground = ctx.ground(ctx.pick([WHITE, BROWN, TURQ]))
     cv.img[...] = ground
     red = ctx.c(KAPOK)
-    dark = mix(red, (0, 0, 0), 0.35)
+    dark = ctx.outline(mix(red, (0, 0, 0), 0.35))
     branch = ctx.c(BROWN) if ground != ctx.c(BROWN) else mix(ctx.c(BROWN), (255, 255, 255), 0.25)
     n = ctx.cells(1, 4)
     for c in ctx.positions(n):
@@ -66,7 +66,7 @@ def kapok(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 def lychee(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Lychee 荔枝 clusters: round red fruits with a bumpy, scaly rind (dotted ring of tubercles)
     hanging in bunches among slender jade-green leaves."""
-    ground = ctx.pick([WHITE, BROWN, JADE])
+    ground = ctx.ground(ctx.pick([WHITE, BROWN, JADE]))
     cv.img[...] = ground
     red = ctx.c(LYCHEE)
     dark = mix(red, (0, 0, 0), 0.4)
@@ -204,8 +204,8 @@ def manchurian_window(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 FAMILIES = [
-    Family("kapok", ("kapok",), kapok, 1.2),
+    Family("kapok", ("kapok",), kapok),
     Family("lychee", ("lychee",), lychee),
     Family("banana_leaf", ("banana_leaf",), banana_leaf),
-    Family("manchurian_window", ("manchurian_window",), manchurian_window),
+    Family("manchurian_window", ("manchurian_window",), manchurian_window, borders=False),
 ]

@@ -32,15 +32,22 @@ def _stitch_grid(cv: TorusCanvas, idx: np.ndarray, cols: list[RGB]) -> None:
     pal = np.array([(0, 0, 0), *cols], np.float32)
     col = pal[big]
     S = m * k
+    # the counted grid is laid in tile coordinates: move it with the canvas origin
+    sh_ = (round(cv.origin[1] * S), round(cv.origin[0] * S))
+    a = np.roll(a, sh_, axis=(0, 1))
+    col = np.roll(col, sh_, axis=(0, 1))
     sub = cv.img[:S, :S].astype(np.float32)
     cv.img[:S, :S] = (sub * (1 - a[..., None]) + col * a[..., None] + 0.5).astype(np.uint8)
 
 
 def _stitch_cells(cv: TorusCanvas, choices: tuple[int, ...]) -> int:
+    """Stitches per tile side: the first choice that divides the canvas, else the divisor
+    nearest the first choice (the grid must fill the tile exactly to wrap)."""
     for m in choices:
         if cv.S % m == 0:
             return m
-    return cv.S // max(1, cv.S // choices[0])
+    divs = [d for d in range(8, cv.S + 1) if cv.S % d == 0]
+    return min(divs, key=lambda d: abs(d - choices[0]))
 
 
 def cross_stitch(cv: TorusCanvas, ctx: Ctx) -> Drawn:
@@ -235,7 +242,7 @@ def batik(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 FAMILIES = [
-    Family("cross_stitch", ("diamond_cross_stitch",), cross_stitch, 1.2),
+    Family("cross_stitch", ("diamond_cross_stitch",), cross_stitch),
     Family("butterfly", ("butterfly_mother",), butterfly),
     Family("vortex", ("vortex_spiral", "bronze_drum_sun"), vortex),
     Family("batik", ("batik_crackle",), batik),

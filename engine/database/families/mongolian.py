@@ -37,7 +37,7 @@ def _stroke2(cv: TorusCanvas, pts: np.ndarray, fill: RGB, edge: RGB | None, w: f
 def horn(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Horn pattern 犄纹 (哈木尔纹): paired ram's-horn curls back to back, repeated as a field
     of four-way rosettes or as bands of alternately upturned and downturned horns."""
-    ground = ctx.pick([BLUE, RED, BLACK, WHITE])
+    ground = ctx.ground(ctx.pick([BLUE, RED, BLACK, WHITE]))
     cv.img[...] = ground
     fill = ctx.accent(ctx.pick([WHITE, RED, BLUE, GREEN], avoid=[ground]))
     edge = ctx.c(BLACK) if ground == ctx.c(WHITE) else None
@@ -113,7 +113,7 @@ def meander(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 def coiled_knot(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Coiled knot 盘肠: a square interlace of one looping cord, axis-aligned, framed in a
     square, with small horn curls at the corners."""
-    ground = ctx.pick([BLUE, RED, GREEN, WHITE])
+    ground = ctx.ground(ctx.pick([BLUE, RED, GREEN, WHITE]))
     cv.img[...] = ground
     n = ctx.cells(1, 3)
     fill = ctx.accent(ctx.pick([WHITE, RED, BLUE], avoid=[ground]))
@@ -133,7 +133,7 @@ def coiled_knot(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 def cloud_roundel(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Cloud roundel 云纹团花: four ruyi cloud heads turned about a centre inside a roundel,
     with scrolling grass 卷草 curls filling between the roundels."""
-    ground = ctx.pick([BLUE, RED, WHITE, GREEN])
+    ground = ctx.ground(ctx.pick([BLUE, RED, WHITE, GREEN]))
     cv.img[...] = ground
     n = ctx.cells(1, 3)
     fill = ctx.pick([WHITE, RED, BLUE], avoid=[ground])
@@ -160,8 +160,8 @@ def cloud_roundel(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 FAMILIES = [
-    Family("horn", ("horn_pattern",), horn, 1.2),
-    Family("meander", ("key_meander",), meander),
+    Family("horn", ("horn_pattern",), horn),
+    Family("meander", ("key_meander",), meander, borders=False),
     Family("coiled_knot", ("coiled_knot",), coiled_knot),
     Family("cloud_roundel", ("cloud_motif", "roundel"), cloud_roundel),
 ]

@@ -62,12 +62,14 @@ def endless_knot_at(
 def endless_knot(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Endless knot 吉祥结 lattice: interlaced ribbons on a 45° grid with over-under
     crossings and looped ends, in gold or turquoise on maroon or lapis."""
-    ground = ctx.pick([MAROON, LAPIS, BLACK, SAFFRON])
+    ground = ctx.ground(ctx.pick([MAROON, LAPIS, BLACK, SAFFRON]))
     cv.img[...] = ground
     n = ctx.cells(1, 3)
     k = 4 if ctx.detail < 0.75 or n > 1 else 6
     fill = ctx.accent(ctx.pick([WHITE, TURQUOISE, SAFFRON], avoid=[ground]))
     edge = ctx.c(BLACK) if ground != ctx.c(BLACK) else ctx.c(MAROON)
+    if fill != ctx.metal:
+        edge = ctx.outline(edge)
     for c in ctx.positions(n, "grid" if ctx.layout == "scatter" else ctx.layout):
         a = 0.23 / n
         endless_knot_at(cv, c, a, k, fill, edge, 0.05 / n * (4 / k) + 0.003)
@@ -113,7 +115,7 @@ def pulu(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 def double_vajra(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Double vajra 十字金刚杵: four vajra heads (lotus-bud waist and three curving prongs)
     radiating from a round hub, in a grid on maroon or lapis."""
-    ground = ctx.pick([MAROON, LAPIS, BLACK])
+    ground = ctx.ground(ctx.pick([MAROON, LAPIS, BLACK]))
     cv.img[...] = ground
     n = ctx.cells(1, 4)
     body = ctx.accent(ctx.pick([SAFFRON, WHITE, TURQUOISE], avoid=[ground]))
@@ -144,7 +146,7 @@ def double_vajra(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 def dharma_wheel(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     """Dharma wheel 法轮 with lotus: an eight-spoked wheel (rim, knobbed edge, three-swirl
     hub) resting on lotus petals, among cloud-flame scrolls."""
-    ground = ctx.pick([MAROON, LAPIS, SAFFRON])
+    ground = ctx.ground(ctx.pick([MAROON, LAPIS, SAFFRON]))
     cv.img[...] = ground
     n = ctx.cells(1, 3)
     gold = ctx.accent(ctx.pick([SAFFRON, WHITE], avoid=[ground]))
@@ -187,8 +189,8 @@ def dharma_wheel(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 FAMILIES = [
-    Family("endless_knot", ("endless_knot",), endless_knot, 1.2),
-    Family("pulu", ("pulu_stripes",), pulu),
+    Family("endless_knot", ("endless_knot",), endless_knot),
+    Family("pulu", ("pulu_stripes",), pulu, borders=False),
     Family("double_vajra", ("double_vajra",), double_vajra),
     Family("dharma_wheel", ("dharma_wheel", "lotus_tibetan"), dharma_wheel),
 ]

@@ -62,9 +62,9 @@ def atlas_ikat(cv: TorusCanvas, ctx: Ctx) -> Drawn:
             if kind == 0:  # tall almond 'eye', nested three deep
                 for q, cq in enumerate((col, inner, col)):
                     f = 1 - 0.3 * q
-                    t = np.linspace(0, 2 * np.pi, 60, endpoint=False)
-                    half = np.sign(np.sin(t)) * (1 - np.abs(np.cos(t))) ** 0.6
-                    lens = np.stack([x + bw * 0.46 * f * half, y - h * 1.05 * f * np.cos(t)], 1)
+                    tt = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+                    half = np.sign(np.sin(tt)) * (1 - np.abs(np.cos(tt))) ** 0.6
+                    lens = np.stack([x + bw * 0.46 * f * half, y - h * 1.05 * f * np.cos(tt)], 1)
                     cv.poly(lens, cq)
             elif kind == 1:  # comb: a bar with teeth
                 cv.poly(sh.rect(x - bw * 0.42, y - h * 0.9, x + bw * 0.42, y - h * 0.55), col)
@@ -215,7 +215,7 @@ def star_tiling(cv: TorusCanvas, ctx: Ctx) -> Drawn:
 
 
 FAMILIES = [
-    Family("atlas_ikat", ("atlas_ikat",), atlas_ikat, 1.3),
+    Family("atlas_ikat", ("atlas_ikat",), atlas_ikat, borders=False),
     Family("badam", ("badam",), badam),
     Family("pomegranate", ("pomegranate",), pomegranate),
     Family("star_tiling", ("eight_pointed_star",), star_tiling),

@@ -46,3 +46,12 @@ def test_drawing_is_on_a_torus(region):
         diff = np.abs(rolled - b.astype(np.int16))
         assert diff.mean() < 0.5, (seed, diff.mean())
         assert np.percentile(diff, 99.5) <= 12, (seed, np.percentile(diff, 99.5))
+
+
+def test_odd_sizes_still_wrap():
+    size = 50  # not a power of two: counted grids and bundles must still fill the tile
+    for region, seed in (("miao", 0), ("xinjiang", 0), ("tibetan", 1)):
+        a = render_sample(region, seed, size, cut=False).image.astype(np.int16)
+        b = render_sample(region, seed, size, origin=(0.5, 0.5), cut=False).image
+        diff = np.abs(np.roll(a, (25, 25), axis=(0, 1)) - b.astype(np.int16))
+        assert diff.mean() < 0.5, (region, diff.mean())
