@@ -119,17 +119,20 @@ def run(args: argparse.Namespace) -> int:
     if args.region and not src.provenance.region:
         src.provenance = dataclasses.replace(src.provenance, region=args.region)
     n_inks = args.inks or (8 if fmt == "svg" else DEFAULT_UPSCALE_INKS)
-    inks = reduce_inks(
-        src.tile,
-        n_inks,
-        seed=args.seed,
-        snap=snap,
-        locked=locked,
-        min_area=None if fmt == "svg" else 1,
-    )
+    need_inks = fmt == "svg" or snap or locked or args.colourways or args.palette
+    inks = None
+    if need_inks:
+        inks = reduce_inks(
+            src.tile,
+            n_inks,
+            seed=args.seed,
+            snap=snap,
+            locked=locked,
+            min_area=None if fmt == "svg" else 1,
+        )
     if fmt == "png":
-        spec = PrintSpec(width, height, args.dpi, layout, repeat_mm, args.upscale)
-        if snap or locked:  # the inks are the colours now: enlarge in the label domain
+        spec = PrintSpec(width, height, args.dpi, layout, repeat_mm, args.upscale, n_inks)
+        if inks is not None and (snap or locked):  # the inks are the colours now
             spec = dataclasses.replace(spec, upscaler="inks")
             tile = inks.image()
         else:
@@ -138,9 +141,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {out} ({spec.size_px[0]}×{spec.size_px[1]} px at {args.dpi:g} DPI)")
     else:
         sspec = SvgSpec(width, height, layout, repeat_mm, args.stacking)
-        export_svg(src.tile, args.out, sspec, provenance=src.provenance, inks=inks)
-        print(f"wrote {args.out} ({inks.n_inks} ink layers, {width:g}×{height:g} mm)")
-    if args.colourways or args.palette:
+        used = export_svg(src.tile, args.out, sspec, provenance=src.provenance, inks=inks)
+        print(f"wrote {args.out} ({used.n_inks} ink layers, {width:g}×{height:g} mm)")
+    if inks is not None and (args.colourways or args.palette):
         _colourways(args, fmt, inks, region, width, height, layout, repeat_mm, src.provenance)
     return 0
 

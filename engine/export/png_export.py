@@ -13,11 +13,17 @@ import numpy as np
 
 from engine.atomic import atomic_path
 from engine.errors import UserInputError
+from engine.export.inks import check_inks
 from engine.export.pngwrite import StreamingPNGWriter
 from engine.export.provenance import XMP_KEY, Provenance, srgb_icc, xmp_packet
 from engine.export.repeat import CanvasSource, check_layout
 from engine.export.units import check_dpi, dpi_to_ppm, mm_to_px
-from engine.export.upscale import DEFAULT_UPSCALER, check_upscaler, upscale
+from engine.export.upscale import (
+    DEFAULT_UPSCALE_INKS,
+    DEFAULT_UPSCALER,
+    check_upscaler,
+    upscale,
+)
 
 DEFAULT_REPEAT_MM = 100.0
 MAX_PIXELS = 40_000 * 40_000
@@ -33,11 +39,13 @@ class PrintSpec:
     layout: str = "full"
     repeat_mm: float | None = None  # width of one repeat; None = DEFAULT_REPEAT_MM
     upscaler: str = DEFAULT_UPSCALER
+    inks: int = DEFAULT_UPSCALE_INKS  # ink count of the edge-preserving upscalers
 
     def __post_init__(self) -> None:
         check_dpi(self.dpi)
         object.__setattr__(self, "layout", check_layout(self.layout))
         check_upscaler(self.upscaler)
+        check_inks(self.inks)
         if self.width_mm <= 0 or self.height_mm <= 0:
             raise UserInputError("the print size must be positive", field="--width/--height")
         if self.repeat_mm is not None and self.repeat_mm <= 0:
@@ -57,7 +65,7 @@ class PrintSpec:
 
 def print_tile(tile: np.ndarray, spec: PrintSpec, seed: int = 0) -> np.ndarray:
     """The tile at print resolution (one repeat), enlarged with the spec's upscaler."""
-    return upscale(tile, spec.repeat_px(tile.shape), spec.upscaler, seed=seed)
+    return upscale(tile, spec.repeat_px(tile.shape), spec.upscaler, n_inks=spec.inks, seed=seed)
 
 
 def explain_os_error(exc: OSError, path: Path) -> UserInputError:

@@ -85,12 +85,11 @@ def upscale(
     tile = np.ascontiguousarray(tile[..., :3])
     if tuple(out_hw) == tile.shape[:2]:
         return tile
-    if method == "lanczos" or out_hw[0] < tile.shape[0] or out_hw[1] < tile.shape[1]:
-        return (
-            lanczos(tile, out_hw)
-            if method == "lanczos"
-            else _wrap_resize(tile, out_hw, cv2.INTER_AREA)
-        )
+    shrink = out_hw[0] < tile.shape[0] or out_hw[1] < tile.shape[1]
+    if method == "lanczos":
+        return lanczos(tile, out_hw)
+    if method == "hybrid" and shrink:  # nothing to keep crisp when shrinking
+        return _wrap_resize(tile, out_hw, cv2.INTER_AREA)
     if inks is None:
         inks = reduce_inks(tile, n_inks, seed=seed, min_area=1, edge_inks=True)
     up = inks.palette[upscale_labels(inks.labels, inks.n_inks, out_hw)]

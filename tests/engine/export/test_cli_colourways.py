@@ -152,3 +152,32 @@ def test_cli_missing_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> Non
         ]
     )
     assert rc == 2 and "none.png" in capsys.readouterr().err
+
+
+def test_cli_png_with_locked_ink_keeps_it_exactly(tmp_path: Path, tile_png: Path) -> None:
+    out = tmp_path / "l.png"
+    rc = main(
+        [
+            "export",
+            "--input",
+            str(tile_png),
+            "--width",
+            "1cm",
+            "--height",
+            "1cm",
+            "--dpi",
+            "254",
+            "--repeat-size",
+            "5mm",
+            "--inks",
+            "4",
+            "--lock",
+            "#F5ECD7",
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    img = np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3)
+    colours = {tuple(int(v) for v in c) for c in np.unique(img, axis=0)}
+    assert (0xF5, 0xEC, 0xD7) in colours and len(colours) <= 4  # flat inks only
