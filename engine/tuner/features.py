@@ -29,8 +29,13 @@ class LatentSpace:
         w = np.asarray(w, np.float64)
         mean = w.mean(0)
         x = w - mean
-        _, sv, vt = np.linalg.svd(x, full_matrices=False)
-        var = sv**2 / max(len(w) - 1, 1)
+        if len(w) > w.shape[1]:  # covariance eigh: far cheaper than an SVD of [N, w_dim]
+            evals, evecs = np.linalg.eigh(x.T @ x / max(len(w) - 1, 1))
+            order = np.argsort(evals)[::-1]
+            var, vt = np.maximum(evals[order], 0.0), evecs[:, order].T
+        else:
+            _, sv, vt = np.linalg.svd(x, full_matrices=False)
+            var = sv**2 / max(len(w) - 1, 1)
         frac = np.cumsum(var) / max(var.sum(), 1e-30)
         k = int(min(max_k, len(w) - 1, int(np.searchsorted(frac, var_kept)) + 1, len(var)))
         k = max(k, 1)

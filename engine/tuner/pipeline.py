@@ -6,11 +6,12 @@ at the very end, after import, validation and training.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,32 @@ def tune(
     fidelity: Fidelity | None = None,
 ) -> TuneResult:
     """Run the whole tuner. `out=None` trains and estimates without writing a policy."""
+    with _one_blas_thread():
+        return _tune(variant_dirs, results, out, report_dir, config, progress, cancel, fidelity)
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """The tuner's matrices are small: BLAS threads only fight other work for the cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: without it BLAS keeps its default threads
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _tune(
+    variant_dirs: Sequence[str | Path],
+    results: Sequence[str | Path],
+    out: str | Path | None,
+    report_dir: str | Path | None,
+    config: TuneConfig | None,
+    progress: Progress | None,
+    cancel: Callable[[], bool] | None,
+    fidelity: Fidelity | None,
+) -> TuneResult:
     cfg = config or TuneConfig()
     say = progress or (lambda _m, _f: None)
     t: dict[str, float] = {}
