@@ -257,9 +257,76 @@ def flame_halo(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     )
 
 
+def _curl_path(
+    base: tuple[float, float], ang: float, length: float, sgn: int, turn: float, n: int = 40
+) -> np.ndarray:
+    """A curve that leaves `base` along `ang` and curls ever tighter: the spine of a
+    curling acanthus leaf (clothoid-like: curvature grows along the curve)."""
+    t = np.linspace(0, 1, n)
+    theta = ang + sgn * 2 * np.pi * turn * t**2
+    step = length / (n - 1)
+    xy = np.cumsum(np.stack([np.cos(theta), np.sin(theta)], 1) * step, 0)
+    return xy - xy[0] + base
+
+
+def scrolling_vine(cv: TorusCanvas, ctx: Ctx) -> Drawn:
+    """Tang scrolling vine 卷草纹: a lush S-scroll whose stem curls into spirals, clothed in
+    big curling acanthus-like leaves shaded in nested bands of one hue (叠晕)."""
+    ground = ctx.ground(ctx.pick([AGED, LEAD_WHITE, AZURITE]))
+    cv.img[...] = ground
+    line = ctx.outline(ctx.c(EARTH_RED))
+    nb = ctx.cells(1, 2)
+    waves = ctx.cells(1, 3)
+    h = 1.0 / nb
+    hues = [ctx.c(MALACHITE), ctx.c(AZURITE), ctx.c(CINNABAR), ctx.c(OCHRE)]
+    hues = [c for c in hues if c != ground]
+    for b in range(nb):
+        y = (b + 0.5) * h
+        phase = ctx.rng.random() * 2 * np.pi
+        amp = h * 0.2
+        stem = sh.wave_stem(y, amp, waves, phase)
+        cv.polyline(stem, ctx.accent(ctx.c(OCHRE)), h * 0.035)
+        for k in range(2 * waves):
+            x = ((np.pi / 2 + np.pi * k - phase) / (2 * np.pi * waves)) % 1.0
+            down = k % 2 == 0
+            yy = y + (amp if down else -amp)
+            sgn = -1 if down else 1
+            hue = hues[k % len(hues)]
+            tones = [
+                mix(hue, (0, 0, 0), 0.2),
+                hue,
+                mix(hue, (255, 255, 255), 0.35),
+                mix(hue, (255, 255, 255), 0.65),
+            ][: 2 + int(ctx.detail * 2)]
+            big = h * 0.55
+            ang = np.pi / 2 * sgn * -1 + sgn * 0.5
+            for length, a_off, turn in ((big, 0.0, 1.6), (big * 0.6, -sgn * 1.1, 1.2)):
+                path = _curl_path((x, yy), ang + a_off, length, -sgn, turn)
+                t = np.linspace(0, 1, len(path))
+                wmax = length * 0.32
+                for k, col in enumerate(tones):
+                    f = 1.0 - 0.3 * k
+                    wdt = wmax * f * np.sin(np.pi * np.clip(t * 1.05, 0, 1)) ** 0.7 * (1 - 0.5 * t)
+                    band = sh.ribbon(path, wdt + 1e-4)
+                    cv.poly(band, col)
+                    if k == 0:
+                        cv.polyline(np.concatenate([band, band[:1]]), line, 0.0018)
+            # the stem curls into a spiral tendril in the bay
+            tc = (x + 0.5 / (2 * waves) * 0.6, yy + sgn * amp * 0.2)
+            cv.polyline(
+                sh.spiral(tc, h * 0.09, 1.3, 0.0, 40, 1, h * 0.01),
+                ctx.accent(ctx.c(OCHRE)),
+                h * 0.02,
+            )
+            small = h * 0.2
+            cv.poly(sh.place(sh.leaf(small, small * 0.45, -0.5 * sgn), tc, 1, ang + 2.2), tones[0])
+    return Drawn(["scrolling_vine"], (nb - 1) / 1.0, 0.6, ground, "aged")
+
+
 FAMILIES = [
     Family("caisson", ("caisson_lotus", "pearl_roundel"), caisson),
     Family("apsaras", ("apsaras_ribbon", "cloud_scroll"), apsaras),
     Family("honeysuckle", ("honeysuckle_scroll", "pearl_roundel"), honeysuckle, borders=False),
     Family("flame_halo", ("flame_halo", "cloud_scroll"), flame_halo),
+    Family("scrolling_vine", ("scrolling_vine",), scrolling_vine),
 ]

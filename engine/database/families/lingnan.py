@@ -203,9 +203,31 @@ def manchurian_window(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     return Drawn(["manchurian_window"], (n - 1) / 2.0, 1.0, frame, "none")
 
 
+def xiangyunsha(cv: TorusCanvas, ctx: Ctx) -> Drawn:
+    """Xiangyunsha 香云纱: yam-dyed silk lacquered black-brown on the face, with faint
+    tone-on-tone jacquard motifs (small florals and cloud sprigs) and the glossy mottled
+    sheen of the mud-coated finish."""
+    ground = ctx.c(BROWN)
+    cv.img[...] = ground
+    tone = mix(ground, (255, 235, 200), 0.12 + 0.08 * ctx.detail)
+    dark = mix(ground, (0, 0, 0), 0.25)
+    n = ctx.cells(2, 6)
+    for k, c in enumerate(ctx.positions(n)):
+        r = 0.28 / n
+        if k % 2 == 0:
+            for pt in sh.rosette_petals(c, r, 5, r * 0.8, ctx.rng.uniform(0, 1), r * 0.15, 0.1):
+                cv.poly(pt, tone)
+            cv.circle(c, r * 0.18, dark)
+        else:
+            for p in sh.ruyi_cloud(r * 1.4):
+                cv.polyline(p + c, tone, 0.004)
+    return Drawn(["xiangyunsha"], (n - 2) / 4.0, layout_symmetry(ctx.layout, 0.7), ground, "silk")
+
+
 FAMILIES = [
     Family("kapok", ("kapok",), kapok),
     Family("lychee", ("lychee",), lychee),
     Family("banana_leaf", ("banana_leaf",), banana_leaf),
     Family("manchurian_window", ("manchurian_window",), manchurian_window, borders=False),
+    Family("xiangyunsha", ("xiangyunsha",), xiangyunsha, borders=False),
 ]

@@ -94,7 +94,10 @@ def cross_stitch(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     if ctx.gold > 0 and ctx.metal is not None:  # silver bosses on the diamond corners
         for c in ctx.positions(reps, "grid"):
             boss(cv, c, 0.02 + 0.04 * ctx.gold / reps, ctx.metal)
-    return Drawn(["diamond_cross_stitch", "zigzag_band"], (reps - 1) / 2.0, 1.0, ground, "cloth")
+    silver = ["silver_ornament"] if ctx.gold > 0 and ctx.metal is not None else []
+    return Drawn(
+        ["diamond_cross_stitch", "zigzag_band", *silver], (reps - 1) / 2.0, 1.0, ground, "cloth"
+    )
 
 
 def butterfly(cv: TorusCanvas, ctx: Ctx) -> Drawn:
@@ -149,7 +152,7 @@ def butterfly(cv: TorusCanvas, ctx: Ctx) -> Drawn:
         body = sh.rot(np.array(sh.ring((0, 0), s * 0.42, 24, s * 0.07)), np.pi / 2 + ang) + c
         outlined(cv, body, ctx.accent(e), line, 0.003)
     return Drawn(
-        ["butterfly_mother", "vortex_spiral"],
+        ["butterfly_mother"],
         (n - 1) / 2.0,
         layout_symmetry(ctx.layout, 1.0),
         ground,
@@ -232,8 +235,9 @@ def batik(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     if ctx.gold > 0 and ctx.metal is not None:
         for c in ctx.positions(n, "grid"):
             boss(cv, (c[0] + 0.5 / n, c[1] + 0.5 / n), 0.015 + 0.05 * ctx.gold / n, ctx.metal)
+    silver = ["silver_ornament"] if ctx.gold > 0 and ctx.metal is not None else []
     return Drawn(
-        ["batik_crackle", "bronze_drum_sun", "vortex_spiral"],
+        ["batik_crackle", "bronze_drum_sun", "vortex_spiral", *silver],
         (n - 1) / 2.0,
         layout_symmetry("grid", 0.9),
         ground,

@@ -214,9 +214,60 @@ def star_tiling(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     return Drawn(["eight_pointed_star", "geometric_interlace"], (n - 2) / 4.0, 1.0, ground, "cloth")
 
 
+def _stepped_lozenge(c: tuple[float, float], r: float, steps: int) -> np.ndarray:
+    """A lozenge with stepped (serrated) edges, as woven knots make them in a carpet."""
+    pts = []
+    for q in range(4):
+        for k in range(steps):
+            t0 = k / steps
+            a = np.array([r * (1 - t0), r * t0])
+            b = np.array([r * (1 - t0 - 1 / steps), r * t0])
+            for p in (a, b):
+                x, y = p
+                for _ in range(q):
+                    x, y = -y, x
+                pts.append((c[0] + x, c[1] + y))
+    return np.array(pts)
+
+
+def carpet_medallion(cv: TorusCanvas, ctx: Ctx) -> Drawn:
+    """Carpet medallion 地毯团花 (Khotan carpets): a central stepped lozenge medallion of
+    nested serrated layers with a rosette heart, quarter medallions in the corners, and a field
+    strewn with small eight-petal flowers."""
+    ground = ctx.pick([RED, BLUE, RED])
+    cv.img[...] = ground
+    n = ctx.cells(1, 2)
+    layers = [
+        ctx.pick([BLUE, BLACK, EMERALD], avoid=[ground]),
+        ctx.c(WHITE),
+        ctx.c(SAFFRON),
+        ctx.pick([RED, PURPLE, EMERALD], avoid=[ground]),
+    ]
+    steps = 6 + int(ctx.detail * 6)
+    s = 1.0 / n
+    for i in range(n):
+        for j in range(n):
+            c = ((i + 0.5) * s, (j + 0.5) * s)
+            for k in range(4):
+                cv.poly(_stepped_lozenge(c, s * (0.46 - 0.09 * k), steps), layers[k % 4])
+            for pt in sh.rosette_petals(c, s * 0.1, 8, s * 0.06, 0, 0, 0.3):
+                cv.poly(pt, ctx.c(WHITE))
+            cv.circle(c, s * 0.03, ground)
+            # field flowers in the spaces between medallions (the tile corners)
+            fc = ((i + 1) * s, (j + 1) * s)
+            cv.poly(_stepped_lozenge(fc, s * 0.16, steps // 2), layers[1])
+            cv.poly(_stepped_lozenge(fc, s * 0.1, steps // 2), layers[0])
+            for dx, dy in ((0.5, 0), (0, 0.5)):
+                fp = (c[0] + dx * s, c[1] + dy * s)
+                for pt in sh.rosette_petals(fp, s * 0.06, 8, s * 0.03, 0.2, 0, 0.2):
+                    cv.poly(pt, layers[2])
+    return Drawn(["carpet_medallion", "eight_pointed_star"], (n - 1) / 1.0, 1.0, ground, "cloth")
+
+
 FAMILIES = [
     Family("atlas_ikat", ("atlas_ikat",), atlas_ikat, borders=False),
     Family("badam", ("badam",), badam),
     Family("pomegranate", ("pomegranate",), pomegranate),
     Family("star_tiling", ("eight_pointed_star",), star_tiling),
+    Family("carpet_medallion", ("carpet_medallion",), carpet_medallion),
 ]
