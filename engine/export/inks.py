@@ -63,12 +63,14 @@ def _kmeans(x: np.ndarray, k: int, fixed: np.ndarray, seed: int, iters: int = 30
     centres = [c for c in fixed]
     if not centres:
         centres.append(x[rng.integers(len(x))])
+    d2 = np.min(((x[:, None, :] - np.array(centres)[None]) ** 2).sum(-1), axis=1)
     while len(centres) < k:  # k-means++: far from the existing centres, proportional to d²
-        d2 = np.min(((x[:, None, :] - np.array(centres)[None]) ** 2).sum(-1), axis=1)
         if d2.sum() <= 0:
-            centres.append(x[rng.integers(len(x))])
-            continue
-        centres.append(x[rng.choice(len(x), p=d2 / d2.sum())])
+            new = x[rng.integers(len(x))]
+        else:
+            new = x[rng.choice(len(x), p=d2 / d2.sum())]
+        centres.append(new)
+        d2 = np.minimum(d2, ((x - new) ** 2).sum(-1))
     c = np.array(centres, dtype=np.float64)
     nf = len(fixed)
     for _ in range(iters):
@@ -229,7 +231,7 @@ def reduce_inks(
     snap: Sequence[NamedColour] | None = None,
     locked: Sequence[tuple[int, int, int]] = (),
     min_area: int | None = None,
-    sample: int = 40_000,
+    sample: int = 20_000,
     edge_inks: bool = False,
 ) -> InkImage:
     """Reduce an RGB tile to `n_inks` inks (see module doc). `locked` colours are kept as
