@@ -65,10 +65,8 @@ def _kmeans(x: np.ndarray, k: int, fixed: np.ndarray, seed: int, iters: int = 30
         centres.append(x[rng.integers(len(x))])
     d2 = np.min(((x[:, None, :] - np.array(centres)[None]) ** 2).sum(-1), axis=1)
     while len(centres) < k:  # k-means++: far from the existing centres, proportional to d²
-        if d2.sum() <= 0:
-            new = x[rng.integers(len(x))]
-        else:
-            new = x[rng.choice(len(x), p=d2 / d2.sum())]
+        total = d2.sum()
+        new = x[rng.choice(len(x), p=d2 / total)] if total > 0 else x[rng.integers(len(x))]
         centres.append(new)
         d2 = np.minimum(d2, ((x - new) ** 2).sum(-1))
     c = np.array(centres, dtype=np.float64)
