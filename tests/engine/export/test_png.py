@@ -139,3 +139,15 @@ def test_large_png_in_strips(tmp_path: Path, tile: np.ndarray) -> None:
     assert img.shape == (2000, 2000, 3)
     rp = spec.repeat_px(tile.shape)[1]
     assert np.array_equal(img[:, rp : 2 * rp][:, ::-1], img[:, :rp])
+
+
+def test_absurd_print_size_is_refused(tmp_path: Path, tile: np.ndarray) -> None:
+    with pytest.raises(UserInputError, match="too large"):
+        export_png(tile, tmp_path / "x.png", PrintSpec(5000, 5000, 600))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_reaches_one(tmp_path: Path, tile: np.ndarray) -> None:
+    seen: list[float] = []
+    export_png(tile, tmp_path / "p.png", PrintSpec(30, 30, 100, "full", 10), progress=seen.append)
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)

@@ -48,7 +48,7 @@ def test_svg_structure_layers_pattern_metadata(tmp_path: Path, tile: np.ndarray)
     assert list(tmp_path.iterdir()) == [out]
 
 
-@pytest.mark.parametrize("layout", ["full", "half-drop", "mirror"])
+@pytest.mark.parametrize("layout", ["full", "half-drop", "half-brick", "mirror", "center"])
 def test_rendered_svg_matches_ink_raster(tmp_path: Path, tile: np.ndarray, layout: str) -> None:
     # tile 64 px as a 32 mm repeat, rendered at 4 px/mm: 2 render px per tile px
     spec = SvgSpec(96, 64, layout, 32)
