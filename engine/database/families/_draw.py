@@ -94,3 +94,31 @@ def boss(cv: TorusCanvas, c: tuple[float, float], r: float, metal: RGB) -> None:
     """A domed metal boss: disc with a small highlight (Miao silver, gold studs)."""
     cv.circle(c, r, mix(metal, (0, 0, 0), 0.08))
     cv.circle((c[0] - r * 0.25, c[1] - r * 0.25), r * 0.45, sheen(metal, 0.12))
+
+
+def ruyi(
+    cv: TorusCanvas,
+    c: tuple[float, float],
+    r: float,
+    ang: float,
+    fill: RGB,
+    curl: RGB,
+    line: RGB | None = None,
+) -> None:
+    """Ruyi cloud head 如意云头: a heart-shaped trefoil (two lobes curling in at the sides,
+    one on top) drawn to a point, with a spiral curl in each lobe."""
+    lobes = [(0.0, -0.42, 0.42), (-0.42, -0.05, 0.36), (0.42, -0.05, 0.36)]
+    pts = []
+    t = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    for lx, ly, lr in lobes:
+        pts.append(np.stack([lx + lr * np.cos(t), ly + lr * np.sin(t)], 1))
+    tip = np.array([[-0.55, 0.1], [0.0, 0.72], [0.55, 0.1], [0.0, -0.2]])
+    for p in [*pts, tip]:
+        cv.poly(sh.place(p, c, r, ang), fill)
+    if line is not None:
+        for lx, ly, lr in lobes:
+            cv.circle(sh.place(np.array([[lx, ly]]), c, r, ang)[0], lr * r, line, 0.0015)
+    for k, (lx, ly, lr) in enumerate(lobes):
+        d = 1 if k != 1 else -1
+        spi = sh.spiral((lx, ly), lr * 0.7, 1.2, np.pi / 2, 30, d, lr * 0.08)
+        cv.polyline(sh.place(spi, c, r, ang), curl, max(0.002, r * 0.06))

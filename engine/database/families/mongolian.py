@@ -10,6 +10,7 @@ import numpy as np
 from engine.database import shapes as sh
 from engine.database.canvas import TorusCanvas
 from engine.database.context import Ctx, Drawn, Family, layout_symmetry
+from engine.database.families._draw import ruyi
 from engine.database.families.tibetan import endless_knot_at
 from engine.database.palette import RGB
 
@@ -143,8 +144,9 @@ def cloud_roundel(cv: TorusCanvas, ctx: Ctx) -> Drawn:
         cv.circle(c, r, rim, r * 0.08)
         cv.circle(c, r * 0.85, fill, r * 0.03)
         for q in range(4):
-            for p in sh.ruyi_cloud(r * 0.55):
-                cv.polyline(sh.rot(p + (0, -r * 0.4), q * np.pi / 2) + c, fill, r * 0.07)
+            a = q * np.pi / 2
+            pc = (c[0] + r * 0.45 * np.sin(a), c[1] - r * 0.45 * np.cos(a))
+            ruyi(cv, pc, r * 0.42, a, fill, ground)
         cv.circle(c, r * 0.12, rim)
         # scrolling grass between roundels
         cc = (c[0] + 0.5 / n, c[1] + 0.5 / n)

@@ -122,19 +122,32 @@ def double_vajra(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     edge = ctx.c(BLACK)
     hub = ctx.pick([TURQUOISE, WHITE, LAPIS], avoid=[ground, body])
     for c in ctx.positions(n, "grid" if ctx.layout == "scatter" else ctx.layout):
-        r = 0.42 / n
-        w = r * 0.09
+        r = 0.38 / n
+        w = r * 0.06
         for q in range(4):
             ang = q * np.pi / 2
             T = lambda p, a=ang, c=c: sh.rot(np.asarray(p, float), a) + c  # noqa: E731
-            outlined(cv, T(sh.petal(r * 0.35, r * 0.3, 0.1) + (r * 0.22, 0)), body, edge, 0.002)
-            cv.polyline(T([[r * 0.5, 0], [r * 1.0, 0]]), edge, w * 1.3)
-            cv.polyline(T([[r * 0.5, 0], [r * 1.0, 0]]), body, w * 0.8)
-            for s in (-1, 1):
-                t = np.linspace(0, 1, 20)
-                prong = np.stack([r * (0.5 + 0.5 * t), s * r * 0.28 * np.sin(np.pi * t) ** 0.8], 1)
-                cv.polyline(T(prong), edge, w * 1.2)
-                cv.polyline(T(prong), body, w * 0.7)
+            # lotus-bud waist: a small bulb between two collars
+            outlined(cv, T(sh.ring((r * 0.36, 0), r * 0.1, 24, r * 0.09)), body, edge, 0.002)
+            for xc in (r * 0.24, r * 0.48):
+                cv.poly(T(sh.rect(xc - r * 0.02, -r * 0.11, xc + r * 0.02, r * 0.11)), body)
+                cv.polyline(
+                    T(sh.rect(xc - r * 0.02, -r * 0.11, xc + r * 0.02, r * 0.11)),
+                    edge,
+                    0.0015,
+                    closed=True,
+                )
+            # prongs: a straight centre prong, outer prongs bowing out from makara mouths and
+            # converging on the tip
+            cv.polyline(T([[r * 0.5, 0], [r * 1.02, 0]]), edge, w * 1.5)
+            cv.polyline(T([[r * 0.5, 0], [r * 1.02, 0]]), body, w * 0.9)
+            for sgn in (-1, 1):
+                t = np.linspace(0, 1, 24)
+                bow = sgn * r * 0.2 * np.sin(np.pi * t**0.8) * (1 - 0.15 * t)
+                prong = np.stack([r * (0.5 + 0.5 * t), bow], 1)
+                cv.polyline(T(prong), edge, w * 1.4)
+                cv.polyline(T(prong), body, w * 0.8)
+            cv.poly(T(sh.diamond((r * 1.06, 0), r * 0.06, r * 0.04)), body)
         cv.circle(c, r * 0.2, hub)
         cv.circle(c, r * 0.2, edge, 0.003)
         if ctx.detail > 0.5:  # the hub's swirl
