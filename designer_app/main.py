@@ -96,9 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("Wenyang")
     app.setApplicationDisplayName("Wenyang Studio 纹样工作室")
     settings = StudioSettings()
-    if args.device:
-        settings.set("device", args.device)
-    win = MainWindow(settings, model_dir=args.model)
+    win = MainWindow(settings, model_dir=args.model, device=args.device)
     install_excepthook(win)
     win.show()
     if args.project:

@@ -65,8 +65,10 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         model_dir: str | None = None,
         session: EngineSession | None = None,
         interactive: bool = True,
+        device: str | None = None,
     ) -> None:
         super().__init__()
+        self.device_override = device  # --device: this run only, not saved
         self.interactive = interactive  # False: never block on a dialog (tests, self-test)
         self.settings = settings or StudioSettings()
         self.model_override = model_dir
@@ -101,8 +103,12 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         self.render.load(
             self.settings.generator_dir(self.model_override),
             self.settings.clip_dir(),
-            str(self.settings.get("device")),
+            self.device(),
         )
+
+    def device(self) -> str:
+        """--device for this run, else the Settings choice."""
+        return self.device_override or str(self.settings.get("device"))
 
     # ------------------------------------------------------------------ building
     def _start_thumbnails(self) -> None:
@@ -445,7 +451,7 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         if d:
             self.settings.set("generator_dir", d)
             self.model_override = None
-            self.render.load(Path(d), self.settings.clip_dir(), str(self.settings.get("device")))
+            self.render.load(Path(d), self.settings.clip_dir(), self.device())
 
     def open_settings(self) -> None:
         dlg = SettingsDialog(self.settings, self)
@@ -459,7 +465,7 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
                 self.render.load(
                     self.settings.generator_dir(self.model_override),
                     self.settings.clip_dir(),
-                    str(self.settings.get("device")),
+                    self.device(),
                 )
 
     def apply_theme(self, theme: str, save: bool = False) -> None:

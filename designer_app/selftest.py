@@ -137,9 +137,7 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = StudioSettings(tmp / "data" / "settings.ini")
-    if args.device:
-        settings.set("device", args.device)
-    win = MainWindow(settings, model_dir=model_dir, interactive=False)
+    win = MainWindow(settings, model_dir=model_dir, interactive=False, device=args.device)
     messages: list[tuple[str, str]] = []
     win.messageShown.connect(lambda lvl, text: messages.append((lvl, text)))
     win.show()
