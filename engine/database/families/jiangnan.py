@@ -197,9 +197,65 @@ def ink_bamboo(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     return Drawn(["ink_bamboo"], (n - 2) / 4.0, 0.15, ground, "paper")
 
 
+def suzhou_embroidery(cv: TorusCanvas, ctx: Ctx) -> Drawn:
+    """Suzhou embroidery 苏绣: flowers in fine satin stitch on pale silk — each petal shaded in
+    many soft steps from a deep heart to a pale edge, with stitch lines fanning from the
+    base; leaves in celadon and blue-grey."""
+    ground = ctx.pick([MOON, PINK, CELADON])
+    cv.img[...] = ground
+    n = ctx.cells(1, 3)
+    steps = 4 + int(ctx.detail * 5)
+    hues = [ctx.c(PINK), ctx.c(INDIGO), ctx.c(DAI)]
+    for k, c in enumerate(ctx.positions(n)):
+        r = 0.3 / n
+        ang = ctx.rng.uniform(0, 2 * np.pi)
+        leafc = ctx.c(CELADON) if ground != ctx.c(CELADON) else ctx.c(DAI)
+        for q in range(3):
+            base = np.array(c)
+            a = ang + 2.1 * q + 0.5
+            for st in range(steps):
+                f = 1.0 - st / (steps + 1)
+                col = mix(
+                    mix(leafc, (0, 0, 0), 0.35),
+                    mix(leafc, (255, 255, 255), 0.4),
+                    st / max(steps - 1, 1),
+                )
+                cv.poly(sh.place(sh.leaf(r * 1.25 * f, r * 0.5 * f, 0.3), tuple(base), 1, a), col)
+        hue = hues[k % len(hues)] if ground != ctx.c(PINK) else hues[1 + k % 2]
+        deep = mix(hue, (0, 0, 0), 0.35)
+        pale = mix(hue, (255, 255, 255), 0.75)
+        petals = 6 + int(ctx.detail * 4)
+        stitch = cv.mask()
+        for layer in range(2):
+            rr = r * (1.0 - 0.35 * layer)
+            for p in range(petals):
+                a = ang + 2 * np.pi * p / petals + layer * np.pi / petals
+                for st in range(steps):  # soft gradient: deep heart to pale rim
+                    f = 1.0 - st / (steps + 0.5)
+                    col = mix(pale, deep, st / max(steps - 1, 1))
+                    pt = sh.place(sh.petal(rr * f, rr * 0.55 * f, 0.2), c, 1, a)
+                    cv.poly(pt, col)
+                fan = [
+                    sh.place(np.array([[0.0, 0.0], [rr * 0.95, w]]), c, 1, a)
+                    for w in np.linspace(-rr * 0.22, rr * 0.22, 7)
+                ]
+                stitch.polylines(fan, 255, 0.0012)
+        cv.composite(stitch, deep, 0.35)
+        for t in np.linspace(0, 2 * np.pi, 9, endpoint=False):  # seed-stitch heart
+            cv.circle(
+                (c[0] + r * 0.12 * np.cos(t), c[1] + r * 0.12 * np.sin(t)),
+                r * 0.035,
+                mix(ctx.c(INK), hue, 0.3),
+            )
+    return Drawn(
+        ["suzhou_embroidery"], (n - 1) / 2.0, layout_symmetry(ctx.layout, 0.6), ground, "silk"
+    )
+
+
 FAMILIES = [
     Family("blue_calico", ("blue_calico",), blue_calico),
     Family("ice_plum", ("ice_crack", "plum_blossom"), ice_plum),
     Family("lattice_window", ("lattice_window",), lattice_window, borders=False),
     Family("ink_bamboo", ("ink_bamboo",), ink_bamboo),
+    Family("suzhou_embroidery", ("suzhou_embroidery",), suzhou_embroidery),
 ]
