@@ -61,6 +61,12 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         default=S,
         help="train an ordinary (non-seamless) generator",
     )
+    a(
+        "--d-tileable",
+        action="store_true",
+        default=S,
+        help="wrap-around padding in D as well (3x slower D on a CPU; G is seamless anyway)",
+    )
     a("--batch", type=int, default=S, help="global batch size (default 16)")
     a("--kimg", type=float, default=S, help="train until this many thousand images (100)")
     a("--seed", type=int, default=S, help="random seed of a new run (0)")

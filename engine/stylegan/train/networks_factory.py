@@ -57,7 +57,12 @@ def _preset(name: str, resolution: int) -> dict[str, Any]:
 
 
 def network_kwargs(
-    preset: str, resolution: int, c_dim: int, tileable: bool, fp16_res: int
+    preset: str,
+    resolution: int,
+    c_dim: int,
+    tileable: bool,
+    fp16_res: int,
+    d_tileable: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Constructor kwargs (official StyleGAN2-ADA layout) for G and D."""
     p = _preset(preset, resolution)
@@ -89,7 +94,7 @@ def network_kwargs(
         "channel_max": int(p.get("d_channel_max", cmax)),
         "num_fp16_res": fp16_res,
         "conv_clamp": clamp,
-        "tileable": tileable,
+        "tileable": d_tileable,
         "block_kwargs": {},
         "mapping_kwargs": {},
         "epilogue_kwargs": {"mbstd_group_size": int(p.get("mbstd_group_size", 4))},

@@ -26,6 +26,9 @@ class TrainConfig:
     resolution: int = 128  # training resolution (database tiles are resized to it)
     preset: str = "cpu-small"  # network width preset (engine.stylegan.config or built-in)
     tileable: bool = True  # circular padding in G (our models are seamless tiles)
+    # circular padding in D too: G is periodic by construction, so D needs no wrap to see
+    # seams, and the wrapped D costs ~3x the zero-padded one on a CPU (measured at 128 px)
+    d_tileable: bool = False
     batch: int = 16  # global batch size (split over DDP ranks)
     kimg: float = 100.0  # train until this many thousand real images were shown
     seed: int = 0
