@@ -76,6 +76,18 @@ def test_atomic_open_keeps_old_file_on_failure(tmp_path: Path) -> None:
     assert target.read_text() == "new"
 
 
+def test_atomic_file_gets_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        with atomic_open(tmp_path / "p.txt") as fh:
+            fh.write("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "p.txt").stat().st_mode & 0o777 == 0o644
+
+
 def test_atomic_path_and_dir(tmp_path: Path) -> None:
     with atomic_path(tmp_path / "a.bin") as tmp:
         tmp.write_bytes(b"x")
