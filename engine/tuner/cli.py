@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="rows for one variant in several files: error, or sum (channels)",
     )
     p.add_argument("--max-window-days", type=int, default=90)
-    p.add_argument("--iterations", type=int, default=None, help="PPO updates (default 80)")
+    p.add_argument("--iterations", type=int, default=None, help="PPO updates (default 60)")
     p.add_argument("--pessimism", type=float, default=None, help="k in mean − k·std")
     p.add_argument("--kl-coef", type=float, default=None, help="KL penalty to the untuned policy")
     p.add_argument(

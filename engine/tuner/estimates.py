@@ -102,6 +102,7 @@ def region_estimates(
         out.append(
             {
                 "region": name,
+                "surrogate_spearman": surrogate.spearman_by_region.get(j, float("nan")),
                 "variants": len(idx),
                 "arms_with_traffic": len(lg),
                 "predicted_index_base": float(base.mean()),

@@ -59,7 +59,7 @@ def line_chart(series: dict[str, Sequence[float]], title: str, xlabel: str) -> I
         ]
         if len(pts) > 1:
             d.line(pts, fill=col, width=2)
-        d.text((W - PAD_R - 220, PAD_T + 4 + 14 * c), f"— {name}", fill=col)
+        d.text((W - PAD_R - 220, PAD_T + 4 + 14 * c), f"-- {name}", fill=col)
     d.text((W // 2 - 40, H - PAD_B + 24), xlabel, fill=INK)
     d.text((PAD_L - 4, H - PAD_B + 6), "0", fill=INK)
     d.text((W - PAD_R - 30, H - PAD_B + 6), str(n - 1), fill=INK)
@@ -95,5 +95,5 @@ def bar_chart(
         d.line([(cx - bw / 2, ya), (cx + bw / 2, ya)], fill=INK, width=2)
         d.line([(cx - bw / 2, yb), (cx + bw / 2, yb)], fill=INK, width=2)
         d.text((cx - 3.2 * len(lab), H - PAD_B + 8), lab, fill=INK)
-        d.text((cx - 18, min(yv, ya) - 14), f"{v:+.2f}", fill=INK)
+        d.text((cx + bw + 4, yv - 6), f"{v:+.2f}", fill=INK)
     return img

@@ -23,9 +23,9 @@ from engine.tuner.surrogate import Surrogate
 
 @dataclass
 class PPOConfig:
-    iterations: int = 80  # policy updates (the synthetic market converges in ~40)
+    iterations: int = 60  # policy updates (the synthetic market converges in ~40)
     batch: int = 1024  # one-step episodes per update
-    epochs: int = 4  # passes over each batch
+    epochs: int = 3  # passes over each batch
     minibatch: int = 512
     lr: float = 3e-3
     hidden: int = 64

@@ -6,6 +6,7 @@ import csv
 import html
 import json
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,7 @@ def report_dict(r: TuneResult) -> dict:
 def write_report(out_dir: str | Path, r: TuneResult) -> Path:
     data = report_dict(r)
     with atomic_dir(out_dir) as tmp:
+        os.chmod(tmp, 0o755)  # a report folder others may open (mkdtemp makes it private)
         (tmp / "report.json").write_text(
             json.dumps(_clean(data), indent=2, ensure_ascii=False, default=_nan_safe),
             encoding="utf-8",
@@ -128,7 +130,8 @@ def _html(d: dict) -> str:
             f"<td>{_f(x['uplift'])} [{_f(x['uplift_lo'])}, {_f(x['uplift_hi'])}]</td>"
             f"<td>{_f(100 * x['uplift_rel'], 1)}%</td><td>{ope_txt}</td>"
             f"<td>{_f(ope.get('ess'), 0) if ope else '–'}</td>"
-            f"<td>{_f(x['fidelity_before'], 1)} → {_f(x['fidelity_after'], 1)}</td></tr>"
+            f"<td>{_f(x['fidelity_before'], 1)} → {_f(x['fidelity_after'], 1)}</td>"
+            f"<td>{_f(x.get('surrogate_spearman'))}</td></tr>"
         )
     p = d["power"]
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in d["notes"]) or "<li>none</li>"
@@ -147,7 +150,8 @@ td:first-child{{text-align:left}}</style></head><body>
 <h2>Per region</h2>
 <table><tr><th>region</th><th>arms</th><th>predicted uplift (index points, 95%)</th>
 <th>relative</th><th>off-policy uplift (SNIS, 95%)</th><th>ESS</th>
-<th>{_f(d["fidelity"]["name"])} fidelity before → after</th></tr>
+<th>{_f(d["fidelity"]["name"])} fidelity before → after</th>
+<th>surrogate Spearman (held out)</th></tr>
 {"".join(rows)}</table>
 <p>Fidelity: {_f(d["fidelity"]["description"])}.</p>
 <img src="uplift.png" alt="uplift per region"><img src="reward.png" alt="training reward">

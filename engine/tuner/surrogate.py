@@ -8,7 +8,7 @@ where data is thin, which the tuner uses as pessimism (mean − k·std). Closed-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,7 @@ class Surrogate:
     spearman: float  # held-out rank correlation (observed index vs prediction)
     n_train: int
     n_holdout: int
+    spearman_by_region: dict[int, float] = field(default_factory=dict)
 
     def fixed_part(self, r: np.ndarray, e: np.ndarray | None) -> np.ndarray:
         """[M, N] the part that does not move with w (region and embedding terms)."""
@@ -147,6 +148,7 @@ def fit_surrogate(
     n_hold = round(n * holdout) if n >= 10 else 0
     hold = perm[:n_hold]
     lam, rho = LAMBDAS[2], float("nan")
+    by_region: dict[int, float] = {}
     if n_hold >= 3:
         w_train = w.copy()
         w_train[hold] = 0.0
@@ -160,6 +162,10 @@ def fit_surrogate(
         assert best is not None
         lam = best[1]
         rho = _spearman(best[2], y[hold])
+        for j in np.unique(r[hold]):
+            m = r[hold] == j
+            if m.sum() >= 5:
+                by_region[int(j)] = _spearman(best[2][m], y[hold][m])
     consts, gs, bes = [], [], []
     for _ in range(members):
         counts = np.bincount(rng.integers(0, n, n), minlength=n)  # a bootstrap as weights
@@ -175,5 +181,6 @@ def fit_surrogate(
         lam=lam,
         spearman=rho,
         n_train=n - n_hold,
+        spearman_by_region=by_region,
         n_holdout=n_hold,
     )
