@@ -8,6 +8,7 @@ and the speeds the studio depends on.
 
 from __future__ import annotations
 
+import math
 import platform
 import statistics
 import time
@@ -101,7 +102,16 @@ def evaluate(
     if with_timings:
         out["timings"] = timings(encoder)
     out["machine"] = f"{platform.machine()} {platform.system()}, {torch.get_num_threads()} threads"
-    return out
+    return _no_nan(out)
+
+
+def _no_nan(value: Any) -> Any:
+    """NaN (a figure with no valid query, e.g. no second tile of a motif) → None for JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    return value
 
 
 def format_report(fig: dict[str, Any], k: int = 10) -> str:
@@ -119,7 +129,8 @@ def format_report(fig: dict[str, Any], k: int = 10) -> str:
             f"(local alignment {fig[f't2i_precision@{k}_{lang}_local']:.3f}); "
             + " ".join(f"{m} {v:.3f}" for m, v in t2i.items())
         )
-    lines.append(f"  image→image P@{k}           {fig[f'i2i_precision@{k}']:.3f}")
+    i2i = fig[f"i2i_precision@{k}"]
+    lines.append(f"  image→image P@{k}           " + ("n/a" if i2i is None else f"{i2i:.3f}"))
     if "timings" in fig:
         t = fig["timings"]
         lines.append(

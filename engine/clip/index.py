@@ -98,9 +98,7 @@ def build_index(
     }
     with atomic_open(out / f"{INDEX_NAME}.json", encoding="utf-8") as fh:
         json.dump(meta, fh)
-    return RetrievalIndex(
-        db, ids, records, emb.float(), local.float(), encoder.model_hash, path
-    )
+    return RetrievalIndex(db, ids, records, emb.float(), local.float(), encoder.model_hash, path)
 
 
 def load_index(

@@ -53,6 +53,7 @@ class TrainOptions:
     soft_targets: float = 0.1
     half: bool = True
     device: str = "cpu"
+    threads: int | None = None  # torch intra-op threads (1 is fastest on a busy machine)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -137,10 +138,12 @@ def train_clip(
             )
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         opts = TrainOptions(**{**state["options"], "epochs": opts.epochs})
-        log(f"resuming {out} at epoch {state['epoch'] + 1}/{opts.epochs}")
+        log(f"resuming {out} after epoch {state['epoch'] + 1} of {opts.epochs}")
     elif resume:
         log(f"nothing to resume in {out}; starting a new run")
     out.mkdir(parents=True, exist_ok=True)
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
     torch.manual_seed(opts.seed)
     device = torch.device(opts.device)
 
