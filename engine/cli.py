@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "engine.abtest.cli",
     "engine.mockup.cli",
     "engine.tuner.cli",
+    "engine.directions.cli",
 )
 
 

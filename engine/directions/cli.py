@@ -1,0 +1,125 @@
+"""`wenyang directions fit|eval`: compute and check the slider directions of a generator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.errors import UserInputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("directions", help="slider directions of a generator (fit, eval)")
+    inner = p.add_subparsers(dest="action", metavar="fit|eval", parser_class=type(p))
+    inner.required = True
+    f = inner.add_parser(
+        "fit",
+        help="compute SeFa, named, text and region-mean directions; write them beside the model",
+        description="Writes MODEL/directions.safetensors + directions.json.",
+    )
+    _common(f)
+    f.add_argument("--samples", type=int, default=400, help="rendered samples to fit on (400)")
+    f.add_argument("--select-seeds", type=int, default=6, help="latents to scope ranges (6)")
+    f.add_argument("--eval-seeds", type=int, default=0, help="also evaluate on N seeds (0: no)")
+    f.set_defaults(func=run_fit)
+    e = inner.add_parser("eval", help="monotonicity and cultural accuracy of the named sliders")
+    _common(e)
+    e.add_argument("--seeds", type=int, default=50, help="seeds per slider (50)")
+    e.add_argument("--json", action="store_true", help="print JSON only")
+    e.set_defaults(func=run_eval)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, help="generator folder (default: shipped model)")
+    p.add_argument("--clip", type=Path, help="CLIP folder (default: shipped model, if any)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+
+
+def _model_dir(args: argparse.Namespace) -> Path:
+    from engine.stylegan.render import DEFAULT_MODEL_DIR
+
+    return Path(args.model) if args.model else DEFAULT_MODEL_DIR
+
+
+def load_optional_encoder(clip_dir: Path | None, device: str = "cpu") -> Any | None:
+    """The CLIP encoder, or None when no --clip was given and none is shipped."""
+    from engine.clip import load_encoder
+
+    try:
+        return load_encoder(clip_dir, device=device)
+    except UserInputError:
+        if clip_dir is not None:
+            raise
+        print(
+            "note: no CLIP model; conditions are neutral and text directions are skipped",
+            file=sys.stderr,
+        )
+        return None
+
+
+def _progress(stage: str, i: int, n: int) -> None:
+    print(f"\r{stage}: {i}/{n}", end="\n" if i == n else "", file=sys.stderr, flush=True)
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from engine.directions.fit import fit_model_dir
+
+    if args.samples < 16:
+        raise UserInputError("must be at least 16", field="--samples")
+    mdir = _model_dir(args)
+    enc = load_optional_encoder(args.clip, args.device)
+    data = fit_model_dir(mdir, enc, args.samples, args.select_seeds, args.device, _progress)
+    for d in data.directions:
+        if d.kind == "named":
+            print(
+                f"{d.name:<11} range={d.layer_range:<7} "
+                f"spearman by range={d.meta['range_spearman']}"
+            )
+    print(f"wrote {mdir / 'directions.safetensors'} and directions.json ({data.meta['seconds']} s)")
+    if args.eval_seeds > 0:
+        args.seeds, args.json = args.eval_seeds, False
+        return run_eval(args)
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from engine.directions.conditions import region_conditions
+    from engine.directions.evaluate import evaluate_sliders
+    from engine.directions.store import load_directions
+    from engine.stylegan.render import Renderer
+
+    mdir = _model_dir(args)
+    r = Renderer(mdir, device=args.device)
+    data = load_directions(mdir, r.info.model_hash or None)
+    named = [d for d in (data.directions if data else []) if d.kind == "named"]
+    if not named:
+        raise UserInputError(
+            "no named directions for these weights; run `wenyang directions fit`", path=str(mdir)
+        )
+    enc = load_optional_encoder(args.clip, args.device)
+    classify = None
+    if enc is not None:
+
+        def classify(imgs: list) -> Any:
+            import numpy as np
+
+            return enc.classify(np.stack(imgs)).cpu().numpy()
+
+    rep = evaluate_sliders(r, named, region_conditions(enc, r.info.c_dim), classify, args.seeds)
+    if args.json:
+        print(json.dumps(rep, indent=2))
+        return 0
+    print(
+        f"named sliders over steps -3..+3, {rep['n_seeds']} seeds (target Spearman >= 0.8, "
+        f"accuracy >= 0.85)"
+    )
+    for name, e in rep["sliders"].items():
+        acc = e.get("accuracy_min")
+        print(
+            f"  {name:<11} {e['layer_range']:<7} spearman {e['spearman_mean']:+.3f}  "
+            f"min accuracy {'n/a' if acc is None else f'{acc:.3f}'}"
+        )
+    return 0

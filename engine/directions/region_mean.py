@@ -1,0 +1,64 @@
+"""Truncation toward a region's own mean w instead of the global one.
+
+A conditional StyleGAN's w_avg is the mean over every condition: truncating a Miao tile
+toward it pulls the tile toward a blend of all regions. Mapping many z with the region's
+conditions and averaging gives the region's centre; ψ then trades diversity for typicality
+within the region (cf. conditional truncation, Kang et al. 2021 / Mokady et al. 2022).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.directions.latents import sample_w
+
+
+def condition_mean(
+    G: Any, conditions: np.ndarray | None, n: int = 2048, seed: int = 0
+) -> np.ndarray:
+    """Mean w [w_dim] over n z mapped with the given conditions [M, c_dim] (cycled)."""
+    return sample_w(G, n, conditions, seed=seed).mean(0).astype(np.float32)
+
+
+def region_condition_set(
+    encoder: Any, region_id: str, image_embeddings: np.ndarray | None = None
+) -> np.ndarray:
+    """The conditions that stand for a region: text prompts in both languages and, when
+    given, CLIP image embeddings of its database tiles (what training conditioned on)."""
+    from engine.culture import get_region
+    from engine.directions.conditions import region_prompt
+
+    reg = get_region(region_id)
+    prompts = [region_prompt(region_id), reg.name_zh, f"{reg.name_en} {reg.motifs[0].name_en}"]
+    prompts += [f"{reg.name_en} pattern, {m.name_en}" for m in reg.motifs[:4]]
+    rows = encoder.encode_text(prompts).embeddings.detach().cpu().numpy().astype(np.float32)
+    if image_embeddings is not None and len(image_embeddings):
+        rows = np.concatenate([rows, np.asarray(image_embeddings, dtype=np.float32)])
+    return rows
+
+
+def region_means(
+    G: Any,
+    encoder: Any | None,
+    n: int = 2048,
+    image_embeddings: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """{region_id: mean w}; without a CLIP model (or for an unconditional generator) every
+    region gets the global mean of the mapping."""
+    from engine.culture import REGION_IDS
+
+    if G.c_dim == 0 or encoder is None:
+        g = condition_mean(G, None, n)
+        return {r: g for r in REGION_IDS}
+    out = {}
+    for r in REGION_IDS:
+        emb = image_embeddings.get(r) if image_embeddings else None
+        out[r] = condition_mean(G, region_condition_set(encoder, r, emb), n)
+    return out
+
+
+def truncate(ws: np.ndarray, w_avg: np.ndarray, psi: float) -> np.ndarray:
+    """w_avg + ψ (ws − w_avg), for ws [.., w_dim]."""
+    return (w_avg + float(psi) * (np.asarray(ws) - w_avg)).astype(np.float32)

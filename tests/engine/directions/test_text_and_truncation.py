@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+from engine.directions.region_mean import region_means, truncate
+from engine.directions.sliders import Sliders, compute_text_basis
+from engine.directions.text import parse_edit, text_delta, text_directions
+
+
+def test_parse_edit() -> None:
+    assert parse_edit("more gold") == ("gold", 1.0)
+    assert parse_edit("Less dense ") == ("dense", -1.0)
+    assert parse_edit("更多金色") == ("金色", 1.0)
+    assert parse_edit("少一点金色") == ("金色", -1.0)
+    assert parse_edit("lotus") == ("lotus", 1.0)
+
+
+def test_text_direction_shape_and_effect(cond_renderer, tiny_encoder) -> None:
+    from engine.stylegan.render import RenderRequest
+
+    sl = Sliders(cond_renderer, tiny_encoder)
+    basis = compute_text_basis(
+        cond_renderer, tiny_encoder, sl.sefa, sl.conditions, per_range=3, n_images=3
+    )
+    info = cond_renderer.info
+    assert basis.vectors.shape == (9, info.w_dim)
+    assert basis.delta_i.shape == (9, tiny_encoder.embed_dim)
+    dirs = text_directions(basis, tiny_encoder, "more red")
+    assert dirs and all(d.vector.shape == (info.w_dim,) for d in dirs)
+    assert all(0 <= d.layers[0] < d.layers[1] <= info.num_ws for d in dirs)
+    less = text_directions(basis, tiny_encoder, "less red")
+    np.testing.assert_allclose(
+        sum(d.vector * d.scale for d in less), -sum(d.vector * d.scale for d in dirs), atol=1e-5
+    )
+    # the edit moves the CLIP image embedding along Δt (same latents the basis was built on)
+    dt = text_delta(tiny_encoder, "red")
+    gains = []
+    for i in range(3):
+        c = sl.conditions[list(sl.conditions)[(i * 3) % 8]]
+        ws = cond_renderer.mapping(30_000_001 + i, c, 0.7)
+        imgs = [
+            cond_renderer.render(RenderRequest(ws=ws, offsets=[d.offset(s) for d in dirs])).image
+            for s in (0.0, 0.5)
+        ]
+        e = tiny_encoder.encode_image(np.stack(imgs)).numpy()
+        gains.append(float(e[1] @ dt - e[0] @ dt))
+    assert np.mean(gains) > 0
+
+
+def test_region_means_and_truncation(cond_renderer, tiny_encoder) -> None:
+    G = cond_renderer.G
+    means = region_means(G, tiny_encoder, n=256)
+    assert set(means) == {
+        "dunhuang",
+        "miao",
+        "tibetan",
+        "mongolian",
+        "jiangnan",
+        "lingnan",
+        "hakka",
+        "xinjiang",
+    }
+    assert not np.allclose(means["miao"], means["dunhuang"])
+    sl = Sliders(cond_renderer, tiny_encoder)
+    c = sl.conditions["miao"]
+    # ψ = 0 lands on the region's mean; ψ = 0.5 halves the distance to it
+    w0 = cond_renderer.mapping(5, c, 0.0, w_avg=means["miao"])
+    np.testing.assert_allclose(w0[0], means["miao"], atol=1e-5)
+    w1 = cond_renderer.mapping(5, c, 1.0)
+    wh = cond_renderer.mapping(5, c, 0.5, w_avg=means["miao"])
+    np.testing.assert_allclose(wh, truncate(w1, means["miao"], 0.5), atol=1e-5)
+    # a region's samples sit closer to their own mean than to another region's
+    from engine.directions.latents import sample_w
+    from engine.directions.region_mean import region_condition_set
+
+    ws = sample_w(G, 256, region_condition_set(tiny_encoder, "miao"), seed=9)
+    own = np.linalg.norm(ws - means["miao"], axis=1).mean()
+    other = np.linalg.norm(ws - means["dunhuang"], axis=1).mean()
+    assert own < other
+
+
+def test_unconditional_region_mean_is_global(tiny_renderer) -> None:
+    means = region_means(tiny_renderer.G, None, n=128)
+    np.testing.assert_array_equal(means["miao"], means["hakka"])
+
+
+def test_text_needs_clip(tiny_renderer) -> None:
+    from engine.errors import UserInputError
+
+    with pytest.raises(UserInputError):
+        Sliders(tiny_renderer).text("more gold")
