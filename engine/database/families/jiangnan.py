@@ -206,6 +206,7 @@ def suzhou_embroidery(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     n = ctx.cells(1, 3)
     steps = 4 + int(ctx.detail * 5)
     hues = [ctx.c(PINK), ctx.c(INDIGO), ctx.c(DAI)]
+    stitch = cv.mask()  # satin-stitch lines of every flower, laid on in one pass
     for k, c in enumerate(ctx.positions(n)):
         r = 0.3 / n
         ang = ctx.rng.uniform(0, 2 * np.pi)
@@ -225,7 +226,6 @@ def suzhou_embroidery(cv: TorusCanvas, ctx: Ctx) -> Drawn:
         deep = mix(hue, (0, 0, 0), 0.35)
         pale = mix(hue, (255, 255, 255), 0.75)
         petals = 6 + int(ctx.detail * 4)
-        stitch = cv.mask()
         for layer in range(2):
             rr = r * (1.0 - 0.35 * layer)
             for p in range(petals):
@@ -240,7 +240,6 @@ def suzhou_embroidery(cv: TorusCanvas, ctx: Ctx) -> Drawn:
                     for w in np.linspace(-rr * 0.22, rr * 0.22, 7)
                 ]
                 stitch.polylines(fan, 255, 0.0012)
-        cv.composite(stitch, deep, 0.35)
         for t in np.linspace(0, 2 * np.pi, 9, endpoint=False):  # seed-stitch heart
             cv.circle(
                 (c[0] + r * 0.12 * np.cos(t), c[1] + r * 0.12 * np.sin(t)),

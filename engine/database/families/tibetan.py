@@ -121,6 +121,8 @@ def double_vajra(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     body = ctx.accent(ctx.pick([SAFFRON, WHITE, TURQUOISE], avoid=[ground]))
     edge = ctx.c(BLACK)
     hub = ctx.pick([TURQUOISE, WHITE, LAPIS], avoid=[ground, body])
+    edge_w: list[np.ndarray] = []  # strokes batched by colour and width: one call each
+    body_w: list[np.ndarray] = []
     for c in ctx.positions(n, "grid" if ctx.layout == "scatter" else ctx.layout):
         r = 0.38 / n
         w = r * 0.06
@@ -131,28 +133,22 @@ def double_vajra(cv: TorusCanvas, ctx: Ctx) -> Drawn:
             outlined(cv, T(sh.ring((r * 0.36, 0), r * 0.1, 24, r * 0.09)), body, edge, 0.002)
             for xc in (r * 0.24, r * 0.48):
                 cv.poly(T(sh.rect(xc - r * 0.02, -r * 0.11, xc + r * 0.02, r * 0.11)), body)
-                cv.polyline(
-                    T(sh.rect(xc - r * 0.02, -r * 0.11, xc + r * 0.02, r * 0.11)),
-                    edge,
-                    0.0015,
-                    closed=True,
-                )
-            # prongs: a straight centre prong, outer prongs bowing out from makara mouths and
-            # converging on the tip
-            cv.polyline(T([[r * 0.5, 0], [r * 1.02, 0]]), edge, w * 1.5)
-            cv.polyline(T([[r * 0.5, 0], [r * 1.02, 0]]), body, w * 0.9)
+            # prongs: a straight centre prong, outer prongs bowing out and converging
+            edge_w.append(T([[r * 0.5, 0], [r * 1.02, 0]]))
             for sgn in (-1, 1):
                 t = np.linspace(0, 1, 24)
                 bow = sgn * r * 0.2 * np.sin(np.pi * t**0.8) * (1 - 0.15 * t)
-                prong = np.stack([r * (0.5 + 0.5 * t), bow], 1)
-                cv.polyline(T(prong), edge, w * 1.4)
-                cv.polyline(T(prong), body, w * 0.8)
+                edge_w.append(T(np.stack([r * (0.5 + 0.5 * t), bow], 1)))
             cv.poly(T(sh.diamond((r * 1.06, 0), r * 0.06, r * 0.04)), body)
+        body_w = edge_w
         cv.circle(c, r * 0.2, hub)
         cv.circle(c, r * 0.2, edge, 0.003)
         if ctx.detail > 0.5:  # the hub's swirl
             for a in range(3):
                 cv.polyline(sh.spiral(c, r * 0.16, 0.6, a * 2.09, 12, 1, 0.0), edge, 0.003)
+    w = 0.38 / n * 0.06
+    cv.polylines(edge_w, edge, w * 1.4)
+    cv.polylines(body_w, body, w * 0.8)
     return Drawn(["double_vajra"], (n - 1) / 3.0, layout_symmetry(ctx.layout, 1.0), ground, "cloth")
 
 
