@@ -234,6 +234,8 @@ def _tune(
         logged,
         y,
         seed=cfg.ppo.seed,
+        # the proxy is cheap: all variants; a classifier renders, so a sample
+        fidelity_sample=4096 if isinstance(fid, MahalanobisFidelity) else 256,
     )
     mean_rel = float(np.mean([r["uplift_rel"] for r in regions])) if regions else None
     power = power_guidance(figs, mean_rel)

@@ -20,7 +20,7 @@ from engine.tuner.synthetic import make_market
 @pytest.fixture(scope="module")
 def tuned(tmp_path_factory):
     d = tmp_path_factory.mktemp("market")
-    m = make_market(d, n=800, w_dim=24, num_ws=3, impressions=3000, n_csv=5, seed=3)
+    m = make_market(d, n=600, w_dim=24, num_ws=3, impressions=3000, n_csv=5, seed=3)
     args = [
         "tune",
         "--quiet",
@@ -29,7 +29,7 @@ def tuned(tmp_path_factory):
         "--report",
         str(d / "report"),
         "--iterations",
-        "60",
+        "40",
     ]
     for b in m.batch_dirs:
         args += ["--variants", str(b)]
@@ -113,5 +113,5 @@ def test_check_mode_prints_arms(tuned, capsys):
     ]
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
-    assert len(data["arms"]) == 800
+    assert len(data["arms"]) == 600
     assert all(a["ctr_lo"] <= a["ctr"] <= a["ctr_hi"] for a in data["arms"])
