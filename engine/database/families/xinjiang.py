@@ -47,10 +47,11 @@ def atlas_ikat(cv: TorusCanvas, ctx: Ctx) -> Drawn:
     nb = ctx.cells(2, 5)
     bw = 1.0 / nb
     for b in range(nb):
-        cv.rect_band(b * bw, (b + 1) * bw, pool[b % 4], vertical=True)
+        # bands start half a band in, so the repeat line runs down the middle of one
+        cv.rect_band((b + 0.5) * bw, (b + 1.5) * bw, pool[b % 4], vertical=True)
     reps = ctx.cells(1, 3)
     for b in range(nb):
-        x = (b + 0.5) * bw
+        x = (b + 1.0) * bw
         for r in range(reps):
             y = (r + 0.5) / reps + (0.5 / reps if b % 2 else 0)
             band_col = pool[b % 4]
