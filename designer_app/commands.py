@@ -49,19 +49,21 @@ class SetFieldCommand(QUndoCommand):
 
 
 class SetOffsetCommand(QUndoCommand):
-    """Move one direction slider (the direction is added to the design on first use)."""
+    """Move one direction slider (its directions join the design on first use)."""
 
     def __init__(
         self,
         model: DesignModel,
-        template: Offset,
+        templates: Offset | list[Offset],
         strength: float,
         text: str,
         merge_key: str | None = None,
     ) -> None:
         super().__init__(text)
-        self.model, self.template, self.new = model, template, strength
-        self.old = model.offset_strength(template.id)
+        self.model = model
+        self.templates = templates if isinstance(templates, list) else [templates]
+        self.new = strength
+        self.old = [model.offset_strength(t.id) for t in self.templates]
         self.merge_key = merge_key
 
     def id(self) -> int:
@@ -71,53 +73,63 @@ class SetOffsetCommand(QUndoCommand):
         if (
             not isinstance(other, SetOffsetCommand)
             or other.merge_key != self.merge_key
-            or other.template.id != self.template.id
+            or [t.id for t in other.templates] != [t.id for t in self.templates]
         ):
             return False
         self.new = other.new
         self.setText(other.text())
-        if self.old == self.new:
+        if all(o == self.new for o in self.old):
             self.setObsolete(True)
         return True
 
     def redo(self) -> None:
-        self.model.set_offset(self.template, self.new)
+        for t in self.templates:
+            self.model.set_offset(t, self.new)
 
     def undo(self) -> None:
-        self.model.set_offset(self.template, self.old)
+        for t, old in zip(self.templates, self.old, strict=True):
+            self.model.set_offset(t, old)
 
 
 class AddOffsetCommand(QUndoCommand):
-    """Add a text direction ("more golden ribbons") as a new slider."""
+    """Add a text direction ("more golden ribbons") as a new slider (one or more parts)."""
 
-    def __init__(self, model: DesignModel, offset: Offset, text: str) -> None:
+    def __init__(self, model: DesignModel, offsets: Offset | list[Offset], text: str) -> None:
         super().__init__(text)
-        self.model, self.offset = model, offset
+        self.model = model
+        self.offsets = offsets if isinstance(offsets, list) else [offsets]
 
     def redo(self) -> None:
-        self.model.insert_offset(copy.deepcopy(self.offset))
+        for o in self.offsets:
+            self.model.insert_offset(copy.deepcopy(o))
 
     def undo(self) -> None:
-        self.model.remove_offset(self.offset.id)
+        for o in self.offsets:
+            self.model.remove_offset(o.id)
 
 
 class RemoveOffsetCommand(QUndoCommand):
-    def __init__(self, model: DesignModel, offset_id: str, text: str) -> None:
+    """Remove a slider's directions (all parts of a text direction)."""
+
+    def __init__(self, model: DesignModel, slider_id: str, text: str) -> None:
         super().__init__(text)
-        self.model, self.offset_id = model, offset_id
-        self.saved: Offset | None = None
-        self.index = 0
+        self.model, self.slider_id = model, slider_id
+        self.saved: list[tuple[int, Offset]] = []
 
     def redo(self) -> None:
-        o = self.model.design.offset(self.offset_id)
-        if o is not None:
-            self.index = self.model.design.offsets.index(o)
-        self.saved = self.model.remove_offset(self.offset_id)
+        offs = self.model.design.offsets
+        self.saved = [
+            (i, o)
+            for i, o in enumerate(offs)
+            if o.id == self.slider_id or o.id.startswith(self.slider_id + "#")
+        ]
+        for _, o in self.saved:
+            self.model.remove_offset(o.id)
 
     def undo(self) -> None:
-        if self.saved is not None:
-            self.model.design.offsets.insert(self.index, copy.deepcopy(self.saved))
-            self.model.changed.emit("offsets")
+        for i, o in self.saved:
+            self.model.design.offsets.insert(i, copy.deepcopy(o))
+        self.model.changed.emit("offsets")
 
 
 class SetFieldsCommand(QUndoCommand):

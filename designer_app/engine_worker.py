@@ -45,6 +45,11 @@ def _to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def _scaled(d: Any) -> np.ndarray:
+    """An engine Direction as one vector per slider step (unit vector × its step size)."""
+    return (np.asarray(d.vector, np.float64) * float(d.scale)).astype(np.float32)
+
+
 def _describe(exc: BaseException) -> str:
     from engine.errors import UserInputError
 
@@ -65,7 +70,8 @@ class _EngineWorker(QObject):
     gridFinished = Signal(int, bool)  # job id, cancelled
     classified = Signal(int, object)  # request id, probabilities [8]
     directionsReady = Signal(object)  # list of engine directions (may be empty)
-    textDirection = Signal(int, str, object, str)  # request id, text, vector or None, message
+    # request id, text, [(vector, layers)] or None, message
+    textDirection = Signal(int, str, object, str)
     notice = Signal(str)
     failed = Signal(str, str)  # what, message
 
@@ -81,6 +87,7 @@ class _EngineWorker(QObject):
         self._cancelled_grids: set[int] = set()
         self._stopping = False
         self.renderer: Any = None
+        self.sliders: Any = None
         self.encoder: Any = None
         self._encoder_tried = False
         self._mix_cache: dict[tuple[Any, ...], np.ndarray] = {}
@@ -169,23 +176,29 @@ class _EngineWorker(QObject):
         for n in getattr(r, "notices", []) or []:
             self.notice.emit(str(n))
         self.modelReady.emit(r.info, str(getattr(r, "device", device)))
-        self._load_directions()
 
-    def _load_directions(self) -> None:
-        dirs: list[Any] = []
+    def load_directions(self, model_dir: Path | None) -> None:
+        """Slider directions from engine.directions (SeFa per layer range, named attribute
+        directions when shipped); runs after the encoder so text directions can use it."""
+        self.sliders = None
+        if self.renderer is None:
+            return
+        out: list[tuple[str, str, tuple[int, int], np.ndarray]] = []
         try:
-            import engine.directions as ed  # type: ignore[import-not-found]
-
-            for name in ("load_directions", "directions_for", "model_directions"):
-                fn = getattr(ed, name, None)
-                if fn is not None:
-                    dirs = list(fn(self.renderer))
-                    break
+            from engine.directions.sliders import Sliders
         except ImportError:
-            dirs = []
+            self.directionsReady.emit(out)
+            return
+        try:
+            self.sliders = Sliders(self.renderer, self.encoder, model_dir)
+            for name, d in self.sliders.named.items():
+                out.append((name, "attribute", d.layers, _scaled(d)))
+            for group, dirs in self.sliders.sefa.items():
+                for d in dirs:
+                    out.append((d.name, group, d.layers, _scaled(d)))
         except Exception as exc:
             self.notice.emit(f"Latent directions could not be computed: {_describe(exc)}")
-        self.directionsReady.emit(dirs)
+        self.directionsReady.emit(out)
 
     def load_encoder(self, model_dir: Path | None, device: str) -> None:
         self._encoder_tried = True
@@ -220,8 +233,23 @@ class _EngineWorker(QObject):
     def text_direction(
         self, request_id: int, text: str, base_c: np.ndarray | None, seed: int
     ) -> None:
-        """StyleCLIP-style global direction: w(base + text) − w(base), averaged over seeds."""
+        """Directions for "more X": engine.directions' StyleCLIP global directions (one per
+        layer range) when available, else w(base + text) − w(base) averaged over seeds."""
         r = self.renderer
+        if self.sliders is not None and self.encoder is not None:
+            try:
+                dirs = self.sliders.text(text)
+            except Exception as exc:
+                self.textDirection.emit(request_id, text, None, _describe(exc))
+                return
+            if not dirs:
+                self.textDirection.emit(
+                    request_id, text, None, "The words did not move the design."
+                )
+                return
+            parts = [(_scaled(d), (int(d.layers[0]), int(d.layers[1]))) for d in dirs]
+            self.textDirection.emit(request_id, text, parts, "")
+            return
         if r is None or self.encoder is None or int(r.info.c_dim) == 0:
             self.textDirection.emit(
                 request_id,
@@ -243,7 +271,8 @@ class _EngineWorker(QObject):
         if n < 1e-8:
             self.textDirection.emit(request_id, text, None, "The words did not move the design.")
             return
-        self.textDirection.emit(request_id, text, (v / n).astype(np.float32), "")
+        layers = (0, int(r.info.num_ws))
+        self.textDirection.emit(request_id, text, [((v / n).astype(np.float32), layers)], "")
 
     def _request(self, spec: FrameSpec) -> Any:
         RenderRequest = getattr(self.renderer, "request_class", None)
@@ -330,6 +359,9 @@ class EngineSession(QObject):
 
     def load_encoder(self, model_dir: Path | None = None, device: str = "auto") -> None:
         self.worker.post(lambda: self.worker.load_encoder(model_dir, device))
+
+    def load_directions(self, model_dir: Path | None) -> None:
+        self.worker.post(lambda: self.worker.load_directions(model_dir))
 
     def encode_text(self, request_id: int, prompt: str) -> None:
         self.worker.post(lambda: self.worker.encode_text(request_id, prompt))

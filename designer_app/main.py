@@ -49,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def reserve_gui_core() -> None:
+    """Leave one CPU core to the GUI thread: torch (loaded later on the engine thread) reads
+    OMP_NUM_THREADS when it starts. On a 2-core laptop, two intra-op threads fighting the GUI
+    thread for both cores made frames slower, not faster. WENYANG_RENDER_THREADS overrides."""
+    n = os.environ.get("WENYANG_RENDER_THREADS") or str(max(1, (os.cpu_count() or 2) - 1))
+    if "OMP_NUM_THREADS" not in os.environ or os.environ.get("WENYANG_RENDER_THREADS"):
+        os.environ["OMP_NUM_THREADS"] = n
+        os.environ.setdefault("MKL_NUM_THREADS", n)
+
+
 def install_excepthook(win: object) -> None:
     """An unexpected error in a slot becomes a notification; the window and design stay."""
     import traceback
@@ -74,6 +84,7 @@ def install_excepthook(win: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    reserve_gui_core()
     if args.selftest and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.selftest:

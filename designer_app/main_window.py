@@ -429,19 +429,21 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
             SetFieldCommand(self.model, "seed", s, self.tr("Seed → %1").replace("%1", str(s)))
         )
 
-    def _on_text_direction(self, text: str, vec: object, message: str) -> None:
-        if vec is None:
+    def _on_text_direction(self, text: str, parts: object, message: str) -> None:
+        """Add "more X" as one slider driving its direction on each layer range it acts on."""
+        if not parts:
             self.sliders.text_direction_done(message)
             self.show_message("info", message)
             return
-        oid = f"text:{text}"
-        if self.model.design.offset(oid) is None:
-            n = max(1, self.state.num_ws)
+        gid = f"text:{text}"
+        if not self.model.group(gid):
+            offsets = [
+                Offset(f"{gid}#{i}", 1.0, (int(a), int(b)), np.asarray(vec, np.float32), text)
+                for i, (vec, (a, b)) in enumerate(parts)  # type: ignore[arg-type]
+            ]
             self.stack.push(
                 AddOffsetCommand(
-                    self.model,
-                    Offset(oid, 1.0, (0, n), np.asarray(vec, np.float32), text),
-                    self.tr("Add text direction “%1”").replace("%1", text),
+                    self.model, offsets, self.tr("Add text direction “%1”").replace("%1", text)
                 )
             )
         self.sliders.text_direction_done("")

@@ -90,6 +90,7 @@ class RenderController(QObject):
         job = self.jobs.add(self.tr("Loading models"))
         self.session.load_model(model_dir, device)
         self.session.load_encoder(clip_dir, device)
+        self.session.load_directions(model_dir)
         self._load_job = job.id
 
     def _finish_load_job(self) -> None:

@@ -72,9 +72,16 @@ class DesignModel(QObject):
         setattr(self.design, name, value)
         self.changed.emit(name)
 
-    def offset_strength(self, offset_id: str) -> float:
-        o = self.design.offset(offset_id)
-        return 0.0 if o is None else float(o.strength)
+    def group(self, slider_id: str) -> list[Offset]:
+        """The offsets one slider drives: `id` itself, or the parts `id#0`, `id#1`, … (a text
+        direction acts on several layer ranges at once)."""
+        return [
+            o for o in self.design.offsets if o.id == slider_id or o.id.startswith(slider_id + "#")
+        ]
+
+    def offset_strength(self, slider_id: str) -> float:
+        g = self.group(slider_id)
+        return float(g[0].strength) if g else 0.0
 
     def set_offset(self, template: Offset, strength: float) -> None:
         """Set one slider's strength (adds the direction the first time it is used)."""

@@ -52,7 +52,7 @@ class SlidersPanel(QWidget):
         super().__init__(parent)
         self.model, self.state, self.stack = model, state, stack
         self.sliders: dict[str, ValueSlider] = {}
-        self._templates: dict[str, Offset] = {}
+        self._groups: dict[str, list[Offset]] = {}  # slider id -> the offsets it drives
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -189,8 +189,7 @@ class SlidersPanel(QWidget):
 
     def _rebuild_directions(self) -> None:
         self._clear(self.dir_layout)
-        for oid in [k for k in self._templates if not k.startswith("text:")]:
-            self._templates.pop(oid)
+        self._groups = {k: v for k, v in self._groups.items() if k.startswith("text:")}
         dirs: list[Direction] = self.state.directions
         if not dirs:
             note = QLabel(
@@ -212,7 +211,7 @@ class SlidersPanel(QWidget):
             head = QLabel(f"<b>{self.tr(title)}</b>", self.dir_box)
             self.dir_layout.addWidget(head)
             for d in members:
-                self._templates[d.id] = Offset(d.id, 0.0, d.layers, d.vector, d.name)
+                self._groups[d.id] = [Offset(d.id, 0.0, d.layers, d.vector, d.name)]
                 s = ValueSlider(
                     d.id, d.name, -DIR_RANGE, DIR_RANGE, 0.05, self.model.offset_strength(d.id)
                 )
@@ -224,21 +223,30 @@ class SlidersPanel(QWidget):
                 s.edited.connect(lambda v, k, oid=d.id: self._push_offset(oid, v, k))
                 self._add(self.dir_layout, s)
 
+    def _text_groups(self) -> list[str]:
+        """Slider ids of the design's text directions, in order (parts `id#k` grouped)."""
+        out: list[str] = []
+        for o in self.model.design.offsets:
+            gid = o.id.split("#", 1)[0]
+            if gid.startswith("text:") and gid not in out:
+                out.append(gid)
+        return out
+
     def _rebuild_text_rows(self) -> None:
         self._clear(self.text_rows)
-        for oid in [k for k in self._templates if k.startswith("text:")]:
-            self._templates.pop(oid)
-        for o in self.model.design.offsets:
-            if not o.id.startswith("text:"):
-                continue
-            self._templates[o.id] = Offset(o.id, 0.0, o.layers, o.vector, o.label)
+        self._groups = {k: v for k, v in self._groups.items() if not k.startswith("text:")}
+        for gid in self._text_groups():
+            parts = self.model.group(gid)
+            label = parts[0].label or gid[5:]
+            self._groups[gid] = [Offset(o.id, 0.0, o.layers, o.vector, o.label) for o in parts]
             s = ValueSlider(
-                o.id, o.label or o.id[5:], -DIR_RANGE, DIR_RANGE, 0.05, o.strength, removable=True
+                gid, label, -DIR_RANGE, DIR_RANGE, 0.05, parts[0].strength, removable=True
             )
-            s.edited.connect(lambda v, k, oid=o.id: self._push_offset(oid, v, k))
+            s.setToolTip(", ".join(f"layers {o.layers[0]}–{o.layers[1] - 1}" for o in parts))
+            s.edited.connect(lambda v, k, g=gid: self._push_offset(g, v, k))
             s.removeRequested.connect(
-                lambda oid=o.id, lab=o.label: self.stack.push(
-                    RemoveOffsetCommand(self.model, oid, self.tr("Remove “%1”").replace("%1", lab))
+                lambda g=gid, lab=label: self.stack.push(
+                    RemoveOffsetCommand(self.model, g, self.tr("Remove “%1”").replace("%1", lab))
                 )
             )
             self._add(self.text_rows, s)
@@ -247,12 +255,13 @@ class SlidersPanel(QWidget):
     def _push_field(self, field: str, value: object, text: str, key: str) -> None:
         self.stack.push(SetFieldCommand(self.model, field, value, text, merge_key=key))
 
-    def _push_offset(self, oid: str, value: float, key: str) -> None:
-        t = self._templates.get(oid)
-        if t is None:
+    def _push_offset(self, slider_id: str, value: float, key: str) -> None:
+        parts = self._groups.get(slider_id)
+        if not parts:
             return
+        label = parts[0].label or slider_id
         self.stack.push(
-            SetOffsetCommand(self.model, t, value, f"{t.label} → {value:+.2f}", merge_key=key)
+            SetOffsetCommand(self.model, parts, value, f"{label} → {value:+.2f}", merge_key=key)
         )
 
     def _push_policy(self, value: float, key: str) -> None:
@@ -315,9 +324,8 @@ class SlidersPanel(QWidget):
             if d.policy is not None:
                 self.policy.set_value(d.policy.strength)
         if field in ("*", "offsets"):
-            text_ids = [o.id for o in d.offsets if o.id.startswith("text:")]
             shown = [k for k in self.sliders if k.startswith("text:")]
-            if text_ids != shown:
+            if self._text_groups() != shown:
                 self._rebuild_text_rows()
             for oid, s in self.sliders.items():
                 if oid.startswith(("attr:", "dir:", "text:")):

@@ -203,6 +203,7 @@ def test_text_direction_adds_an_undoable_slider(qtbot, make_window):
     w.sliders.text_edit.setText("more golden ribbons")
     w.sliders.text_add.click()
     qtbot.waitUntil(lambda: "text:more golden ribbons" in w.sliders.sliders, timeout=5000)
+    assert [o.id for o in w.model.design.offsets] == ["text:more golden ribbons#0"]
     wait_idle(qtbot, w)
     assert not np.array_equal(w.state.image, before)
     assert w.stack.text(w.stack.index() - 1) == "Add text direction “more golden ribbons”"
@@ -217,7 +218,7 @@ def test_directions_from_the_engine_become_grouped_sliders(qtbot, make_window):
     wait_idle(qtbot, w)
     assert "engine.directions" in w.sliders.dir_box.findChildren(type(w.device_label))[0].text()
     vec = np.ones(8, np.float32)
-    w.session.signals.directionsReady.emit(
+    w.session.signals.directionsReady.emit(  # as engine_worker.load_directions sends them
         [
             ("gold", "attribute", (2, 6), vec),
             ("d0", "coarse", (0, 2), vec),
