@@ -37,7 +37,7 @@ def bench_tune(
     import numpy as np
 
     from engine.tuner.batch import region_ids
-    from engine.tuner.pipeline import tune
+    from engine.tuner.pipeline import TuneConfig, tune
     from engine.tuner.policy import load_policy
     from engine.tuner.synthetic import make_market
 
@@ -55,7 +55,11 @@ def bench_tune(
         t_make = time.perf_counter() - t0
         t0 = time.perf_counter()
         res = tune(
-            m.batch_dirs, m.csvs, os.path.join(d, "policy.safetensors"), os.path.join(d, "report")
+            m.batch_dirs,
+            m.csvs,
+            os.path.join(d, "policy.safetensors"),
+            os.path.join(d, "report"),
+            TuneConfig(fidelity="proxy"),
         )
         wall = time.perf_counter() - t0
         pol = load_policy(os.path.join(d, "policy.safetensors"))

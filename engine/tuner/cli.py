@@ -65,6 +65,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--fidelity-weight", type=float, default=None, help="index points per fidelity point"
     )
+    p.add_argument(
+        "--fidelity",
+        choices=("auto", "proxy", "classifier"),
+        default="auto",
+        help="cultural-fidelity term: proxy = Mahalanobis to the region's logged w "
+        "(fast, default in the reward); classifier = CLIP region classifier on "
+        "rendered images (slow); auto = proxy, plus classifier accuracy in the report "
+        "when the generator and CLIP model are there",
+    )
+    p.add_argument(
+        "--clip-embed",
+        action="store_true",
+        help="embed variants/*.png with the CLIP encoder when the batch has no "
+        "embeddings.safetensors",
+    )
+    p.add_argument("--model", metavar="DIR", help="generator folder (default: shipped)")
+    p.add_argument("--clip", metavar="DIR", help="CLIP model folder (default: shipped)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -103,6 +120,10 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         duplicates=args.duplicates,
         max_window_days=args.max_window_days,
+        fidelity=args.fidelity,
+        clip_embed=args.clip_embed,
+        model_dir=args.model,
+        clip_dir=args.clip,
         ppo=ppo,
     )
     if args.check:

@@ -77,6 +77,8 @@ def region_estimates(
     y_logged: np.ndarray,
     fidelity_sample: int = 256,
     seed: int = 0,
+    culture: Fidelity | None = None,
+    culture_sample: int = 32,
 ) -> list[dict]:
     """One dict per trained region. `logged`: indices into z_all of arms with traffic."""
     means, prec = gaussian_support(z_all, region_all, len(region_names))
@@ -94,6 +96,15 @@ def region_estimates(
         sub = idx if len(idx) <= fidelity_sample else rng.choice(idx, fidelity_sample, False)
         before = fidelity.accuracy(z_all[sub], region_all[sub], sub)
         after = fidelity.accuracy(z_all[sub] + mu_all[sub], region_all[sub], sub)
+        cult: dict[str, float] = {}
+        if culture is not None:  # the region classifier on rendered images (a small sample)
+            cs = sub[:culture_sample]
+            cult = {
+                "cultural_accuracy_before": culture.accuracy(z_all[cs], region_all[cs], cs),
+                "cultural_accuracy_after": culture.accuracy(
+                    z_all[cs] + mu_all[cs], region_all[cs], cs
+                ),
+            }
         lg = logged[region_all[logged] == j]
         ope = None
         if len(lg) >= 3:
@@ -115,6 +126,7 @@ def region_estimates(
                 "fidelity_before": before,
                 "fidelity_after": after,
                 "off_policy": ope,
+                **cult,
             }
         )
     return out

@@ -41,6 +41,13 @@ class TuneConfig:
     members: int = 16  # surrogate ensemble size
     min_arms_per_region: int = 5  # fewer arms with traffic: the region gets no offset
     ppo: PPOConfig = field(default_factory=PPOConfig)
+    # "auto": proxy in the reward, the region classifier on rendered images for the report
+    # when the generator and CLIP model are there; "classifier": also in the reward (slow);
+    # "proxy": never render.
+    fidelity: str = "auto"
+    clip_embed: bool = False  # embed variants/<id>.png with engine.clip when the batch has none
+    model_dir: str | None = None  # generator for the classifier (None = shipped)
+    clip_dir: str | None = None  # CLIP model (None = shipped)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -159,6 +166,12 @@ def _tune(
     space = LatentSpace.fit(batch.w_mean, max_k=cfg.max_k)
     z_all = space.to_z(batch.w_mean)
     e_all = None
+    if batch.emb is None and cfg.clip_embed:
+        from engine.tuner.classifier import clip_embeddings
+
+        say("CLIP image embeddings", 0.15)
+        batch.emb, why = clip_embeddings(batch, cfg.clip_dir)
+        notes.append(why)
     if batch.emb is not None:
         e_all = EmbeddingSpace.fit(batch.emb).to_e(batch.emb)
     else:
@@ -196,7 +209,20 @@ def _tune(
             f"no region has {cfg.min_arms_per_region} or more arms with "
             "impressions: expected more variants in the results"
         )
-    fid = fidelity or MahalanobisFidelity.fit(z_all, batch.region_idx, R)
+    fid: Fidelity = fidelity or MahalanobisFidelity.fit(z_all, batch.region_idx, R)
+    culture: Fidelity | None = None
+    if fidelity is None and cfg.fidelity in ("auto", "classifier"):
+        from engine.tuner.classifier import classifier_fidelity
+
+        cf, why = classifier_fidelity(batch, space, z_all, cfg.model_dir, cfg.clip_dir)
+        notes.append(why)
+        if cfg.fidelity == "classifier":
+            if cf is None:
+                raise UserInputError(f"--fidelity classifier: {why}")
+            fid = cf
+        culture = cf
+    elif cfg.fidelity not in ("auto", "classifier", "proxy"):
+        raise UserInputError(f"--fidelity {cfg.fidelity}: expected auto, proxy or classifier")
     c_all = batch.c if batch.c is not None else np.zeros((len(batch), 0), np.float32)
     state_all = np.concatenate([one_hot(batch.region_idx, R), c_all], 1)
     base = np.flatnonzero(trained[batch.region_idx])
@@ -236,6 +262,7 @@ def _tune(
         seed=cfg.ppo.seed,
         # the proxy is cheap: all variants; a classifier renders, so a sample
         fidelity_sample=4096 if isinstance(fid, MahalanobisFidelity) else 256,
+        culture=culture,
     )
     mean_rel = float(np.mean([r["uplift_rel"] for r in regions])) if regions else None
     power = power_guidance(figs, mean_rel)

@@ -131,7 +131,9 @@ def _html(d: dict) -> str:
             f"<td>{_f(100 * x['uplift_rel'], 1)}%</td><td>{ope_txt}</td>"
             f"<td>{_f(ope.get('ess'), 0) if ope else '–'}</td>"
             f"<td>{_f(x['fidelity_before'], 1)} → {_f(x['fidelity_after'], 1)}</td>"
-            f"<td>{_f(x.get('surrogate_spearman'))}</td></tr>"
+            f"<td>{_f(x.get('surrogate_spearman'))}</td>"
+            f"<td>{_f(x.get('cultural_accuracy_before'), 1)} → "
+            f"{_f(x.get('cultural_accuracy_after'), 1)}</td></tr>"
         )
     p = d["power"]
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in d["notes"]) or "<li>none</li>"
@@ -151,7 +153,8 @@ td:first-child{{text-align:left}}</style></head><body>
 <table><tr><th>region</th><th>arms</th><th>predicted uplift (index points, 95%)</th>
 <th>relative</th><th>off-policy uplift (SNIS, 95%)</th><th>ESS</th>
 <th>{_f(d["fidelity"]["name"])} fidelity before → after</th>
-<th>surrogate Spearman (held out)</th></tr>
+<th>surrogate Spearman (held out)</th>
+<th>cultural accuracy (classifier) before → after</th></tr>
 {"".join(rows)}</table>
 <p>Fidelity: {_f(d["fidelity"]["description"])}.</p>
 <img src="uplift.png" alt="uplift per region"><img src="reward.png" alt="training reward">

@@ -98,3 +98,41 @@ def test_cli_argument_errors(market, tmp_path, capsys):
     with pytest.raises(UserInputError, match="baseline"):
         tune(market.batch_dirs, market.csvs, None, config=TuneConfig(baseline="nope"))
     assert not any(tmp_path.iterdir())
+
+
+def test_classifier_fidelity_renders_logged_ws_plus_offset(market):
+    from engine.tuner.batch import read_batches
+    from engine.tuner.classifier import LatentStore
+    from engine.tuner.features import LatentSpace
+    from engine.tuner.fidelity import ClassifierFidelity
+
+    batch = read_batches(market.batch_dirs)
+    space = LatentSpace.fit(batch.w_mean)
+    z = space.to_z(batch.w_mean)
+    store = LatentStore(batch)
+    seen = []
+
+    def render(ws):  # a "generator": image brightness = first w coordinate of layer 0
+        seen.append(ws)
+        return np.repeat(ws[:, :1, :1, None], 3, axis=3)
+
+    def classify(images):  # "dunhuang" (index 0) when bright enough
+        p0 = 1 / (1 + np.exp(-(images[:, 0, 0, 0] - batch.w_mean[:, 0].mean()) * 4))
+        out = np.zeros((len(images), 8))
+        out[:, 0], out[:, 1] = p0, 1 - p0
+        return out
+
+    fid = ClassifierFidelity(render, classify, store, z, space.offset_to_w)
+    idx = np.arange(10)
+    r = np.zeros(10, np.int64)
+    np.testing.assert_allclose(store(idx).mean(1), batch.w_mean[:10], atol=1e-5)
+    base = fid.score(z[idx], r, idx)
+    np.testing.assert_allclose(seen[-1], store(idx), atol=1e-5)  # no offset: logged ws
+    a = np.zeros((10, space.k), np.float32)
+    a[:, :] = (
+        space.to_z(batch.w_mean[:1] + np.eye(batch.w_dim)[0] * 5)[0]
+        - space.to_z(batch.w_mean[:1])[0]
+    )
+    brighter = fid.score(z[idx] + a, r, idx)
+    assert (brighter > base).all()
+    assert fid.accuracy(z[idx] + a, r, idx) >= fid.accuracy(z[idx], r, idx)
