@@ -154,6 +154,7 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
             traceback=traceback.format_exc(limit=6),
         )
     report["errors_shown"] = [t for lvl, t in messages if lvl == "error"]
+    report["machine"] = _machine()
     lat = win.render.latencies_ms
     report["frames"] = len(win.render.render_ms)
     if win.render.render_ms:
@@ -182,6 +183,22 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
 
     shutil.rmtree(tmp, ignore_errors=True)
     return 0 if ok else 1
+
+
+def _machine() -> dict[str, Any]:
+    """Where the figures were taken: timings mean little without the machine and its load."""
+    import platform
+
+    info: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(terse=True),
+        "render_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+    try:
+        info["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    except OSError:
+        pass
+    return info
 
 
 def shot(win: Any, args: argparse.Namespace, name: str) -> None:
