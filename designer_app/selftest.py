@@ -194,10 +194,8 @@ def _machine() -> dict[str, Any]:
         "platform": platform.platform(terse=True),
         "render_threads": os.environ.get("OMP_NUM_THREADS"),
     }
-    try:
+    if hasattr(os, "getloadavg"):
         info["load_avg_1m"] = round(os.getloadavg()[0], 2)
-    except OSError:
-        pass
     return info
 
 
