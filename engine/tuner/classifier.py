@@ -81,7 +81,8 @@ def classifier_fidelity(
         renderer = Renderer(model_dir, device="auto")
         enc = load_encoder(clip_dir, device="cpu")
     except (UserInputError, ImportError, OSError) as exc:
-        return None, f"renderer or CLIP encoder unavailable ({str(exc)[:120]})"
+        why = " ".join(str(exc).split())[:300]
+        return None, f"renderer or CLIP encoder unavailable ({why})"
     mh = renderer.info.model_hash
     if batch.model_hashes and mh not in batch.model_hashes:
         return None, (

@@ -159,18 +159,27 @@ def _train(
     for it in range(cfg.iterations):
         if cancel is not None and cancel():
             raise InterruptedError("tuning cancelled")
-        idx = rng.integers(0, n, cfg.batch)
+        half = rng.integers(0, n, cfg.batch // 2)
+        idx = np.concatenate([half, half])  # antithetic pairs: a = μ ± σ·ε on the same base
         s = state_all[idx]
         zin = torch.cat([s, z_all[idx]], 1)
         with torch.no_grad():
             d = dist(s)
-            a = d.sample()
+            eps = torch.randn(len(half), k)
+            a = d.loc + d.scale * torch.cat([eps, -eps])
             logp_old = d.log_prob(a).sum(1)
             kl_sample = logp_old - base.log_prob(a).sum(1)
+            mu = d.loc[: len(half)]
+            kl_mu = (d.log_prob(d.loc).sum(1) - base.log_prob(d.loc).sum(1))[: len(half)]
         r, _pess, _fid = env.reward(idx, a.numpy(), cfg)
         r_t = torch.as_tensor(r, dtype=torch.float32) - cfg.kl_coef * kl_sample
+        # self-critical baseline: the same base variant at the policy mean (the reward model is
+        # cheap and deterministic); the critic learns what remains (the cost of the noise)
+        r_mu, pess_mu, fid_mu = env.reward(half, mu.numpy(), cfg)
+        b_mu = torch.as_tensor(r_mu, dtype=torch.float32) - cfg.kl_coef * kl_mu
+        resid = r_t - torch.cat([b_mu, b_mu])
         with torch.no_grad():
-            adv = r_t - critic(zin).squeeze(1)
+            adv = resid - critic(zin).squeeze(1)
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
         approx_kl = 0.0
         for _ in range(cfg.epochs):
@@ -184,8 +193,8 @@ def _train(
                     ratio * adv[mb], ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv[mb]
                 ).mean()
                 v = critic(zin[mb]).squeeze(1)
-                scale = r_t.std() + 1e-8  # value loss on the reward's own scale
-                vloss = (((v - r_t[mb]) / scale) ** 2).mean()
+                scale = resid.std() + 1e-8  # value loss on the residual's own scale
+                vloss = (((v - resid[mb]) / scale) ** 2).mean()
                 ent = d.entropy().sum(1).mean()
                 loss = pg + cfg.value_coef * vloss - cfg.entropy_coef * ent
                 opt.zero_grad()
@@ -196,9 +205,6 @@ def _train(
             if approx_kl > 1.5 * cfg.target_kl:
                 res.stopped_early += 1
                 break
-        with torch.no_grad():
-            mu = actor(s).numpy()
-        _, pess_mu, fid_mu = env.reward(idx, mu, cfg)
         res.history.append(
             {
                 "iteration": it,
