@@ -146,7 +146,8 @@ class MockupRenderer:
             tile_hw = repeat_shape(tile.shape, round(rw))
         cell_hw = cell_shape(layout, tile_hw)
         cell = tile_canvas(tile, cell_hw[1], cell_hw[0], layout, tile_hw)
-        mx, my = self._grid(cell_hw, tile_hw, rw / tile_hw[1], rotation_deg, offset)
+        rot = rotation_deg + self.template.print_rotation_deg
+        mx, my = self._grid(cell_hw, tile_hw, rw / tile_hw[1], rot, offset)
         warped = cv2.remap(cell, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
         lit = cv2.multiply(warped, self._gain, scale=1.0 / 255.0)
         out = self._base.copy()

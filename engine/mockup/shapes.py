@@ -44,6 +44,7 @@ class Garment:
     folds: list[Fold] = field(default_factory=list)
     material: str = "cotton"  # cotton | jersey | silk | canvas | fleece | plastic
     print_cm: dict[str, tuple[float, float]] = field(default_factory=dict)  # mask bbox in cm
+    print_rotation: float = 0.0  # degrees: the cloth's grain, where the piece lies turned
 
 
 def chaikin(pts: Pts, iters: int = 3, closed: bool = True) -> np.ndarray:
@@ -105,7 +106,7 @@ def tshirt(rng: np.random.Generator | None = None) -> Garment:
     sw = 0.2 + _j(rng, 0.01)  # half shoulder width
     hw = 0.215 + _j(rng, 0.012)  # half hem width
     sl = 0.14 + _j(rng, 0.02)  # sleeve reach
-    hem = 0.9 + _j(rng, 0.02)
+    hem = 0.87 + _j(rng, 0.02)
     nk = 0.085
     c = 0.5
     arm = (c + sw + 0.008, 0.35, 0.02)
@@ -245,22 +246,17 @@ def qipao(rng: np.random.Generator | None = None) -> Garment:
 
 def dress(rng: np.random.Generator | None = None) -> Garment:
     flare = 0.33 + _j(rng, 0.03)
-    hem = 0.93 + _j(rng, 0.015)
+    hem = 0.92 + _j(rng, 0.015)
     waist = 0.40 + _j(rng, 0.015)
+    c = 0.5
     right = [
-        (0.5 + 0.06, 0.09),
-        (0.5 + 0.1, 0.07),
-        (0.5 + 0.115, 0.13),
-        (0.5 + 0.15, 0.24),
-        (0.5 + 0.12, waist),
-        (0.5 + 0.2, 0.62),
-        (0.5 + flare, hem - 0.01),
+        (c + 0.07, 0.06, 0.008),
+        (c + 0.115, 0.06, 0.008),
+        (c + 0.155, 0.22, 0.07),
+        (c + 0.125, waist, 0.06),
+        (c + flare, hem, 0.012),
     ]
-    n = 9  # a gently scalloped hem where the folds meet it
-    hem_pts = [
-        (0.5 + flare - 2 * flare * i / n, hem + 0.012 * np.sin(i * 2.1)) for i in range(n + 1)
-    ]
-    body = chaikin([*right, *hem_pts[1:-1], *mirror(right)[::-1], (0.5, 0.15)], 3)
+    body = rounded([*right, (c, hem + 0.02, 0.5), *mirror(right)[::-1], (c, 0.2, 0.12)])
     folds = []
     for i in range(9):
         t = (i + 0.5) / 9
@@ -408,46 +404,48 @@ def hoodie(rng: np.random.Generator | None = None) -> Garment:
 
 
 def scarf(rng: np.random.Generator | None = None) -> Garment:
-    """A square silk scarf hanging from two corners: flowing diagonal folds, silk sheen."""
-    s = 1 + _j(rng, 0.03)
-    pts = [
-        (0.12, 0.1),
-        (0.3, 0.14),
-        (0.5, 0.12),
-        (0.7, 0.14),
-        (0.88, 0.1),
-        (0.86, 0.35),
-        (0.9, 0.62),
-        (0.84, 0.9),
-        (0.5, 0.94),
-        (0.16, 0.9),
-        (0.1, 0.62),
-        (0.14, 0.35),
-    ]
-    pts = [(0.5 + (px - 0.5) * s, 0.5 + (py - 0.5) * s) for px, py in pts]
-    body = chaikin(pts, 3)
+    """A square silk scarf laid flat, slightly turned: soft waves, a rolled hem, silk sheen."""
+    s = 0.36 * (1 + _j(rng, 0.03))
+    ang = np.radians(6.0 + _j(rng, 4.0))
+    wave = np.random.default_rng(11) if rng is None else rng
+    pts: list = []
+    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+    for i, (ax, ay) in enumerate(corners):
+        bx, by = corners[(i + 1) % 4]
+        pts.append((ax, ay, 0.02))
+        for t in np.linspace(0, 1, 7)[1:-1]:  # wavy edges: the silk never lies quite flat
+            px, py = ax + (bx - ax) * t, ay + (by - ay) * t
+            nx, ny = -(by - ay) / 2, (bx - ax) / 2
+            k = wave.normal(0, 0.012)
+            pts.append((px + nx * k, py + ny * k, 0.2))
+    ca, sa = np.cos(ang), np.sin(ang)
+    pts = [(0.5 + s * (ca * x - sa * y), 0.5 + s * (sa * x + ca * y), r) for x, y, r in pts]
+    body = rounded(pts)
+    hem = np.vstack([body * 0.985 + 0.5 * 0.015, body[:1] * 0.985 + 0.5 * 0.015])
     folds = []
-    for i in range(7):
-        t = (i + 0.5) / 7
+    for i in range(6):
+        t = (i + 0.5) / 6
         folds.append(
             Fold(
-                (0.15 + 0.7 * t, 0.14),
-                (0.1 + 0.8 * t + 0.05 * np.sin(i), 0.92),
-                0.03 + 0.012 * (i % 3),
-                0.8 if i % 2 else -0.8,
+                (0.18 + 0.5 * t, 0.16),
+                (0.3 + 0.55 * t, 0.86),
+                0.03 + 0.01 * (i % 3),
+                0.9 if i % 2 else -0.8,
             )
         )
     folds += [
-        Fold((0.15, 0.12), (0.45, 0.5), 0.04, 0.6),
-        Fold((0.85, 0.12), (0.55, 0.5), 0.04, 0.6),
+        Fold((0.16, 0.6), (0.42, 0.84), 0.04, 0.7),
+        Fold((0.6, 0.15), (0.84, 0.38), 0.035, -0.6),
+        Fold((0.2, 0.3), (0.7, 0.5), 0.05, 0.5),
     ]
     return Garment(
         "scarf",
         {"body": [body]},
-        [],
+        [Trim(hem, (0, 0, 0), "seam")],
         _folds(rng, folds, 3, (0.2, 0.2, 0.8, 0.8)),
         "silk",
         {"body": (90.0, 90.0)},
+        float(np.degrees(ang)),
     )
 
 

@@ -50,6 +50,7 @@ class Template:
     displacement: np.ndarray  # float32 HxW in [-1, 1]
     displacement_px: tuple[float, float]
     albedo: float = 0.94
+    print_rotation_deg: float = 0.0  # the garment's grain, added to the user's rotation
     spec: np.ndarray = field(default_factory=lambda: np.zeros((1, 1), np.float32))
     source: str = ""
 
@@ -166,5 +167,6 @@ def _load(folder: Path) -> Template:
         displacement=disp,
         displacement_px=(float(dpx[0]), float(dpx[1])),
         albedo=float(meta.get("albedo", 0.94)),
+        print_rotation_deg=float(meta.get("print_rotation_deg", 0.0)),
         source=str(folder),
     )

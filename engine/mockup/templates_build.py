@@ -117,6 +117,7 @@ def build_template(name: str, out_root: Path, size: int = 1024) -> Path:
         "size_px": [size, size],
         "albedo": ALBEDO,
         "material": g.material,
+        "print_rotation_deg": round(g.print_rotation, 3),
         "displacement_px": [v * size / 1024 for v in DISPLACE.get(name, (11.0, 8.0))],
         "masks": {},
     }
