@@ -115,5 +115,9 @@ def run(args: argparse.Namespace) -> int:
     for reg, v in out["recovered_preferences"].items():
         print(f"  {reg}: " + ", ".join(f"{k} {x:+.3f}" for k, x in v.items()))
     for reg, (u, lo, hi) in out["uplift_by_region"].items():
-        print(f"  {reg:<10} predicted uplift {u:+.2f} [{lo:+.2f}, {hi:+.2f}] index points")
+        fb, fa = out["fidelity_before_after"][reg]
+        print(
+            f"  {reg:<10} predicted uplift {u:+.2f} [{lo:+.2f}, {hi:+.2f}] index points; "
+            f"fidelity {fb:.1f} → {fa:.1f}"
+        )
     return 0

@@ -329,6 +329,7 @@ class _RowsBase:
     ) -> None:
         self.name, self.cols, self.width, self.dc = name, cols, width, decimal_comma
         self.resolve, self.created, self.dates, self.probs = resolve, created, dates, probs
+        self._dcache: dict[str, str] = {}
 
     def bad(self, line: int, role: str, value: str, expected: str) -> None:
         col = self.cols[role].header if role in self.cols else role
@@ -359,11 +360,17 @@ class _RowsBase:
         if self.dates is None:
             return None
         raw = row[self.cols["date"].index]
-        try:
-            key = self.dates.parse(raw)
-        except ValueError as exc:
-            self.bad(line, "date", raw, str(exc))
-            return None
+        # parsing is idempotent per value, so a cache is safe; timestamps share their day
+        short = raw[:10] if len(raw) > 10 and raw[4:5] == "-" and raw[7:8] == "-" else raw
+        key = self._dcache.get(short)
+        if key is None:
+            try:
+                key = self.dates.parse(short)
+            except ValueError as exc:
+                self.bad(line, "date", raw, str(exc))
+                return None
+            if len(self._dcache) < 100_000:
+                self._dcache[short] = key
         made = self.created.get(vid)
         if made is not None and key.isdigit() and int(key) < made:
             self.bad(
@@ -503,6 +510,7 @@ class _EventRows(_RowsBase):
         dcol = c.get("dwell_mean") or c.get("dwell_total")
         di = dcol.index if dcol else -1
         unit = dcol.unit if dcol else 1.0
+        dc = self.dc
         self.first_line: dict[str, int] = {}
         n = 0
         for line, row in rows:
@@ -534,7 +542,7 @@ class _EventRows(_RowsBase):
                 if v:
                     x: float | None
                     try:
-                        x = float(v)
+                        x = float(v.replace(",", ".") if dc and "." not in v else v)
                         if not 0.0 <= x < float("inf"):
                             raise ValueError
                     except ValueError:
