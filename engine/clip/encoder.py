@@ -23,7 +23,13 @@ from engine.clip.checkpoint import file_hash, load_model_dir
 from engine.clip.preprocess import to_unit_range
 from engine.clip.probe import load_probe
 from engine.clip.text import prepare_text
-from engine.clip.towers import image_size, logit_scale, model_input, visual_forward
+from engine.clip.towers import (
+    encode_text_tokens,
+    image_size,
+    logit_scale,
+    model_input,
+    visual_forward,
+)
 from engine.clip.zeroshot import zero_shot_weights
 from engine.errors import UserInputError
 
@@ -91,7 +97,7 @@ class CulturalEncoder:
         if missing:
             prepared = {t: prepare_text(t) for t in missing}
             toks = self._tokenizer([prepared[t].text for t in missing]).to(self.device)
-            emb = F.normalize(self.model.encode_text(toks), dim=-1)
+            emb = encode_text_tokens(self.model, toks)
             with self._lock:
                 for row, t in enumerate(missing):
                     entry = (emb[row], list(prepared[t].unknown), prepared[t].text)

@@ -30,6 +30,12 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-timings", action="store_true", help="skip the speed measurements")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument(
+        "--card",
+        action="store_true",
+        help="also rewrite the model folder's README.md with these figures "
+        "(needs its train_summary.json)",
+    )
     p.set_defaults(func=run_eval)
 
 
@@ -43,4 +49,13 @@ def run_eval(args: argparse.Namespace) -> int:
     enc = load_encoder(args.model)
     fig = evaluate(enc, args.data, local_weight=args.local_weight, with_timings=not args.no_timings)
     print(json.dumps(fig, indent=2, ensure_ascii=False) if args.json else format_report(fig))
+    if args.card:
+        from engine.clip.card import write_card
+
+        if not (enc.model_dir / "train_summary.json").is_file():
+            raise UserInputError(
+                "no train_summary.json in the model folder, so no card can be written",
+                path=str(enc.model_dir),
+            )
+        write_card(enc.model_dir, fig)
     return 0

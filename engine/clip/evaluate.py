@@ -9,6 +9,7 @@ and the speeds the studio depends on.
 from __future__ import annotations
 
 import math
+import os
 import platform
 import statistics
 import time
@@ -30,34 +31,56 @@ from engine.clip.metrics import (
 from engine.clip.text import primary_motif
 
 
-def _ms(fn: Any, repeats: int) -> float:
+def _ms(fn: Any, repeats: int) -> tuple[float, float]:
+    """(median wall ms, median CPU ms of this thread) per call, after one warm-up call.
+
+    CPU time is what the call costs on this CPU when it has a core to itself; wall time also
+    counts waiting for a core on a busy machine. Both are reported.
+    """
     fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.thread_time() - c0) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
 
 
-def timings(encoder: CulturalEncoder, repeats: int = 20) -> dict[str, float]:
-    """classify ms per 256² image (batch 1) and encode_text ms per new / repeated descriptor."""
+def timings(encoder: CulturalEncoder, repeats: int = 20, threads: int = 1) -> dict[str, Any]:
+    """classify ms per 256² image (batch 1) and encode_text ms per new / repeated descriptor,
+    measured with `threads` torch threads (1: the studio's worker thread on a busy laptop)."""
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (1, 256, 256, 3), dtype=np.uint8)
-    counter = iter(range(10**9))
 
-    def fresh_text() -> None:
-        encoder.encode_text([f"miao butterfly silver {next(counter)} 蝴蝶 red"])
+    def fresh_text() -> None:  # a descriptor never seen before: no cache hit
+        encoder.encode_text([f"miao butterfly silver 蝴蝶 red n{time.perf_counter_ns()}"])
 
-    return {
-        "classify_ms_256": round(_ms(lambda: encoder.classify(img), repeats), 2),
-        "encode_image_ms_256": round(_ms(lambda: encoder.encode_image(img), repeats), 2),
-        "encode_text_ms": round(_ms(fresh_text, repeats), 2),
-        "encode_text_cached_ms": round(
-            _ms(lambda: encoder.encode_text(["flying apsaras ribbons, golden accents"]), repeats), 3
-        ),
-        "torch_threads": torch.get_num_threads(),
-    }
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        figures = {
+            "classify": _ms(lambda: encoder.classify(img), repeats),
+            "encode_image": _ms(lambda: encoder.encode_image(img), repeats),
+            "encode_text": _ms(fresh_text, repeats),
+            "encode_text_cached": _ms(
+                lambda: encoder.encode_text(["flying apsaras ribbons, golden accents"]), repeats
+            ),
+        }
+    finally:
+        torch.set_num_threads(before)
+    out: dict[str, Any] = {"torch_threads": threads, "load_average_1min": _load()}
+    for name, (wall, cpu) in figures.items():
+        out[f"{name}_ms"] = round(wall, 3)
+        out[f"{name}_cpu_ms"] = round(cpu, 3)
+    return out
+
+
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 @torch.no_grad()
@@ -134,7 +157,8 @@ def format_report(fig: dict[str, Any], k: int = 10) -> str:
     if "timings" in fig:
         t = fig["timings"]
         lines.append(
-            f"  classify {t['classify_ms_256']:.1f} ms/256² image, encode_text "
-            f"{t['encode_text_ms']:.2f} ms (cached {t['encode_text_cached_ms']:.3f} ms)"
+            f"  classify {t['classify_ms']:.1f} ms/256² image (CPU {t['classify_cpu_ms']:.1f} ms),"
+            f" encode_text {t['encode_text_ms']:.2f} ms (CPU {t['encode_text_cpu_ms']:.2f} ms,"
+            f" cached {t['encode_text_cached_ms']:.3f} ms); load average {t['load_average_1min']}"
         )
     return "\n".join(lines)

@@ -70,8 +70,36 @@ def visual_forward(model: Any, x: torch.Tensor, want_tokens: bool = False) -> Vi
 
 
 def encode_text_tokens(model: Any, tokens: torch.Tensor) -> torch.Tensor:
-    """Unit text embeddings for tokenised input."""
+    """Unit text embeddings for tokenised input.
+
+    For open_clip's built-in text tower (causal mask, end-of-text pooling) the trailing
+    padding is cut first: with a causal mask no kept token attends to it, so the result is
+    the same and short descriptors encode several times faster.
+    """
+    if _trimmable(model):
+        used = int((tokens != 0).sum(dim=1).max())
+        length = max(1, min(tokens.shape[1], used))
+        t = tokens[:, :length]
+        x = model.token_embedding(t) + model.positional_embedding[:length]
+        x = model.transformer(x, attn_mask=model.attn_mask[:length, :length])
+        x = model.ln_final(x)
+        x = x[torch.arange(x.shape[0], device=x.device), t.argmax(dim=-1)]
+        proj = model.text_projection
+        x = proj(x) if isinstance(proj, torch.nn.Linear) else x @ proj
+        return F.normalize(x, dim=-1)
     return F.normalize(model.encode_text(tokens), dim=-1)
+
+
+def _trimmable(model: Any) -> bool:
+    from open_clip.model import CLIP
+
+    return (
+        isinstance(model, CLIP)
+        and getattr(model, "text_pool_type", "") == "argmax"
+        and isinstance(getattr(model, "attn_mask", None), torch.Tensor)
+        and getattr(model, "text_projection", None) is not None
+        and model.token_embedding.weight.dtype == torch.float32
+    )
 
 
 def logit_scale(model: Any) -> float:

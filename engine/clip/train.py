@@ -303,4 +303,7 @@ def _finish(
     }
     with atomic_open(out / "train_summary.json", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=2, ensure_ascii=False)
+    from engine.clip.card import write_card
+
+    write_card(out)
     return summary

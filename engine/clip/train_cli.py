@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import shlex
 
 from engine.errors import UserInputError
 
@@ -76,6 +76,17 @@ def register_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_train)
 
 
+def command_line(args: argparse.Namespace) -> str:
+    """The equivalent `wenyang train clip …` command (for the model card)."""
+    parts = ["wenyang", "train", "clip"]
+    for key, value in vars(args).items():
+        if key in ("func", "command", "what") or value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        parts += [flag] if value is True else [flag, shlex.quote(str(value))]
+    return " ".join(parts)
+
+
 def run_train(args: argparse.Namespace) -> int:
     import torch
 
@@ -110,7 +121,7 @@ def run_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         half=not args.fp32,
         device=device,
-        extra={"command": " ".join(["wenyang", *sys.argv[1:]])},
+        extra={"command": command_line(args)},
     )
     train_clip(
         opts, resume=args.resume, progress=not args.no_progress, log=lambda m: print(m, flush=True)

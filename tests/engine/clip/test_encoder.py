@@ -96,3 +96,18 @@ def test_missing_model_is_user_error(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(engine.paths, "MODELS_DIR", tmp_path / "models")
     with pytest.raises(UserInputError, match="shipped CLIP model"):
         load_encoder(None)
+
+
+def test_trimmed_text_tower_matches_open_clip(encoder) -> None:  # type: ignore[no-untyped-def]
+    import open_clip
+    import torch.nn.functional as F
+
+    from engine.clip.towers import encode_text_tokens
+
+    tok = open_clip.get_tokenizer(encoder.name)(
+        ["a miao pattern", "dunhuang caisson lotus, pearl roundel, cloud scroll, azurite blue"]
+    )
+    with torch.no_grad():
+        fast = encode_text_tokens(encoder.model, tok)
+        full = F.normalize(encoder.model.encode_text(tok), dim=-1)
+    assert torch.allclose(fast, full, atol=1e-5)

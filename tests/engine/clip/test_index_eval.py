@@ -66,9 +66,12 @@ def test_eval_cli_json(
             str(tiny_model_dir),
             "--json",
             "--no-timings",
+            "--card",
         ]
     )
     assert rc == 0
+    card = (tiny_model_dir / "README.md").read_text(encoding="utf-8")
+    assert "Held-out figures" in card and "zero-shot region accuracy" in card
     fig = json.loads(capsys.readouterr().out)
     assert fig["images"] == 16
     for key in (

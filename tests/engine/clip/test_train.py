@@ -29,6 +29,9 @@ def test_finetune_writes_open_clip_model_folder(tiny_model_dir: Path, tiny_name:
         assert key in row
     assert summary["options"]["pretrained"]  # the fine-tuning recipe was used
     assert summary["options"]["lr"] == pytest.approx(1e-5)
+    card = (tiny_model_dir / "README.md").read_text(encoding="utf-8")
+    assert "wenyang train clip --data" in card and "--pretrained" in card
+    assert "fine-tuning" in card and "16 tiles" in card
     # plain open_clip loads the result once the config is registered
     model, _, _preprocess = open_clip.create_model_and_transforms(
         tiny_name, pretrained=str(tiny_model_dir / f"{tiny_name}.safetensors")
