@@ -1,0 +1,2 @@
+"""Quality evaluation of generators: cultural accuracy by two classifiers (CLIP and an
+independent colour/texture model), CLIP score, Fréchet CLIP distance, diversity, seams."""

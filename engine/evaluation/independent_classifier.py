@@ -1,0 +1,135 @@
+"""An independent region classifier: multinomial logistic regression on colour and texture
+features (engine.evaluation.features), trained on a held-out procedural database.
+
+It shares nothing with CLIP, so cultural accuracy measured by both is harder to game. The
+fitted weights are cached per (database manifest, feature version) in the user cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.evaluation.features import FEATURE_VERSION, batch_features
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IndependentClassifier:
+    """Standardised features → softmax over regions (in `regions` order)."""
+
+    mean: np.ndarray  # [F]
+    std: np.ndarray  # [F]
+    weight: np.ndarray  # [K, F]
+    bias: np.ndarray  # [K]
+    regions: tuple[str, ...]
+
+    def logits(self, feats: np.ndarray) -> np.ndarray:
+        return ((feats - self.mean) / self.std) @ self.weight.T + self.bias
+
+    def predict_proba(self, images: list[np.ndarray] | np.ndarray) -> np.ndarray:
+        """[N, K] region probabilities of uint8 HxWx3 tiles."""
+        z = self.logits(batch_features(images))
+        z -= z.max(1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(1, keepdims=True)
+
+    def accuracy(self, images: list[np.ndarray], regions: list[str]) -> float:
+        pred = self.predict_proba(images).argmax(1)
+        return float(np.mean([self.regions[p] == r for p, r in zip(pred, regions, strict=True)]))
+
+    def save(self, path: Path) -> None:
+        from safetensors.numpy import save_file
+
+        from engine.atomic import atomic_path
+
+        arrays = {"mean": self.mean, "std": self.std, "weight": self.weight, "bias": self.bias}
+        with atomic_path(path) as tmp:
+            save_file(
+                {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()},
+                str(tmp),
+                metadata={"regions": ",".join(self.regions), "features": str(FEATURE_VERSION)},
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> IndependentClassifier:
+        from safetensors import safe_open
+
+        with safe_open(str(path), "numpy") as fh:
+            meta = fh.metadata() or {}
+            t = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+        return cls(t["mean"], t["std"], t["weight"], t["bias"], tuple(meta["regions"].split(",")))
+
+
+def fit_logistic(
+    X: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1e-2, max_iter: int = 500
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression (L-BFGS on the mean cross-entropy + l2/2 |W|²)."""
+    from scipy.optimize import minimize
+
+    n, f = X.shape
+    Y = np.eye(n_classes)[y]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        W = theta[: n_classes * f].reshape(n_classes, f)
+        b = theta[n_classes * f :]
+        z = X @ W.T + b
+        z -= z.max(1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+        P = np.exp(logp)
+        value = -(Y * logp).sum() / n + 0.5 * l2 * (W * W).sum()
+        G = (P - Y) / n
+        gW = G.T @ X + l2 * W
+        return float(value), np.concatenate([gW.reshape(-1), G.sum(0)])
+
+    theta0 = np.zeros(n_classes * f + n_classes)
+    res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    W = res.x[: n_classes * f].reshape(n_classes, f)
+    return W, res.x[n_classes * f :]
+
+
+def train_classifier(
+    images: list[np.ndarray], regions: list[str], l2: float = 1e-2
+) -> IndependentClassifier:
+    """Fit on tiles and their region labels (all REGION_IDS must be present)."""
+    from engine.culture import REGION_IDS
+
+    order = tuple(REGION_IDS)
+    y = np.asarray([order.index(r) for r in regions])
+    F = batch_features(images).astype(np.float64)
+    mean, std = F.mean(0), F.std(0) + 1e-6
+    W, b = fit_logistic((F - mean) / std, y, len(order), l2=l2)
+    return IndependentClassifier(
+        mean.astype(np.float32),
+        std.astype(np.float32),
+        W.astype(np.float32),
+        b.astype(np.float32),
+        order,
+    )
+
+
+def _db_key(db_dir: Path) -> str:
+    h = hashlib.sha256((db_dir / "manifest.jsonl").read_bytes())
+    return f"{h.hexdigest()[:16]}-f{FEATURE_VERSION}"
+
+
+def classifier_for_database(db_dir: str | Path, cache: bool = True) -> IndependentClassifier:
+    """The classifier trained on a database folder (cached by its manifest hash)."""
+    from engine.database import load_image, read_manifest
+    from engine.paths import user_cache_dir
+
+    db_dir = Path(db_dir)
+    path = user_cache_dir() / "evaluation" / f"indep-{_db_key(db_dir)}.safetensors"
+    if cache and path.is_file():
+        return IndependentClassifier.load(path)
+    recs = read_manifest(db_dir)
+    clf = train_classifier([load_image(db_dir, r) for r in recs], [r["region"] for r in recs])
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clf.save(path)
+    return clf
