@@ -1,4 +1,4 @@
-"""Tiny synthetic A/B batches written in-test (no generator needed)."""
+"""Tiny synthetic A/B batches for the tuner tests (no generator needed)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 
 def write_batch(
@@ -60,13 +59,3 @@ def write_batch(
         )
     )
     return d
-
-
-@pytest.fixture()
-def batch(tmp_path: Path) -> Path:
-    return write_batch(tmp_path / "batch", [f"v{i}" for i in range(1, 7)])
-
-
-@pytest.fixture()
-def ids() -> list[str]:
-    return [f"v{i}" for i in range(1, 7)]
