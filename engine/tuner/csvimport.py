@@ -56,6 +56,16 @@ class ImportedResults:
     notes: list[str] = field(default_factory=list)
 
 
+class ResultsError(UserInputError):
+    """Every problem in the results CSVs (`problems`: the `file:line: column: value: expected`
+    lines, for a GUI table; `count` may exceed len(problems) when very many were found)."""
+
+    def __init__(self, message: str, problems: list[str], count: int) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.count = count
+
+
 class _Problems:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -72,10 +82,12 @@ class _Problems:
             return
         more = self.count - len(self.lines)
         tail = f"\n… and {more} more problems" if more > 0 else ""
-        raise UserInputError(
+        raise ResultsError(
             f"{self.count} problem(s) in the results CSVs; nothing was imported:\n"
             + "\n".join(self.lines)
-            + tail
+            + tail,
+            list(self.lines),
+            self.count,
         )
 
 

@@ -42,6 +42,11 @@ class Policy:
         return int(self.c_mean.shape[1])
 
     @property
+    def policy_id(self) -> str:
+        """Short id written into A/B manifests (policy_id column) and render provenance."""
+        return str(self.meta.get("policy_id", ""))
+
+    @property
     def model_hash(self) -> str:
         hashes = self.meta.get("model_hashes") or [""]
         return str(hashes[0])

@@ -181,3 +181,13 @@ def test_dates_outside_one_test_window(tmp_path):
         r"results within one test window",
     ):
         import_results([a, b], IDS, created=CREATED)
+
+
+def test_problems_are_available_as_a_list_for_the_gui(tmp_path):
+    from engine.tuner.csvimport import ResultsError
+
+    p = write(tmp_path, "r.csv", "variant,impressions,clicks\nv1,10,20\nv2,5,-1\n")
+    with pytest.raises(ResultsError) as e:
+        import_results([p], IDS)
+    assert e.value.count == 2 and len(e.value.problems) == 2
+    assert e.value.problems[1].endswith("clicks: '-1': expected a non-negative count")

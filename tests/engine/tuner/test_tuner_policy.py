@@ -43,6 +43,7 @@ def test_round_trip_and_strength(tmp_path, c_dim):
     assert load_policy(side).meta["data_hash"] == "abc"
     assert q.meta["format"] == "wenyang-policy" and q.meta["version"] == 1
     assert q.w_dim == 10 and q.num_ws == 5 and q.c_dim == c_dim and q.model_hash == "h1"
+    assert q.policy_id == ""
     c = np.ones(c_dim, np.float32) if c_dim else None
     full = q.offset("dunhuang", c, 1.0)
     assert full.shape == (10,) and full.dtype == np.float32
