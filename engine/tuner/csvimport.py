@@ -129,7 +129,7 @@ def import_results(
         summary = _read_file(path, resolver, created or {}, entries, probs, notes, windows)
         if summary is not None:
             files.append(summary)
-    window = _check_window(windows, max_window_days, created or {}, probs)
+    window = _check_window(windows, max_window_days, probs)
     arms = _merge(entries, duplicates, probs, notes)
     probs.raise_if_any()
     if not arms:
@@ -597,12 +597,11 @@ class _EventRows(_RowsBase):
 
 # --------------------------------------------------------------------------- across files
 def _check_window(
-    windows: list[tuple[str, int, int]], max_days: int, created: dict[str, int], probs: _Problems
+    windows: list[tuple[str, int, int]], max_days: int, probs: _Problems
 ) -> tuple[str, str] | None:
     if not windows:
         return None
-    start = min(created.values()) if created else min(lo for _, lo, _ in windows)
-    start = min(start, min(lo for _, lo, _ in windows))
+    start = min(lo for _, lo, _ in windows)  # the test starts with its first result
     for name, _lo, hi in windows:
         if hi - start > max_days:
             probs.add(
