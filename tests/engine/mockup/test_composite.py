@@ -102,3 +102,26 @@ def test_bad_inputs_are_user_errors(square):
         r.render(np.zeros((8, 8, 3), np.uint8), repeat_cm=0)
     with pytest.raises(UserInputError):
         r.render(np.zeros((8, 8, 3), np.uint8), layout="zigzag")
+
+
+def test_photo_maps_keep_folds_and_drop_the_old_print():
+    from engine.mockup.photo import photo_maps
+
+    n = 160
+    xs = np.arange(n, dtype=np.float32)
+    light = 0.75 + 0.2 * np.sin(xs / n * 2 * np.pi * 2)  # two broad folds across
+    img = np.empty((n, n, 3), np.float32)
+    img[:] = np.array([60, 90, 200], np.float32)  # a blue garment ...
+    for y in range(8, n, 20):  # ... with small orange dots printed on it
+        for x in range(8, n, 20):
+            img[y - 3 : y + 3, x - 3 : x + 3] = (230, 140, 40)
+    img = np.clip(img * light[None, :, None], 0, 255).astype(np.uint8)
+    mask = np.ones((n, n), np.float32)
+    shading, disp, spec = photo_maps(img, mask)
+    row = shading[98, 10:-10]  # a row between the dots
+    dots = shading[8::20, 8::20]
+    # the folds are there: bright and dark columns follow the light
+    assert np.corrcoef(row, light[10:-10])[0, 1] > 0.9
+    # the dots are not: their shading matches the columns they sit in
+    assert np.abs(dots - shading[18::20, 8::20][: dots.shape[0]]).max() < 0.08
+    assert disp.min() >= -1 and disp.max() <= 1 and spec.max() < 0.3
