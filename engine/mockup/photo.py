@@ -40,7 +40,9 @@ def _relief(image: np.ndarray, lab: np.ndarray, inside: np.ndarray, k: int = 5) 
     step = max(1, len(pts) // 20000)
     cv2.setRNGSeed(0)  # same photo, same maps
     crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-    _, _, centres = cv2.kmeans(pts[::step], k, None, crit, 1, cv2.KMEANS_PP_CENTERS)
+    _, _, centres = cv2.kmeans(  # type: ignore[call-overload]
+        pts[::step], k, None, crit, 1, cv2.KMEANS_PP_CENTERS
+    )
     d = ((pts[:, None, :] - centres[None]) ** 2).sum(-1)
     label = d.argmin(1)
     lv = lum[inside]
