@@ -75,7 +75,7 @@ class Ctx:
         ox, oy = self.rng.random(2) / n
         pts: list[tuple[float, float]] = []
         if layout == "scatter":
-            return scatter(self.rng, n * n, 0.8 / n)
+            return scatter(self.rng, n * n)
         for i in range(n):
             for j in range(n):
                 dy = 0.5 / n if (layout == "half_drop" and i % 2) else 0.0
@@ -83,7 +83,7 @@ class Ctx:
         return pts
 
 
-def scatter(rng: np.random.Generator, count: int, min_dist: float) -> list[tuple[float, float]]:
+def scatter(rng: np.random.Generator, count: int) -> list[tuple[float, float]]:
     """Best-candidate sampling on the torus: random but evenly spread centres."""
     pts: list[np.ndarray] = []
     for _ in range(count):
@@ -96,7 +96,6 @@ def scatter(rng: np.random.Generator, count: int, min_dist: float) -> list[tuple
             pts.append(cand[int(np.argmax(best))])
         else:
             pts.append(cand[0])
-    del min_dist
     return [(float(x), float(y)) for x, y in pts]
 
 

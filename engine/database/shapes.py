@@ -118,30 +118,6 @@ def wave_stem(
     return np.stack([x0 + x, y + amp * np.sin(2 * np.pi * waves * x + phase)], 1)
 
 
-def fret_cell(n: int) -> list[np.ndarray]:
-    """Strokes of one square key-meander (回纹) cell, a squared spiral in the unit square.
-
-    `n` is the number of turns; the cell's entry joins the neighbour's exit at mid-height,
-    so cells placed side by side form one continuous line."""
-    step = 0.5 / (n + 0.5)
-    pts = [(0.0, 0.5), (step * 0.5, 0.5)]
-    x0, y0, x1, y1 = step * 0.5, step * 0.5, 1 - step * 0.5, 1 - step * 0.5
-    # outer frame from the entry, then spiral inwards
-    path = [(x0, 0.5), (x0, y1), (x1, y1), (x1, y0), (x0 + step, y0)]
-    k = 1
-    while k < n * 2:
-        x0 += step
-        y0 += step
-        x1 -= step
-        y1 -= step
-        if x1 - x0 < step * 0.9 or y1 - y0 < step * 0.9:
-            break
-        path += [(x0, y1), (x1, y1), (x1, y0 + step)] if k % 2 else [(x0, y0)]
-        k += 2
-    del pts
-    return [np.array(path, float)]
-
-
 def ruyi_cloud(scale: float) -> list[np.ndarray]:
     """A ruyi cloud head (three curled lobes over a pair of tail spirals), unit-centred
     polylines; stroked, it reads as the classic 如意云 outline."""
