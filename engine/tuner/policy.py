@@ -106,7 +106,7 @@ def save_policy(path: str | Path, policy: Policy) -> tuple[Path, Path]:
             ],
         }
     )
-    text = json.dumps(meta, indent=2, ensure_ascii=False, default=_jsonable)
+    text = json.dumps(_finite(meta), indent=2, ensure_ascii=False, default=_jsonable)
     tensors = {k: np.ascontiguousarray(v, np.float32) for k, v in policy.weights.items()}
     tensors["basis"] = np.ascontiguousarray(policy.basis, np.float32)
     tensors["c_mean"] = np.ascontiguousarray(
@@ -123,6 +123,17 @@ def save_policy(path: str | Path, policy: Policy) -> tuple[Path, Path]:
 
 def sidecar_path(path: Path) -> Path:
     return path.with_suffix(".json") if path.suffix != ".json" else path.with_suffix(".policy.json")
+
+
+def _finite(o: object) -> object:
+    """Strict JSON: NaN/inf (e.g. a Spearman on too few variants) become null."""
+    if isinstance(o, float | np.floating):
+        return float(o) if np.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_finite(v) for v in o]
+    return o
 
 
 def _jsonable(o: object) -> object:
