@@ -91,6 +91,7 @@ def bench_tune(
         "stages_s": res.timings,
         "setup_s": t_make,
         "surrogate_spearman_holdout": res.surrogate.spearman,
+        "surrogate_spearman_by_region": {r["region"]: r["surrogate_spearman"] for r in res.regions},
         "uplift_by_region": {
             r["region"]: [r["uplift"], r["uplift_lo"], r["uplift_hi"]] for r in res.regions
         },
@@ -111,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         f"(target ≤ 60 s) on {out['machine']}"
     )
     print("  stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in out["stages_s"].items()))
-    print(f"  surrogate held-out Spearman {out['surrogate_spearman_holdout']:.2f}")
+    by = ", ".join(f"{k} {v:.2f}" for k, v in out["surrogate_spearman_by_region"].items())
+    print(f"  surrogate held-out Spearman {out['surrogate_spearman_holdout']:.2f} ({by})")
     for reg, v in out["recovered_preferences"].items():
         print(f"  {reg}: " + ", ".join(f"{k} {x:+.3f}" for k, x in v.items()))
     for reg, (u, lo, hi) in out["uplift_by_region"].items():
