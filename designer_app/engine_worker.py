@@ -81,6 +81,8 @@ class _EngineWorker(QObject):
         self._encoder_factory = encoder_factory
         self._lock = threading.Lock()
         self._tasks: collections.deque[Callable[[], None]] = collections.deque()
+        # work that may wait until no frame is pending (e.g. computing slider directions)
+        self._idle_tasks: collections.deque[Callable[[], None]] = collections.deque()
         self._frame: FrameSpec | None = None
         self._classify: tuple[int, np.ndarray] | None = None
         self._grid: collections.deque[tuple[int, int, FrameSpec]] = collections.deque()
@@ -97,6 +99,11 @@ class _EngineWorker(QObject):
     def post(self, task: Callable[[], None]) -> None:
         with self._lock:
             self._tasks.append(task)
+        self.wake.emit()
+
+    def post_idle(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            self._idle_tasks.append(task)
         self.wake.emit()
 
     def post_frame(self, spec: FrameSpec) -> None:
@@ -123,6 +130,7 @@ class _EngineWorker(QObject):
         with self._lock:
             self._stopping = True
             self._tasks.clear()
+            self._idle_tasks.clear()
             self._grid.clear()
             self._frame = None
             self._classify = None
@@ -142,6 +150,8 @@ class _EngineWorker(QObject):
                     kind, item, self._frame = "frame", self._frame, None
                 elif self._grid:
                     kind, item = "grid", self._grid.popleft()
+                elif self._idle_tasks:
+                    kind, item = "task", self._idle_tasks.popleft()
                 elif self._classify is not None:
                     kind, item, self._classify = "classify", self._classify, None
                 else:
@@ -184,6 +194,9 @@ class _EngineWorker(QObject):
         if self.renderer is None:
             return
         out: list[tuple[str, str, tuple[int, int], np.ndarray]] = []
+        if not hasattr(self.renderer, "G"):  # not a StyleGAN renderer: no latent directions
+            self.directionsReady.emit(out)
+            return
         try:
             from engine.directions.sliders import Sliders
         except ImportError:
@@ -361,7 +374,7 @@ class EngineSession(QObject):
         self.worker.post(lambda: self.worker.load_encoder(model_dir, device))
 
     def load_directions(self, model_dir: Path | None) -> None:
-        self.worker.post(lambda: self.worker.load_directions(model_dir))
+        self.worker.post_idle(lambda: self.worker.load_directions(model_dir))
 
     def encode_text(self, request_id: int, prompt: str) -> None:
         self.worker.post(lambda: self.worker.encode_text(request_id, prompt))

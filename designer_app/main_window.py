@@ -80,31 +80,38 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         self.stack = QUndoStack(self)
         self.jobs = JobManager(self)
         self.session = session or EngineSession(parent=self)
-        self.render = RenderController(self.model, self.state, self.session, self.jobs, self)
-        self.actions_ = Actions(self)
-        self.autosaver = documents.Autosaver()
-        self._grid_base = 0
-        self._build_ui()
-        self._build_menus()
-        self._connect()
-        self.apply_theme(str(self.settings.get("theme")))
-        geometry, dock_state = self.settings.window_state()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 900)
-        if dock_state is not None:
-            self.restoreState(dock_state)
-        self._autosave_timer = QTimer(self)
-        self._autosave_timer.timeout.connect(self.autosave)
-        self._autosave_timer.start(int(self.settings.get("autosave_seconds")) * 1000)
-        self._sync_from_model("*")
-        self._start_thumbnails()
-        self.render.load(
-            self.settings.generator_dir(self.model_override),
-            self.settings.clip_dir(),
-            self.device(),
-        )
+        try:
+            self.render = RenderController(self.model, self.state, self.session, self.jobs, self)
+            self.actions_ = Actions(self)
+            self.autosaver = documents.Autosaver()
+            self._grid_base = 0
+            self._build_ui()
+            self._build_menus()
+            self._connect()
+            self.apply_theme(str(self.settings.get("theme")))
+            geometry, dock_state = self.settings.window_state()
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+            else:
+                self.resize(1400, 900)
+            if dock_state is not None:
+                self.restoreState(dock_state)
+            self._autosave_timer = QTimer(self)
+            self._autosave_timer.timeout.connect(self.autosave)
+            self._autosave_timer.start(int(self.settings.get("autosave_seconds")) * 1000)
+            self._sync_from_model("*")
+            self._start_thumbnails()
+            self.render.load(
+                self.settings.generator_dir(self.model_override),
+                self.settings.clip_dir(),
+                self.device(),
+            )
+
+        except BaseException:
+            # a half-built window must not leave the engine thread or jobs running
+            self.jobs.shutdown()
+            self.session.shutdown()
+            raise
 
     def device(self) -> str:
         """--device for this run, else the Settings choice."""

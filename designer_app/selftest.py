@@ -137,7 +137,20 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = StudioSettings(tmp / "data" / "settings.ini")
-    win = MainWindow(settings, model_dir=model_dir, interactive=False, device=args.device)
+    try:
+        win = MainWindow(settings, model_dir=model_dir, interactive=False, device=args.device)
+    except Exception as exc:
+        import traceback
+
+        step(
+            "window_open",
+            False,
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(limit=8),
+        )
+        report["ok"] = False
+        print(json.dumps(report, ensure_ascii=False))
+        return 1
     messages: list[tuple[str, str]] = []
     win.messageShown.connect(lambda lvl, text: messages.append((lvl, text)))
     win.show()

@@ -46,9 +46,14 @@ class FunctionWorker(QRunnable):
     def abort_requested(self) -> bool:
         return self._abort
 
+    def _emit(self, name: str, *args: Any) -> None:
+        try:
+            getattr(self.signals, name).emit(*args)
+        except RuntimeError:  # the receiving window is already gone: nobody to tell
+            self._abort = True
+
     def run(self) -> None:
-        sig = self.signals
-        sig.started.emit()
+        self._emit("started")
         try:
             result = self._fn(*self._args, **self._kwargs)
             if hasattr(result, "__next__"):
@@ -59,17 +64,17 @@ class FunctionWorker(QRunnable):
                         gen.close()
                         break
                     try:
-                        sig.yielded.emit(next(gen))
+                        self._emit("yielded", next(gen))
                     except StopIteration as stop:
                         result = stop.value
                         break
             if not self._abort:
-                sig.returned.emit(result)
+                self._emit("returned", result)
         except Exception as exc:  # reported, never raised into the GUI
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
-            sig.errored.emit(exc)
+            self._emit("errored", exc)
         finally:
-            sig.finished.emit()
+            self._emit("finished")
 
 
 @dataclass

@@ -503,3 +503,19 @@ def test_an_exception_in_a_slot_becomes_a_message(qtbot, make_window):
         assert sig.args[0] == "error" and "kaboom" in sig.args[1] and w.isVisible()
     finally:
         sys.excepthook = old
+
+
+def test_a_window_that_fails_to_build_stops_its_engine_thread(qtbot, monkeypatch, tmp_path):
+    from designer_app.engine_worker import EngineSession
+    from designer_app.main_window import MainWindow
+    from designer_app.settings import StudioSettings
+
+    session = EngineSession(lambda d, dev: FakeRenderer(), lambda d, dev: None)
+
+    def broken(self):
+        raise RuntimeError("menu construction failed")
+
+    monkeypatch.setattr(MainWindow, "_build_menus", broken)
+    with pytest.raises(RuntimeError, match="menu construction"):
+        MainWindow(StudioSettings(tmp_path / "s.ini"), session=session, interactive=False)
+    assert not session.thread.isRunning()  # the leak guard checks the same at teardown
