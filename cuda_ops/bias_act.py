@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from cuda_ops import _plugin
+from cuda_ops import _plugin, bias_act_cuda
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,6 @@ def bias_act(
     if impl == "ref":
         return bias_act_ref(x, b, dim, act, alpha, gain, clamp)
     if x.device.type == "cuda":
-        from cuda_ops import bias_act_cuda
-
         if bias_act_cuda.available():
             return bias_act_cuda.bias_act_cuda(x, b, dim, act, a, g, c)
     elif impl == "cuda":

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cuda_ops import _plugin
+from cuda_ops import _plugin, upfirdn2d_cuda
 
 Pad4 = tuple[int, int, int, int]
 
@@ -202,8 +202,6 @@ def upfirdn2d(
     downx, downy = parse_scaling(down)
     pad = parse_padding(padding)
     if x.device.type == "cuda" and impl != "cpu":
-        from cuda_ops import upfirdn2d_cuda
-
         if upfirdn2d_cuda.available():
             if tileable:  # wrap first, then let the kernel see no padding on wrapped sides
                 x = _pad(x, _upsampled_pad_to_input(pad, upx, upy), True)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from engine.atomic import atomic_dir
 from engine.errors import UserInputError
+
+if TYPE_CHECKING:
+    from engine.stylegan.networks import Generator
 
 FORMAT = "wenyang-stylegan2-generator"
 FORMAT_VERSION = 1
@@ -124,7 +127,7 @@ def read_config(model_dir: str | Path) -> dict[str, Any]:
 
 def load_generator(
     model_dir: str | Path, device: str | torch.device = "cpu", verify_hash: bool = True
-) -> torch.nn.Module:
+) -> Generator:
     """Build the Generator from config.json and load its weights (eval mode, float32)."""
     from safetensors.torch import load_file
 

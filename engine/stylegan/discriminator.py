@@ -51,6 +51,7 @@ class DiscriminatorBlock(torch.nn.Module):
         self.use_fp16 = use_fp16
         self.channels_last = use_fp16 and fp16_channels_last
         self.tileable = tileable
+        self.resample_filter: torch.Tensor
         self.register_buffer("resample_filter", ufd.setup_filter(list(resample_filter)))
         self.num_layers = 0
 
@@ -61,7 +62,7 @@ class DiscriminatorBlock(torch.nn.Module):
                 yield idx >= freeze_layers
 
         it = trainable()
-        common = dict(channels_last=self.channels_last, tileable=tileable)
+        cl = self.channels_last
         if in_channels == 0 or architecture == "skip":
             self.fromrgb = Conv2dLayer(
                 img_channels,
@@ -70,7 +71,8 @@ class DiscriminatorBlock(torch.nn.Module):
                 activation=activation,
                 trainable=next(it),
                 conv_clamp=conv_clamp,
-                **common,
+                channels_last=cl,
+                tileable=tileable,
             )
         self.conv0 = Conv2dLayer(
             tmp_channels,
@@ -79,7 +81,8 @@ class DiscriminatorBlock(torch.nn.Module):
             activation=activation,
             trainable=next(it),
             conv_clamp=conv_clamp,
-            **common,
+            channels_last=cl,
+            tileable=tileable,
         )
         self.conv1 = Conv2dLayer(
             tmp_channels,
@@ -90,7 +93,8 @@ class DiscriminatorBlock(torch.nn.Module):
             trainable=next(it),
             resample_filter=resample_filter,
             conv_clamp=conv_clamp,
-            **common,
+            channels_last=cl,
+            tileable=tileable,
         )
         if architecture == "resnet":
             self.skip = Conv2dLayer(
@@ -101,7 +105,8 @@ class DiscriminatorBlock(torch.nn.Module):
                 down=2,
                 trainable=next(it),
                 resample_filter=resample_filter,
-                **common,
+                channels_last=cl,
+                tileable=tileable,
             )
 
     def forward(
@@ -229,12 +234,6 @@ class Discriminator(torch.nn.Module):
             cmap_dim = channels[4]
         if c_dim == 0:
             cmap_dim = 0
-        common = dict(
-            img_channels=img_channels,
-            architecture=architecture,
-            conv_clamp=conv_clamp,
-            tileable=tileable,
-        )
         layer_idx = 0
         for res in self.block_resolutions:
             block = DiscriminatorBlock(
@@ -244,8 +243,11 @@ class Discriminator(torch.nn.Module):
                 resolution=res,
                 first_layer_idx=layer_idx,
                 use_fp16=(res >= fp16_resolution),
+                img_channels=img_channels,
+                architecture=architecture,
+                conv_clamp=conv_clamp,
+                tileable=tileable,
                 **(block_kwargs or {}),
-                **common,
             )
             setattr(self, f"b{res}", block)
             layer_idx += block.num_layers
@@ -259,7 +261,14 @@ class Discriminator(torch.nn.Module):
                 **(mapping_kwargs or {}),
             )
         self.b4 = DiscriminatorEpilogue(
-            channels[4], cmap_dim=cmap_dim, resolution=4, **(epilogue_kwargs or {}), **common
+            channels[4],
+            cmap_dim=cmap_dim,
+            resolution=4,
+            img_channels=img_channels,
+            architecture=architecture,
+            conv_clamp=conv_clamp,
+            tileable=tileable,
+            **(epilogue_kwargs or {}),
         )
 
     def forward(

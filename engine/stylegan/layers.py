@@ -215,7 +215,7 @@ class FullyConnectedLayer(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w = self.weight.to(x.dtype) * self.weight_gain
-        b = self.bias
+        b: torch.Tensor | None = self.bias
         if b is not None:
             b = b.to(x.dtype)
             if self.bias_gain != 1:
@@ -253,6 +253,7 @@ class Conv2dLayer(torch.nn.Module):
         self.down = down
         self.conv_clamp = conv_clamp
         self.tileable = tileable
+        self.resample_filter: torch.Tensor
         self.register_buffer("resample_filter", ufd.setup_filter(list(resample_filter)))
         self.padding = kernel_size // 2
         self.weight_gain = 1 / math.sqrt(in_channels * kernel_size**2)
@@ -262,6 +263,7 @@ class Conv2dLayer(torch.nn.Module):
             memory_format=fmt
         )
         b = torch.zeros([out_channels]) if bias else None
+        self.weight: torch.Tensor
         self.bias: torch.Tensor | None
         if trainable:
             self.weight = torch.nn.Parameter(weight)

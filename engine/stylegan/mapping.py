@@ -48,6 +48,7 @@ class MappingNetwork(torch.nn.Module):
                 widths[i], widths[i + 1], activation=activation, lr_multiplier=lr_multiplier
             )
             setattr(self, f"fc{i}", layer)
+        self.w_avg: torch.Tensor  # running mean of w (a buffer; absent without tracking)
         if num_ws is not None and w_avg_beta is not None:
             self.register_buffer("w_avg", torch.zeros([w_dim]))
 

@@ -10,6 +10,7 @@ only record their state. Embedded source is never compiled. Anything else is ref
 from __future__ import annotations
 
 import collections
+import importlib
 import io
 import pickle
 from pathlib import Path
@@ -77,9 +78,11 @@ def _rebuild_parameter(data: Any, requires_grad: bool, hooks: Any, *rest: Any) -
 
 
 def _safe_reconstructor(cls: Any, base: Any, state: Any) -> Any:
-    if not (isinstance(cls, type) and issubclass(cls, Placeholder | dict)):
-        raise PickleRefused(f"copyreg._reconstructor for {cls!r} refused")
-    return cls.__new__(cls)
+    if isinstance(cls, type) and issubclass(cls, dict):
+        return dict.__new__(cls)
+    if isinstance(cls, type) and issubclass(cls, Placeholder):
+        return object.__new__(cls)
+    raise PickleRefused(f"copyreg._reconstructor for {cls!r} refused")
 
 
 _PLACEHOLDERS: dict[str, type] = {}
@@ -118,8 +121,9 @@ def _numpy_allowed(module: str, name: str) -> Any:
         "_reconstruct",
         "scalar",
     ):
-        core = getattr(np, "_core", None)
-        mod = core.multiarray if core is not None else np.core.multiarray
+        # numpy 2 moved the module to numpy._core; pickles name either
+        new = hasattr(np, "_core")
+        mod = importlib.import_module("numpy._core.multiarray" if new else "numpy.core.multiarray")
         return getattr(mod, name)
     if module == "numpy" and name in ("ndarray", "dtype"):
         return getattr(np, name)

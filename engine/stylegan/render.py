@@ -20,6 +20,7 @@ import torch
 
 from engine.errors import UserInputError
 from engine.paths import MODELS_DIR
+from engine.stylegan.networks import Generator
 
 DEFAULT_MODEL_DIR = MODELS_DIR / "generator"
 
@@ -95,7 +96,7 @@ class Renderer:
         self,
         model_dir: Path | str | None = None,
         device: str = "auto",
-        generator: torch.nn.Module | None = None,
+        generator: Generator | None = None,
     ) -> None:
         from engine.stylegan import checkpoint
 
@@ -112,7 +113,7 @@ class Renderer:
                     path=str(mdir),
                 )
             generator = checkpoint.load_generator(mdir, device="cpu")
-        self.G: Any = generator.eval().requires_grad_(False)
+        self.G: Generator = generator.eval().requires_grad_(False)
         self._device = "cpu"
         self._to_device(dev)
         syn = self.G.synthesis
@@ -141,7 +142,7 @@ class Renderer:
         return self._device
 
     @classmethod
-    def from_generator(cls, G: torch.nn.Module, device: str = "cpu") -> Renderer:
+    def from_generator(cls, G: Generator, device: str = "cpu") -> Renderer:
         """A renderer around an in-memory generator (training previews, tests, benchmarks)."""
         return cls(generator=G, device=device)
 
@@ -277,6 +278,7 @@ class Renderer:
             for step in steps[first:]:
                 x, img = self._run_step(step, x, img, wt[:, step.w_index], noise_mode)
                 cache.append((ws[step.w_index].copy(), x, img))
+        assert img is not None
         return to_uint8(img)[0]
 
     def _run_step(

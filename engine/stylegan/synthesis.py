@@ -52,6 +52,7 @@ class SynthesisLayer(torch.nn.Module):
         self.activation = activation
         self.conv_clamp = conv_clamp
         self.tileable = tileable
+        self.resample_filter: torch.Tensor
         self.register_buffer("resample_filter", ufd.setup_filter(list(resample_filter)))
         self.padding = kernel_size // 2
         self.act_gain = ba.ACTIVATIONS[activation].def_gain
@@ -60,6 +61,7 @@ class SynthesisLayer(torch.nn.Module):
         self.weight = torch.nn.Parameter(
             torch.randn([out_channels, in_channels, kernel_size, kernel_size]).to(memory_format=fmt)
         )
+        self.noise_const: torch.Tensor
         if use_noise:
             self.register_buffer("noise_const", torch.randn([resolution, resolution]))
             self.noise_strength = torch.nn.Parameter(torch.zeros([]))
@@ -188,10 +190,10 @@ class SynthesisBlock(torch.nn.Module):
         self.use_fp16 = use_fp16
         self.channels_last = use_fp16 and fp16_channels_last
         self.tileable = tileable
+        self.resample_filter: torch.Tensor
         self.register_buffer("resample_filter", ufd.setup_filter(list(resample_filter)))
         self.num_conv = 0
         self.num_torgb = 0
-        common = dict(conv_clamp=conv_clamp, channels_last=self.channels_last, tileable=tileable)
         if in_channels == 0:
             self.const = torch.nn.Parameter(torch.randn([out_channels, resolution, resolution]))
         if in_channels != 0:
@@ -202,16 +204,32 @@ class SynthesisBlock(torch.nn.Module):
                 resolution=resolution,
                 up=2,
                 resample_filter=resample_filter,
-                **common,
+                conv_clamp=conv_clamp,
+                channels_last=self.channels_last,
+                tileable=tileable,
                 **layer_kwargs,
             )
             self.num_conv += 1
         self.conv1 = SynthesisLayer(
-            out_channels, out_channels, w_dim=w_dim, resolution=resolution, **common, **layer_kwargs
+            out_channels,
+            out_channels,
+            w_dim=w_dim,
+            resolution=resolution,
+            conv_clamp=conv_clamp,
+            channels_last=self.channels_last,
+            tileable=tileable,
+            **layer_kwargs,
         )
         self.num_conv += 1
         if is_last or architecture == "skip":
-            self.torgb = ToRGBLayer(out_channels, img_channels, w_dim=w_dim, **common)
+            self.torgb = ToRGBLayer(
+                out_channels,
+                img_channels,
+                w_dim=w_dim,
+                conv_clamp=conv_clamp,
+                channels_last=self.channels_last,
+                tileable=tileable,
+            )
             self.num_torgb += 1
         if in_channels != 0 and architecture == "resnet":
             self.skip = Conv2dLayer(
