@@ -100,3 +100,21 @@ def test_train_writes_metrics_grid_and_snapshot(tmp_path: Path) -> None:
 
     with Image.open(grids[0]) as im:
         assert im.size == (6 * 16, 3 * 16)  # 3 regions x 6 seeds
+
+
+def test_new_run_can_start_from_an_exported_generator(tmp_path: Path) -> None:
+    from engine.errors import UserInputError
+
+    t = trainer(tmp_path / "a")
+    t.step()
+    t.export(tmp_path / "gen")
+    u = trainer(tmp_path / "b", seed=5)
+    assert u.init_from_generator(tmp_path / "gen", strict=True)
+    ref = t.G_ema.state_dict()
+    for module in (u.G, u.G_ema):
+        sd = module.state_dict()
+        assert all(torch.equal(sd[k], ref[k]) for k in ref)
+    other = trainer(tmp_path / "c", cond="none")  # c_dim 0: the mapping does not fit
+    with pytest.raises(UserInputError, match="does not match"):
+        other.init_from_generator(tmp_path / "gen", strict=True)
+    assert not other.init_from_generator(tmp_path / "gen", strict=False)
