@@ -40,6 +40,7 @@ class TuneConfig:
     max_k: int = 64  # principal directions of w the policy may move along
     members: int = 16  # surrogate ensemble size
     min_arms_per_region: int = 5  # fewer arms with traffic: the region gets no offset
+    max_fidelity_drop: float = 3.0  # guard: a region's offset is shrunk until it holds
     ppo: PPOConfig = field(default_factory=PPOConfig)
     # "auto": proxy in the reward, the region classifier on rendered images for the report
     # when the generator and CLIP model are there; "classifier": also in the reward (slow);
@@ -247,6 +248,16 @@ def _tune(
     )
     mu_all = _policy_means(policy, state_all)
     mu_all[~trained[batch.region_idx]] = 0.0
+    say("fidelity guard", 0.91)
+    policy.region_scale = fidelity_guard(
+        fid, z_all, batch.region_idx, mu_all, trained, cfg.max_fidelity_drop, seed=cfg.ppo.seed
+    )
+    mu_all *= policy.region_scale[batch.region_idx][:, None]
+    for j in np.flatnonzero(policy.region_scale < 1.0):
+        notes.append(
+            f"{region_ids()[j]}: offset scaled to {policy.region_scale[j]:.2f} to keep "
+            f"{fid.name} fidelity within {cfg.max_fidelity_drop:g} points"
+        )
     say("estimating uplift", 0.92)
     regions = region_estimates(
         region_ids(),
@@ -281,6 +292,9 @@ def _tune(
             "surrogate_spearman_holdout": sur.spearman,
             "surrogate_lambda": sur.lam,
             "arms": len(figs.ids),
+            "fidelity_guard_scale": {
+                region_ids()[j]: float(policy.region_scale[j]) for j in np.flatnonzero(trained)
+            },
             "variants": len(batch),
             "regions": {
                 r["region"]: {
@@ -327,6 +341,42 @@ def _tune(
     t["total"] = time.perf_counter() - t0
     say("done", 1.0)
     return result
+
+
+def fidelity_guard(
+    fid: Fidelity,
+    z: np.ndarray,
+    region: np.ndarray,
+    mu: np.ndarray,
+    trained: np.ndarray,
+    max_drop: float,
+    seed: int = 0,
+    sample: int = 4096,
+) -> np.ndarray:
+    """Per-region scale in (0, 1] of the policy mean so fidelity drops ≤ `max_drop` points.
+
+    The reward already trades fidelity against the surrogate; this makes the promise hard.
+    """
+    rng = np.random.default_rng(seed)
+    scale = np.ones(len(trained), np.float32)
+    n = sample if isinstance(fid, MahalanobisFidelity) else 128
+    steps = 12 if isinstance(fid, MahalanobisFidelity) else 5
+    for j in np.flatnonzero(trained):
+        idx = np.flatnonzero(region == j)
+        if len(idx) > n:
+            idx = rng.choice(idx, n, replace=False)
+        r = region[idx]
+        before = fid.accuracy(z[idx], r, idx)
+
+        if before - fid.accuracy(z[idx] + mu[idx], r, idx) <= max_drop:
+            continue
+        lo, hi = 0.0, 1.0
+        for _ in range(steps):
+            mid = 0.5 * (lo + hi)
+            ok = before - fid.accuracy(z[idx] + mid * mu[idx], r, idx) <= max_drop
+            lo, hi = (mid, hi) if ok else (lo, mid)
+        scale[j] = lo
+    return scale
 
 
 def _policy_means(policy: Policy, states: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ class Policy:
     c_mean: np.ndarray  # [R, Dc] mean text embedding per region (used when c is None)
     num_ws: int
     meta: dict = field(default_factory=dict)
+    region_scale: np.ndarray | None = None  # [R] fidelity-guard scale of each region's offset
 
     @property
     def w_dim(self) -> int:
@@ -72,7 +73,10 @@ class Policy:
         w = self.weights
         h = np.tanh(w["l0.weight"] @ x + w["l0.bias"])
         h = np.tanh(w["l1.weight"] @ h + w["l1.bias"])
-        return (w["l2.weight"] @ h + w["l2.bias"]).astype(np.float32)
+        mu = w["l2.weight"] @ h + w["l2.bias"]
+        if self.region_scale is not None:
+            mu = mu * float(self.region_scale[r])
+        return mu.astype(np.float32)
 
     def offset(self, region_id: str, c: np.ndarray | None, strength: float) -> np.ndarray:
         """Mean w offset [w_dim] at `strength` 0..1 (0 = untuned generator), for every layer."""
@@ -113,6 +117,8 @@ def save_policy(path: str | Path, policy: Policy) -> tuple[Path, Path]:
         policy.c_mean.reshape(len(policy.region_ids), -1), np.float32
     )
     tensors["trained"] = policy.trained.astype(np.float32)
+    if policy.region_scale is not None:
+        tensors["region_scale"] = np.asarray(policy.region_scale, np.float32)
     side = sidecar_path(path)
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={"wenyang_policy": text})
@@ -179,6 +185,7 @@ def load_policy(path: str | Path) -> Policy:
     trained = tensors.pop("trained", np.ones(len(regions), np.float32)) > 0.5
     c_mean = tensors.pop("c_mean", np.zeros((len(regions), 0), np.float32))
     basis = tensors.pop("basis")
+    region_scale = tensors.pop("region_scale", None)
     return Policy(
         weights=tensors,
         basis=basis,
@@ -187,4 +194,5 @@ def load_policy(path: str | Path) -> Policy:
         c_mean=c_mean.reshape(len(regions), -1),
         num_ws=int(meta["num_ws"]),
         meta=meta,
+        region_scale=region_scale,
     )

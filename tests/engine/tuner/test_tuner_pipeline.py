@@ -136,3 +136,23 @@ def test_classifier_fidelity_renders_logged_ws_plus_offset(market):
     brighter = fid.score(z[idx] + a, r, idx)
     assert (brighter > base).all()
     assert fid.accuracy(z[idx] + a, r, idx) >= fid.accuracy(z[idx], r, idx)
+
+
+def test_fidelity_guard_shrinks_only_regions_that_drift():
+    from engine.tuner.fidelity import MahalanobisFidelity
+    from engine.tuner.pipeline import fidelity_guard
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(4000, 6))
+    region = np.repeat([0, 1], 2000)
+    fid = MahalanobisFidelity.fit(z, region, 8)
+    mu = np.zeros_like(z)
+    mu[region == 0, 0] = 3.0  # far outside the support
+    mu[region == 1, 0] = 0.1  # harmless
+    trained = np.zeros(8, bool)
+    trained[:2] = True
+    scale = fidelity_guard(fid, z, region, mu, trained, max_drop=3.0)
+    assert 0.0 < scale[0] < 0.9 and scale[1] == 1.0
+    m = region == 0
+    drop = fid.accuracy(z[m], region[m], m) - fid.accuracy(z[m] + scale[0] * mu[m], region[m], m)
+    assert drop <= 3.0

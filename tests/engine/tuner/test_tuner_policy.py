@@ -66,3 +66,16 @@ def test_bad_policy_files(tmp_path):
         load_policy(bad)
     with pytest.raises(UserInputError, match="expected a policy file"):
         load_policy(tmp_path / "missing.safetensors")
+
+
+def test_region_scale_round_trips_and_scales_the_offset(tmp_path):
+    p = make_policy()
+    full = p.offset("miao", None, 1.0)
+    p.region_scale = np.ones(8, np.float32)
+    p.region_scale[1] = 0.25
+    path, _ = save_policy(tmp_path / "p.safetensors", p)
+    q = load_policy(path)
+    np.testing.assert_allclose(q.offset("miao", None, 1.0), 0.25 * full, rtol=1e-5)
+    np.testing.assert_allclose(
+        q.offset("dunhuang", None, 1.0), p.offset("dunhuang", None, 1.0), rtol=1e-5
+    )
