@@ -82,6 +82,12 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         self.session = session or EngineSession(parent=self)
         try:
             self.render = RenderController(self.model, self.state, self.session, self.jobs, self)
+            # start loading torch and the model now, while the widgets are being built
+            self.render.load(
+                self.settings.generator_dir(self.model_override),
+                self.settings.clip_dir(),
+                self.device(),
+            )
             self.actions_ = Actions(self)
             self.autosaver = documents.Autosaver()
             self._grid_base = 0
@@ -100,12 +106,8 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
             self._autosave_timer.timeout.connect(self.autosave)
             self._autosave_timer.start(int(self.settings.get("autosave_seconds")) * 1000)
             self._sync_from_model("*")
+            self._on_model_state()
             self._start_thumbnails()
-            self.render.load(
-                self.settings.generator_dir(self.model_override),
-                self.settings.clip_dir(),
-                self.device(),
-            )
 
         except BaseException:
             # a half-built window must not leave the engine thread or jobs running
