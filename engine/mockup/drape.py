@@ -21,7 +21,7 @@ LIGHT = np.array([-0.45, -0.65, 1.0]) / np.linalg.norm([-0.45, -0.65, 1.0])
 MATERIALS: dict[str, tuple[float, float, float, float, float, float]] = {
     "cotton": (40.0, 30.0, 2.5, 0.025, 0.05, 12.0),
     "jersey": (38.0, 22.0, 3.0, 0.03, 0.03, 10.0),
-    "fleece": (55.0, 26.0, 3.0, 0.035, 0.02, 8.0),
+    "fleece": (55.0, 26.0, 3.0, 0.018, 0.02, 8.0),
     "silk": (30.0, 30.0, 3.5, 0.008, 0.30, 30.0),
     "canvas": (18.0, 8.0, 1.5, 0.06, 0.02, 8.0),
     "plastic": (22.0, 0.0, 0.0, 0.0, 0.55, 60.0),
@@ -85,7 +85,7 @@ def texture(material: str, h: int, w: int, rng: np.random.Generator) -> np.ndarr
         weave = np.sin(xs * 2.1) * np.sin(ys * 2.1)
         fine = 0.6 * weave + 0.5 * cv2.GaussianBlur(fine, (0, 0), 0.7)
     elif material == "fleece":
-        fine = cv2.GaussianBlur(fine, (0, 0), 1.2) * 1.8
+        fine = cv2.GaussianBlur(fine, (0, 0), 0.8)
     else:
         fine = cv2.GaussianBlur(fine, (0, 0), 0.6)
     fine += 0.15 * smooth_noise(h, w, rng, 24)
