@@ -70,17 +70,22 @@ def short_caption(record: dict[str, Any]) -> str:
 
 
 def region_prompts(region_id: str) -> list[str]:
-    """The zero-shot prompt ensemble for one region, in tokenizer-ready English."""
+    """The zero-shot prompt ensemble for one region, in tokenizer-ready English.
+
+    General templates plus one prompt per motif of the region in the lexicon (English and
+    Chinese), so the ensemble covers the region's whole repertoire; no training data is used.
+    """
     from engine.culture import get_region
 
     r = get_region(region_id)
-    motifs = [m.name_en for m in r.motifs[:3]]
     templates = [
         f"a {r.name_en} pattern",
         f"traditional {r.name_en} textile motif",
         f"a seamless {r.name_en} pattern tile",
         f"{r.name_zh}纹样",
         f"{r.name_zh}传统图案",
-        *(f"a {r.name_en} pattern with {m}" for m in motifs),
     ]
+    for m in r.motifs:
+        templates.append(f"a {r.name_en} pattern of {m.name_en}")
+        templates.append(f"{r.name_zh}风格{m.name_zh}")
     return [prepare_text(t).text for t in templates]
