@@ -82,6 +82,22 @@ def refine_mask(
     return out
 
 
+def mask_to_png(mask: np.ndarray) -> bytes:
+    """A refined mask as a small 1-bit-looking PNG, for saving with the project."""
+    ok, buf = cv2.imencode(".png", (mask > 0).astype(np.uint8) * 255)
+    if not ok:
+        raise ValueError("cannot encode the mask as PNG")
+    return buf.tobytes()
+
+
+def mask_from_png(data: bytes) -> np.ndarray:
+    """The mask saved by `mask_to_png` (uint8 HxW, 1 = garment)."""
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise ValueError("not a PNG mask")
+    return (img > 127).astype(np.uint8)
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a.astype(bool), b.astype(bool)
     union = np.logical_or(a, b).sum()

@@ -142,8 +142,10 @@ class Segmenter:
         self.device = device
         self.model.to(device)
 
-    def predict(self, image: np.ndarray) -> np.ndarray:
-        """float32 HxW probabilities in [0, 1] at the photo's own size."""
+    def predict(self, image: np.ndarray, tta: bool = True) -> np.ndarray:
+        """float32 HxW probabilities in [0, 1] at the photo's own size.
+
+        tta: also run the mirror image and average (a garment is as likely either way round)."""
         import torch
 
         if image.ndim != 3 or image.shape[2] != 3:
@@ -156,8 +158,12 @@ class Segmenter:
         small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
         ph, pw = -(-nh // 32) * 32, -(-nw // 32) * 32
         padded = cv2.copyMakeBorder(small, 0, ph - nh, 0, pw - nw, cv2.BORDER_REFLECT_101)
-        x = to_tensor(padded[None], self.config).to(self.device)
+        batch = np.stack([padded, padded[:, ::-1]]) if tta else padded[None]
+        x = to_tensor(batch, self.config).to(self.device)
         with torch.no_grad():
-            logit = self.model(x)[0, 0, :nh, :nw].float().cpu().numpy()
+            out = self.model(x)[:, 0].float().cpu().numpy()
+        if tta:  # the mirrored run, flipped back, over the same padded frame
+            out = np.stack([out[0], out[1][:, ::-1]])
+        logit = out.mean(0)[:nh, :nw]
         prob = 1.0 / (1.0 + np.exp(-logit))
         return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)

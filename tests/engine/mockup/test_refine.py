@@ -56,3 +56,10 @@ def test_large_photos_run_downscaled_but_return_full_size():
     out = refine_mask(big, gbig.astype(np.float32) * 0.9, max_side=128)
     assert out.shape == (400, 400)
     assert iou(out, gbig) > 0.85
+
+
+def test_mask_png_round_trip():
+    from engine.mockup.refine import mask_from_png, mask_to_png
+
+    _, gt = scene(64)
+    assert np.array_equal(mask_from_png(mask_to_png(gt)), gt)

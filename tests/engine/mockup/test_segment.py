@@ -65,7 +65,11 @@ def test_own_model_folder_round_trips(tmp_path):
         from engine.mockup.segment import to_tensor
 
         ref = torch.sigmoid(net(to_tensor(img[None], cfg)))[0, 0].numpy()
-    assert np.allclose(seg.predict(img), ref, atol=1e-4)
+    assert np.allclose(seg.predict(img, tta=False), ref, atol=1e-4)
+    both = seg.predict(img)  # mirror-averaged: symmetric for a symmetric photo
+    sym = np.ascontiguousarray(np.concatenate([img[:, :32], img[:, :32][:, ::-1]], 1))
+    p = seg.predict(sym)
+    assert both.shape == (64, 64) and np.allclose(p, p[:, ::-1], atol=1e-5)
 
 
 def test_missing_model_folder_is_a_user_error(tmp_path):
