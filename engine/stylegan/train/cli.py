@@ -12,6 +12,14 @@ from engine.errors import UserInputError
 
 S = argparse.SUPPRESS
 
+GAN_DESCRIPTION = """\
+Train a tileable StyleGAN2 generator on a pattern database: non-saturating loss, lazy R1,
+path-length regularisation, G EMA, style mixing, adaptive augmentation (flips, 90° turns,
+wrapping translations, colour), conditioned on each tile's CLIP image embedding with LAFITE
+noise; optional vision-aided CLIP discriminator head and CLIP contrastive loss.
+CPU: float32 on all cores. CUDA: mixed precision in the highest resolutions. torchrun: DDP.
+"""
+
 GAN_EPILOG = """\
 examples:
   wenyang train gan --data db/ --kimg 50                 # new run (or continue it)
@@ -71,6 +79,12 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
     a("--kimg", type=float, default=S, help="train until this many thousand images (100)")
     a("--seed", type=int, default=S, help="random seed of a new run (0)")
     a("--device", default=S, help="auto (default), cpu, cuda or cuda:N")
+    a(
+        "--fp16-res",
+        type=int,
+        default=S,
+        help="CUDA: float16 in this many highest resolutions (default 4; CPU always float32)",
+    )
     a("--threads", dest="num_threads", type=int, default=S, help="CPU threads (all cores)")
     g = p.add_argument_group("conditioning")
     g.add_argument(
@@ -153,11 +167,7 @@ def register_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "gan",
         help="train the tileable CLIP-conditioned StyleGAN2 (resumable)",
-        description="Train a StyleGAN2 generator on a pattern database: non-saturating "
-        "loss, lazy R1, path-length regularisation, G EMA, style mixing, adaptive "
-        "augmentation with wrapping translations, LAFITE CLIP conditioning, optional "
-        "vision-aided CLIP head and contrastive loss. CPU float32, or CUDA with mixed "
-        "precision; data parallel under torchrun.",
+        description=GAN_DESCRIPTION,
         epilog=GAN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
