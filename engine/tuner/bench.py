@@ -92,6 +92,14 @@ def bench_tune(
         "setup_s": t_make,
         "surrogate_spearman_holdout": res.surrogate.spearman,
         "surrogate_spearman_by_region": {r["region"]: r["surrogate_spearman"] for r in res.regions},
+        "crossfit_uplift_by_region": {
+            r["region"]: [
+                r.get("crossfit_uplift"),
+                r.get("crossfit_uplift_lo"),
+                r.get("crossfit_uplift_hi"),
+            ]
+            for r in res.regions
+        },
         "uplift_by_region": {
             r["region"]: [r["uplift"], r["uplift_lo"], r["uplift_hi"]] for r in res.regions
         },
@@ -118,8 +126,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {reg}: " + ", ".join(f"{k} {x:+.3f}" for k, x in v.items()))
     for reg, (u, lo, hi) in out["uplift_by_region"].items():
         fb, fa = out["fidelity_before_after"][reg]
+        cf = out["crossfit_uplift_by_region"][reg][0]
+        cf = float("nan") if cf is None else cf
         print(
-            f"  {reg:<10} predicted uplift {u:+.2f} [{lo:+.2f}, {hi:+.2f}] index points; "
+            f"  {reg:<10} predicted uplift {u:+.2f} [{lo:+.2f}, {hi:+.2f}] index points "
+            f"(cross-fitted {cf:+.2f}); "
             f"fidelity {fb:.1f} → {fa:.1f}"
         )
     return 0

@@ -143,7 +143,15 @@ def run(args: argparse.Namespace) -> int:
         "regions": {
             r["region"]: {
                 k: r[k]
-                for k in ("uplift", "uplift_lo", "uplift_hi", "fidelity_before", "fidelity_after")
+                for k in (
+                    "uplift",
+                    "uplift_lo",
+                    "uplift_hi",
+                    "crossfit_uplift",
+                    "fidelity_before",
+                    "fidelity_after",
+                )
+                if k in r
             }
             for r in res.regions
         },
@@ -161,8 +169,9 @@ def run(args: argparse.Namespace) -> int:
     for r in res.regions:
         print(
             f"  {r['region']:<10} uplift {r['uplift']:+.2f} [{r['uplift_lo']:+.2f}, "
-            f"{r['uplift_hi']:+.2f}] index points; fidelity {r['fidelity_before']:.1f} → "
-            f"{r['fidelity_after']:.1f}"
+            f"{r['uplift_hi']:+.2f}] index points (cross-fitted "
+            f"{r.get('crossfit_uplift', float('nan')):+.2f}); fidelity "
+            f"{r['fidelity_before']:.1f} → {r['fidelity_after']:.1f}"
         )
     print(
         f"  smallest CTR change two arms can show: "

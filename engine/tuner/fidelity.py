@@ -96,3 +96,39 @@ class ClassifierFidelity:
     def accuracy(self, z: np.ndarray, region: np.ndarray, base_idx: np.ndarray) -> float:
         p = self._probs(z, base_idx)
         return 100.0 * float(np.mean(p.argmax(1) == region))
+
+
+def fidelity_guard(
+    fid: Fidelity,
+    z: np.ndarray,
+    region: np.ndarray,
+    mu: np.ndarray,
+    trained: np.ndarray,
+    max_drop: float,
+    seed: int = 0,
+    sample: int = 4096,
+) -> np.ndarray:
+    """Per-region scale in (0, 1] of the policy mean so fidelity drops ≤ `max_drop` points.
+
+    The reward already trades fidelity against the surrogate; this makes the promise hard.
+    """
+    rng = np.random.default_rng(seed)
+    scale = np.ones(len(trained), np.float32)
+    n = sample if isinstance(fid, MahalanobisFidelity) else 128
+    steps = 12 if isinstance(fid, MahalanobisFidelity) else 5
+    for j in np.flatnonzero(trained):
+        idx = np.flatnonzero(region == j)
+        if len(idx) > n:
+            idx = rng.choice(idx, n, replace=False)
+        r = region[idx]
+        before = fid.accuracy(z[idx], r, idx)
+
+        if before - fid.accuracy(z[idx] + mu[idx], r, idx) <= max_drop:
+            continue
+        lo, hi = 0.0, 1.0
+        for _ in range(steps):
+            mid = 0.5 * (lo + hi)
+            ok = before - fid.accuracy(z[idx] + mid * mu[idx], r, idx) <= max_drop
+            lo, hi = (mid, hi) if ok else (lo, mid)
+        scale[j] = lo
+    return scale

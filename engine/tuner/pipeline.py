@@ -22,8 +22,8 @@ from engine.tuner.batch import Batch, read_batches, region_ids
 from engine.tuner.csvimport import ImportedResults, import_results
 from engine.tuner.estimates import region_estimates
 from engine.tuner.features import EmbeddingSpace, LatentSpace, one_hot
-from engine.tuner.fidelity import Fidelity, MahalanobisFidelity
-from engine.tuner.policy import Policy, save_policy
+from engine.tuner.fidelity import Fidelity, MahalanobisFidelity, fidelity_guard
+from engine.tuner.policy import Policy, policy_means, save_policy
 from engine.tuner.ppo import Env, PPOConfig, PPOResult, train_ppo
 from engine.tuner.reward import POOLED, ArmFigures, RewardWeights, arm_figures, power_guidance
 from engine.tuner.surrogate import Surrogate, fit_surrogate
@@ -41,6 +41,7 @@ class TuneConfig:
     members: int = 16  # surrogate ensemble size
     min_arms_per_region: int = 5  # fewer arms with traffic: the region gets no offset
     max_fidelity_drop: float = 3.0  # guard: a region's offset is shrunk until it holds
+    crossfit: bool = True  # also estimate uplift with policies scored on held-out folds
     ppo: PPOConfig = field(default_factory=PPOConfig)
     # "auto": proxy in the reward, the region classifier on rendered images for the report
     # when the generator and CLIP model are there; "classifier": also in the reward (slow);
@@ -246,7 +247,7 @@ def _tune(
         c_mean=c_mean,
         num_ws=batch.num_ws,
     )
-    mu_all = _policy_means(policy, state_all)
+    mu_all = policy_means(policy.weights, state_all)
     mu_all[~trained[batch.region_idx]] = 0.0
     say("fidelity guard", 0.91)
     policy.region_scale = fidelity_guard(
@@ -275,6 +276,33 @@ def _tune(
         fidelity_sample=4096 if isinstance(fid, MahalanobisFidelity) else 256,
         culture=culture,
     )
+    if cfg.crossfit:
+        from engine.tuner.crossfit import crossfit_uplift
+
+        say("cross-fitted uplift", 0.93)
+        t2 = time.perf_counter()
+        xfit = crossfit_uplift(
+            z_all,
+            batch.region_idx,
+            e_all,
+            state_all,
+            logged,
+            y,
+            y_sd,
+            trained,
+            fid,
+            cfg.ppo,
+            cfg.members,
+            cfg.max_fidelity_drop,
+            cfg.min_arms_per_region,
+            sur.lam,
+            cancel,
+        )
+        for reg in regions:
+            got = xfit.get(region_ids().index(reg["region"]), {})
+            for key in ("uplift", "uplift_lo", "uplift_hi"):
+                reg[f"crossfit_{key}"] = got.get(key, float("nan"))
+        t["crossfit"] = time.perf_counter() - t2
     mean_rel = float(np.mean([r["uplift_rel"] for r in regions])) if regions else None
     power = power_guidance(figs, mean_rel)
     dh = data_hash(batch, imported, cfg)
@@ -311,7 +339,7 @@ def _tune(
             },
         },
     }
-    t["estimates"] = time.perf_counter() - t1
+    t["estimates"] = time.perf_counter() - t1 - t.get("crossfit", 0.0)
     result = TuneResult(
         policy,
         batch,
@@ -341,49 +369,3 @@ def _tune(
     t["total"] = time.perf_counter() - t0
     say("done", 1.0)
     return result
-
-
-def fidelity_guard(
-    fid: Fidelity,
-    z: np.ndarray,
-    region: np.ndarray,
-    mu: np.ndarray,
-    trained: np.ndarray,
-    max_drop: float,
-    seed: int = 0,
-    sample: int = 4096,
-) -> np.ndarray:
-    """Per-region scale in (0, 1] of the policy mean so fidelity drops ≤ `max_drop` points.
-
-    The reward already trades fidelity against the surrogate; this makes the promise hard.
-    """
-    rng = np.random.default_rng(seed)
-    scale = np.ones(len(trained), np.float32)
-    n = sample if isinstance(fid, MahalanobisFidelity) else 128
-    steps = 12 if isinstance(fid, MahalanobisFidelity) else 5
-    for j in np.flatnonzero(trained):
-        idx = np.flatnonzero(region == j)
-        if len(idx) > n:
-            idx = rng.choice(idx, n, replace=False)
-        r = region[idx]
-        before = fid.accuracy(z[idx], r, idx)
-
-        if before - fid.accuracy(z[idx] + mu[idx], r, idx) <= max_drop:
-            continue
-        lo, hi = 0.0, 1.0
-        for _ in range(steps):
-            mid = 0.5 * (lo + hi)
-            ok = before - fid.accuracy(z[idx] + mid * mu[idx], r, idx) <= max_drop
-            lo, hi = (mid, hi) if ok else (lo, mid)
-        scale[j] = lo
-    return scale
-
-
-def _policy_means(policy: Policy, states: np.ndarray) -> np.ndarray:
-    """z-space mean offsets for many states at once (unique states are few)."""
-    uniq, inv = np.unique(states, axis=0, return_inverse=True)
-    w = policy.weights
-    h = np.tanh(uniq @ w["l0.weight"].T + w["l0.bias"])
-    h = np.tanh(h @ w["l1.weight"].T + w["l1.bias"])
-    mu = h @ w["l2.weight"].T + w["l2.bias"]
-    return mu[inv.reshape(-1)].astype(np.float32)

@@ -128,7 +128,9 @@ def _html(d: dict) -> str:
         rows.append(
             f"<tr><td>{_f(x['region'])}</td><td>{x['arms_with_traffic']}</td>"
             f"<td>{_f(x['uplift'])} [{_f(x['uplift_lo'])}, {_f(x['uplift_hi'])}]</td>"
-            f"<td>{_f(100 * x['uplift_rel'], 1)}%</td><td>{ope_txt}</td>"
+            f"<td>{_f(100 * x['uplift_rel'], 1)}%</td>"
+            f"<td>{_f(x.get('crossfit_uplift'))} [{_f(x.get('crossfit_uplift_lo'))}, "
+            f"{_f(x.get('crossfit_uplift_hi'))}]</td><td>{ope_txt}</td>"
             f"<td>{_f(ope.get('ess'), 0) if ope else '–'}</td>"
             f"<td>{_f(x['fidelity_before'], 1)} → {_f(x['fidelity_after'], 1)}</td>"
             f"<td>{_f(x.get('surrogate_spearman'))}</td>"
@@ -151,11 +153,16 @@ td:first-child{{text-align:left}}</style></head><body>
 {_f(d["index"]["weights"])}.</p>
 <h2>Per region</h2>
 <table><tr><th>region</th><th>arms</th><th>predicted uplift (index points, 95%)</th>
-<th>relative</th><th>off-policy uplift (SNIS, 95%)</th><th>ESS</th>
+<th>relative</th><th>cross-fitted uplift (held-out folds)</th>
+<th>off-policy uplift (SNIS, 95%)</th><th>ESS</th>
 <th>{_f(d["fidelity"]["name"])} fidelity before → after</th>
 <th>surrogate Spearman (held out)</th>
 <th>cultural accuracy (classifier) before → after</th></tr>
 {"".join(rows)}</table>
+<p>Predicted uplift: the tuned policy's mean offset scored by the reward model that chose it
+(optimistic: it also exploits noise). Cross-fitted: policies tuned on one half of the arms,
+scored by a reward model of the other half (conservative). Off-policy: logged variants
+re-weighted by how likely the tuned policy makes them (SNIS; ESS = effective sample size).</p>
 <p>Fidelity: {_f(d["fidelity"]["description"])}.</p>
 <img src="uplift.png" alt="uplift per region"><img src="reward.png" alt="training reward">
 <h2>Reward model</h2>

@@ -134,6 +134,7 @@ def fit_surrogate(
     members: int = 16,
     holdout: float = 0.2,
     seed: int = 0,
+    lam: float | None = None,
 ) -> Surrogate:
     """Fit on bootstraps; λ and the reported Spearman come from a held-out split."""
     rng = np.random.default_rng(seed)
@@ -147,9 +148,10 @@ def fit_surrogate(
     perm = rng.permutation(n)
     n_hold = round(n * holdout) if n >= 10 else 0
     hold = perm[:n_hold]
-    lam, rho = LAMBDAS[2], float("nan")
+    fixed_lam = lam
+    lam, rho = (LAMBDAS[2] if lam is None else lam), float("nan")
     by_region: dict[int, float] = {}
-    if n_hold >= 3:
+    if n_hold >= 3 and fixed_lam is None:
         w_train = w.copy()
         w_train[hold] = 0.0
         G, b = X.normal_eq(y, w_train)

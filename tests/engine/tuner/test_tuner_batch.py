@@ -61,7 +61,9 @@ def test_embeddings_and_text_condition_reach_surrogate_and_policy(tmp_path):
         meta = json.loads((d / "batch.json").read_text())
         meta["c"] = [float(k), 1.0, 0.0]
         (d / "batch.json").write_text(json.dumps(meta))
-    cfg = TuneConfig(fidelity="proxy", ppo=PPOConfig(iterations=3, batch=64, minibatch=64))
+    cfg = TuneConfig(
+        fidelity="proxy", crossfit=False, ppo=PPOConfig(iterations=3, batch=64, minibatch=64)
+    )
     res = tune(m.batch_dirs, m.csvs, tmp_path / "p.safetensors", None, cfg)
     assert res.surrogate.beta_e is not None and res.surrogate.beta_e.shape[1] == 6
     pol = res.policy

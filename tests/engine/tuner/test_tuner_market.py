@@ -70,6 +70,8 @@ def test_report_figures(tuned):
     for r in regions.values():
         assert r["uplift_lo"] > 0 and r["uplift_lo"] <= r["uplift"] <= r["uplift_hi"]
         assert abs(r["fidelity_before"] - r["fidelity_after"]) <= 3.0
+        # honest estimate: positive, and below the optimiser's own (optimistic) figure
+        assert 0 < r["crossfit_uplift"] < r["uplift"]
         ope = r["off_policy"]
         assert ope["ess"] > 0.3 * ope["n"] and ope["reliable"]
         assert ope["uplift"] > 0

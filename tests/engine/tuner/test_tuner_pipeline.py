@@ -45,7 +45,7 @@ class CountingFidelity:
 def test_pluggable_fidelity_progress_and_no_output(market, tmp_path):
     fid = CountingFidelity()
     seen: list[float] = []
-    cfg = TuneConfig(ppo=PPOConfig(iterations=5, batch=128, minibatch=64))
+    cfg = TuneConfig(crossfit=False, ppo=PPOConfig(iterations=5, batch=128, minibatch=64))
     res = tune(
         market.batch_dirs,
         market.csvs,
@@ -69,7 +69,7 @@ def test_cancel_stops_training(market):
         calls.append(1)
         return len(calls) > 2
 
-    cfg = TuneConfig(ppo=PPOConfig(iterations=50, batch=64, minibatch=64))
+    cfg = TuneConfig(crossfit=False, ppo=PPOConfig(iterations=50, batch=64, minibatch=64))
     with pytest.raises(InterruptedError):
         tune(market.batch_dirs, market.csvs, None, None, cfg, cancel=cancel)
 
