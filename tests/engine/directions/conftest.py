@@ -23,6 +23,16 @@ CLIP_CFG = {
 }
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One torch thread: on a shared, oversubscribed CPU, OpenMP spin-waits make two threads
+    many times slower than one (measured 20x on the 2-core CI box under load)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def _cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WENYANG_CACHE_DIR", str(tmp_path / "cache"))

@@ -1,0 +1,287 @@
+"""`wenyang eval gen`: how regional, faithful, varied and seamless a generator's tiles are.
+
+For a fixed prompt set (engine.evaluation.prompts) each prompt renders `per_prompt` tiles
+(fixed seeds); per region and overall we report cultural accuracy by the CLIP region
+classifier and by the independent colour/texture classifier, CLIP score, Fréchet distance
+in CLIP image space to the held-out database, diversity as a share of the database's own,
+and the seam error ratio. The same for a random (untrained) generator gives the floor.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.evaluation.independent_classifier import IndependentClassifier
+from engine.evaluation.metrics import frechet_distance, mean_pairwise_distance
+from engine.evaluation.prompts import Prompt
+
+Progress = Callable[[str, int, int], None]
+HELDOUT_SEED = 777001
+TARGETS = {
+    "clip_accuracy_overall": 0.90,
+    "clip_accuracy_region": 0.80,
+    "indep_accuracy_overall": 0.90,
+    "indep_accuracy_region": 0.80,
+    "seam_ratio_max": 1.10,
+}
+
+
+@dataclass
+class Reference:
+    """What the held-out database contributes: its records, CLIP embeddings per region and
+    the classifier trained on it."""
+
+    records: list[dict]
+    embeddings: dict[str, np.ndarray] | None  # region -> [N, D] (None without CLIP)
+    classifier: IndependentClassifier
+
+
+def heldout_database(path: Path | None, resolution: int, per_region: int = 40) -> Path:
+    """The held-out database: `path`, or one built once in the user cache (seed 777001)."""
+    from engine.database import build_database
+    from engine.paths import user_cache_dir
+
+    if path is not None:
+        return Path(path)
+    size = int(min(256, max(64, resolution)))
+    out = user_cache_dir() / "evaluation" / f"heldout-{HELDOUT_SEED}-{per_region}-{size}px"
+    if not (out / "manifest.jsonl").is_file():
+        build_database(out, per_region=per_region, size=size, seed=HELDOUT_SEED)
+    return out
+
+
+def load_reference(db_dir: Path, encoder: Any | None) -> Reference:
+    from engine.database import load_image, read_manifest
+    from engine.evaluation.independent_classifier import classifier_for_database
+
+    recs = read_manifest(db_dir)
+    emb = None
+    if encoder is not None:
+        emb = {}
+        for r in sorted({x["region"] for x in recs}):
+            imgs = np.stack([load_image(db_dir, x) for x in recs if x["region"] == r])
+            emb[r] = encoder.encode_image(imgs).detach().cpu().numpy()
+    return Reference(recs, emb, classifier_for_database(db_dir))
+
+
+def render_prompts(
+    renderer: Any,
+    encoder: Any | None,
+    prompts: list[Prompt],
+    per_prompt: int,
+    truncation: float,
+    progress: Progress | None = None,
+) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Tiles [len(prompts) * per_prompt] in prompt order, and each prompt's text embedding."""
+    from engine.stylegan.render import RenderRequest
+
+    c_dim = renderer.info.c_dim
+    text_emb = None
+    if encoder is not None:
+        text_emb = encoder.encode_text([p.text for p in prompts]).embeddings.cpu().numpy()
+    if c_dim > 0 and text_emb is None:
+        from engine.errors import UserInputError
+
+        raise UserInputError("this generator is CLIP-conditioned: give --clip", field="--clip")
+    tiles: list[np.ndarray] = []
+    for i, _p in enumerate(prompts):
+        c = text_emb[i] if (c_dim > 0 and text_emb is not None) else None
+        reqs = [RenderRequest(c=c, seed=s, truncation=truncation) for s in range(per_prompt)]
+        tiles += [r.image for r in renderer.render_batch(reqs)]
+        if progress:
+            progress("rendering", i + 1, len(prompts))
+    return tiles, text_emb
+
+
+def score(
+    tiles: list[np.ndarray],
+    prompts: list[Prompt],
+    per_prompt: int,
+    text_emb: np.ndarray | None,
+    encoder: Any | None,
+    ref: Reference,
+) -> dict[str, Any]:
+    """Per-region and overall figures of rendered tiles (see module doc)."""
+    from engine.culture import REGION_IDS
+    from engine.seam import seam_error
+
+    regions = [p.region for p in prompts for _ in range(per_prompt)]
+    prompt_idx = np.repeat(np.arange(len(prompts)), per_prompt)
+    truth = np.asarray([REGION_IDS.index(r) for r in regions])
+    indep = ref.classifier.predict_proba(tiles).argmax(1) == truth
+    seams = np.asarray([min(seam_error(t).ratio, 1e6) for t in tiles])
+    img_emb = clip_ok = clip_score = None
+    if encoder is not None and text_emb is not None:
+        stack = np.stack(tiles)
+        img_emb = encoder.encode_image(stack).detach().cpu().numpy()
+        clip_ok = encoder.classify(stack).cpu().numpy().argmax(1) == truth
+        clip_score = (img_emb * text_emb[prompt_idx]).sum(1)
+
+    def block(mask: np.ndarray, region: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "tiles": int(mask.sum()),
+            "indep_accuracy": _r(indep[mask].mean()),
+            "seam_ratio": _r(seams[mask].mean()),
+            "seam_ok_share": _r((seams[mask] <= TARGETS["seam_ratio_max"]).mean()),
+            "clip_accuracy": None,
+            "clip_score": None,
+            "fd_clip": None,
+            "diversity": None,
+            "diversity_share": None,
+        }
+        if img_emb is None or clip_ok is None or clip_score is None or ref.embeddings is None:
+            return out
+        out["clip_accuracy"] = _r(clip_ok[mask].mean())
+        out["clip_score"] = _r(clip_score[mask].mean())
+        refs = (
+            ref.embeddings[region]
+            if region is not None
+            else np.concatenate(list(ref.embeddings.values()))
+        )
+        out["fd_clip"] = _r(frechet_distance(img_emb[mask], refs))
+        divs = [
+            mean_pairwise_distance(img_emb[mask & (prompt_idx == j)])
+            for j in np.unique(prompt_idx[mask])
+        ]
+        ref_div = (
+            mean_pairwise_distance(refs)
+            if region is not None
+            else float(np.mean([mean_pairwise_distance(e) for e in ref.embeddings.values()]))
+        )
+        out["diversity"] = _r(np.mean(divs))
+        out["diversity_share"] = _r(np.mean(divs) / ref_div) if ref_div > 0 else None
+        return out
+
+    regs = np.asarray(regions)
+    per_region = {r: block(regs == r, r) for r in REGION_IDS if (regs == r).any()}
+    return {"overall": block(np.ones(len(tiles), dtype=bool), None), "per_region": per_region}
+
+
+def _r(x: Any) -> float:
+    return round(float(x), 4)
+
+
+def random_floor_renderer(renderer: Any) -> Any:
+    """An untrained generator of the same config (seed 0), with its own w_avg estimated."""
+    import torch
+
+    from engine.directions.latents import sample_w
+    from engine.stylegan.networks import Generator
+    from engine.stylegan.render import Renderer
+
+    kwargs = getattr(renderer.G, "init_kwargs", None)
+    if not kwargs:
+        raise ValueError("the generator has no init_kwargs (load it with load_generator)")
+    torch.manual_seed(0)
+    G = Generator(**kwargs).eval().requires_grad_(False)
+    with torch.no_grad():
+        G.mapping.w_avg.copy_(torch.from_numpy(sample_w(G, 1024).mean(0)))
+    return Renderer.from_generator(G, device=renderer.device)
+
+
+def evaluate_generator(
+    renderer: Any,
+    encoder: Any | None,
+    ref: Reference,
+    per_prompt: int = 8,
+    descriptors_per_region: int = 2,
+    truncation: float = 0.7,
+    floor: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The full `eval gen` report (a JSON-ready dict)."""
+    from engine.evaluation.prompts import build_prompts
+
+    t0 = time.perf_counter()
+    prompts = build_prompts(ref.records, descriptors_per_region)
+    info = renderer.info
+    report: dict[str, Any] = {
+        "model": {
+            "model_id": info.model_id,
+            "model_hash": info.model_hash,
+            "resolution": info.resolution,
+            "c_dim": info.c_dim,
+        },
+        "clip": None
+        if encoder is None
+        else {"name": getattr(encoder, "name", ""), "hash": getattr(encoder, "model_hash", "")},
+        "settings": {
+            "prompts": len(prompts),
+            "per_prompt": per_prompt,
+            "tiles": len(prompts) * per_prompt,
+            "truncation": truncation,
+            "heldout_tiles": len(ref.records),
+            "descriptors_per_region": descriptors_per_region,
+        },
+        "prompts": [p.__dict__ for p in prompts],
+        "targets": TARGETS,
+    }
+    tiles, text_emb = render_prompts(renderer, encoder, prompts, per_prompt, truncation, progress)
+    report["generator"] = score(tiles, prompts, per_prompt, text_emb, encoder, ref)
+    report["generator"]["meets_targets"] = meets_targets(report["generator"])
+    if floor:
+        rnd = random_floor_renderer(renderer)
+        ftiles, _ = render_prompts(rnd, encoder, prompts, per_prompt, truncation, progress)
+        report["floor"] = score(ftiles, prompts, per_prompt, text_emb, encoder, ref)
+    report["seconds"] = round(time.perf_counter() - t0, 1)
+    return report
+
+
+def meets_targets(res: dict[str, Any]) -> dict[str, bool | None]:
+    o, pr = res["overall"], res["per_region"].values()
+
+    def ok(key: str, overall: float, region: float) -> bool | None:
+        if o[key] is None:
+            return None
+        return bool(o[key] >= overall and all(r[key] >= region for r in pr))
+
+    return {
+        "clip_accuracy": ok(
+            "clip_accuracy", TARGETS["clip_accuracy_overall"], TARGETS["clip_accuracy_region"]
+        ),
+        "indep_accuracy": ok(
+            "indep_accuracy", TARGETS["indep_accuracy_overall"], TARGETS["indep_accuracy_region"]
+        ),
+        "seam": bool(o["seam_ratio"] <= TARGETS["seam_ratio_max"]),
+    }
+
+
+COLUMNS = (
+    ("clip_accuracy", "CLIP acc"),
+    ("indep_accuracy", "indep acc"),
+    ("clip_score", "CLIP score"),
+    ("fd_clip", "FD(CLIP)"),
+    ("diversity_share", "diversity"),
+    ("seam_ratio", "seam"),
+)
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """A readable table: one row per region and overall, generator (and floor) figures."""
+    lines = []
+    for which in ("generator", "floor"):
+        if which not in report:
+            continue
+        res = report[which]
+        title = "random generator (floor)" if which == "floor" else "generator"
+        lines.append(f"{title}: {report['model']['model_id']}")
+        lines.append(f"{'region':<11}" + "".join(f"{h:>11}" for _, h in COLUMNS))
+        rows = [*res["per_region"].items(), ("overall", res["overall"])]
+        for name, r in rows:
+            cells = "".join(f"{'-':>11}" if r[k] is None else f"{r[k]:>11.3f}" for k, _ in COLUMNS)
+            lines.append(f"{name:<11}{cells}")
+        if "meets_targets" in res:
+            lines.append(f"targets met: {res['meets_targets']}")
+        lines.append("")
+    s = report["settings"]
+    lines.append(
+        f"{s['prompts']} prompts x {s['per_prompt']} tiles, truncation {s['truncation']}, "
+        f"held-out database of {s['heldout_tiles']} tiles; {report.get('seconds', 0)} s"
+    )
+    return "\n".join(lines)

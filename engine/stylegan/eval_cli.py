@@ -1,0 +1,83 @@
+"""`wenyang eval gen`: cultural accuracy (CLIP and independent classifiers), CLIP score,
+Fréchet CLIP distance, diversity and seams of a generator, with a random-generator floor."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.errors import UserInputError
+
+
+def register_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "gen",
+        help="quality figures of the generator (held-out prompts and database)",
+        description="Render a fixed prompt set (region names and held-out captions, English "
+        "and Chinese) and report per region and overall: cultural accuracy by the CLIP "
+        "classifier and by an independent colour/texture classifier, CLIP score, Fréchet "
+        "distance in CLIP space, diversity and seam error.",
+    )
+    p.add_argument("--model", type=Path, help="generator folder (default: shipped model)")
+    p.add_argument("--clip", type=Path, help="CLIP folder (default: shipped model)")
+    p.add_argument("--heldout", type=Path, help="held-out database (default: built in the cache)")
+    p.add_argument("--heldout-per-region", type=int, default=40, help="tiles per region (40)")
+    p.add_argument("--per-prompt", type=int, default=8, help="tiles per prompt (8)")
+    p.add_argument("--descriptors", type=int, default=2, help="captions per region (2)")
+    p.add_argument("--truncation", type=float, default=0.7, help="truncation psi (0.7)")
+    p.add_argument("--floor", action="store_true", help="also score a random generator")
+    p.add_argument("--gallery", type=Path, help="also write a gallery PNG here")
+    p.add_argument("--out", type=Path, help="also write the JSON report here")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.set_defaults(func=run_eval_gen)
+
+
+def run_eval_gen(args: argparse.Namespace) -> int:
+    from engine.directions.cli import load_optional_encoder
+    from engine.evaluation.gen_eval import (
+        evaluate_generator,
+        format_table,
+        heldout_database,
+        load_reference,
+    )
+    from engine.stylegan.render import Renderer
+
+    if args.per_prompt < 2:
+        raise UserInputError("must be at least 2 (diversity needs pairs)", field="--per-prompt")
+    if args.heldout is not None and not (args.heldout / "manifest.jsonl").is_file():
+        raise UserInputError("not a database folder (no manifest.jsonl)", path=str(args.heldout))
+    renderer = Renderer(args.model, device=args.device)
+    encoder = load_optional_encoder(args.clip, args.device)
+    db = heldout_database(args.heldout, renderer.info.resolution, args.heldout_per_region)
+    ref = load_reference(db, encoder)
+
+    def progress(stage: str, i: int, n: int) -> None:
+        if not args.json:
+            print(f"\r{stage}: {i}/{n}", end="\n" if i == n else "", file=sys.stderr, flush=True)
+
+    report = evaluate_generator(
+        renderer,
+        encoder,
+        ref,
+        per_prompt=args.per_prompt,
+        descriptors_per_region=args.descriptors,
+        truncation=args.truncation,
+        floor=args.floor,
+        progress=progress,
+    )
+    report["heldout"] = str(db)
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    if args.out is not None:
+        from engine.atomic import atomic_open
+
+        with atomic_open(args.out, encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    if args.gallery is not None:
+        from engine.evaluation.gallery import write_gallery
+
+        write_gallery(renderer, encoder, args.gallery, args.truncation)
+    print(text if args.json else format_table(report))
+    return 0

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from engine.errors import UserInputError
+from engine.stylegan.mixing import crossover_layer, mix_request, style_mix
+from engine.stylegan.projection import prepare_reference, project_image
+from engine.stylegan.render import RenderRequest
+
+
+def test_style_mix_takes_structure_and_texture_rows(tiny_renderer) -> None:
+    info = tiny_renderer.info
+    a = tiny_renderer.mapping(1, None)
+    b = tiny_renderer.mapping(2, None)
+    req = style_mix(a, b, info, crossover="fine")
+    k = info.layer_ranges["fine"][0]
+    assert req.mix_from_layer == k
+    ws = tiny_renderer.request_ws(req)
+    np.testing.assert_array_equal(ws[:k], a[:k])
+    np.testing.assert_array_equal(ws[k:], b[k:])
+    mixed = tiny_renderer.render(req).image
+    assert not np.array_equal(mixed, tiny_renderer.render(RenderRequest(ws=a)).image)
+    # crossover at 0 is the donor, at num_ws the base
+    full = tiny_renderer.render(style_mix(a, b, info, crossover=0)).image
+    np.testing.assert_array_equal(full, tiny_renderer.render(RenderRequest(ws=b)).image)
+    assert crossover_layer(info, info.num_ws) == info.num_ws
+
+
+def test_mix_request_keeps_base_fields_and_checks_input(tiny_renderer) -> None:
+    info = tiny_renderer.info
+    base = RenderRequest(seed=3, truncation=0.5, request_id=9)
+    donor = tiny_renderer.mapping(4, None)
+    req = mix_request(base, donor, info, crossover=2)
+    assert (req.seed, req.truncation, req.request_id, req.mix_from_layer) == (3, 0.5, 9, 2)
+    assert base.mix_ws is None  # the base request is not modified
+    with pytest.raises(UserInputError):
+        mix_request(base, donor, info, crossover="nowhere")
+    with pytest.raises(UserInputError):
+        mix_request(base, donor[:, :5], info)
+
+
+def test_prepare_reference_crops_and_resizes() -> None:
+    img = np.zeros((60, 100, 3), np.uint8)
+    img[:, :20] = 255  # outside the centre crop
+    t = prepare_reference(img, 32)
+    assert t.shape == (1, 3, 32, 32)
+    assert float(t.max()) == -1.0  # the white band was cropped away
+
+
+def test_projection_reduces_loss_and_matches_target(tiny_renderer) -> None:
+    G = tiny_renderer.G
+    target = tiny_renderer.render(RenderRequest(ws=tiny_renderer.mapping(11, None))).image
+    ref = np.pad(target, ((4, 4), (10, 10), (0, 0)), mode="wrap")  # any size: cropped back
+    seen: list[int] = []
+    res = project_image(
+        G, ref, steps=40, time_limit_s=None, progress=lambda s, n, l: seen.append(s)
+    )
+    assert res.steps == 40 and seen == list(range(1, 41))
+    assert res.ws.shape == (G.num_ws, G.w_dim)
+    assert min(res.losses[-5:]) < 0.8 * res.losses[0]
+    # the returned latent re-renders exactly through the shared renderer
+    again = tiny_renderer.render(RenderRequest(ws=res.ws)).image
+    np.testing.assert_array_equal(again, res.image)
+    start = tiny_renderer.render(RenderRequest(ws=tiny_renderer.mapping(999, None))).image
+    err = np.abs(res.image.astype(float) - target).mean()
+    assert err < np.abs(start.astype(float) - target).mean()
+
+
+def test_projection_honours_cancel_and_time_limit(tiny_renderer, tiny_encoder) -> None:
+    G = tiny_renderer.G
+    img = (np.random.default_rng(0).random((40, 40, 3)) * 255).astype(np.uint8)
+    calls = {"n": 0}
+
+    def cancel() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    res = project_image(G, img, steps=100, cancel=cancel)
+    assert res.cancelled and res.steps == 3
+    assert res.image.shape == (32, 32, 3)
+    res = project_image(G, img, encoder=tiny_encoder, steps=1000, time_limit_s=0.5, w_plus=True)
+    assert res.timed_out and 0 < res.steps < 1000
+    assert res.ws.shape == (G.num_ws, G.w_dim)

@@ -1,0 +1,135 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.evaluation.metrics import frechet_distance, mean_pairwise_distance
+from engine.evaluation.prompts import build_prompts
+
+REGION_KEYS = {
+    "tiles",
+    "indep_accuracy",
+    "seam_ratio",
+    "seam_ok_share",
+    "clip_accuracy",
+    "clip_score",
+    "fd_clip",
+    "diversity",
+    "diversity_share",
+}
+
+
+def test_frechet_and_diversity() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 4))
+    assert frechet_distance(a, a) < 1e-3
+    assert frechet_distance(a, a + 2.0) == pytest.approx(16.0, rel=0.05)
+    same = np.ones((5, 3))
+    assert mean_pairwise_distance(same) == pytest.approx(0.0)
+    assert mean_pairwise_distance(np.eye(3)) == pytest.approx(1.0)
+
+
+def test_prompts_cover_regions_and_languages() -> None:
+    recs = [
+        {"id": f"{r}-{i}", "region": r, "caption_en": f"{r} en {i}", "caption_zh": f"{r} 中 {i}"}
+        for r in ("miao", "hakka")
+        for i in range(4)
+    ]
+    ps = build_prompts(recs, descriptors_per_region=2)
+    assert ps == build_prompts(recs, descriptors_per_region=2)  # deterministic
+    assert {p.region for p in ps} == {
+        "dunhuang",
+        "miao",
+        "tibetan",
+        "mongolian",
+        "jiangnan",
+        "lingnan",
+        "hakka",
+        "xinjiang",
+    }
+    miao = [p for p in ps if p.region == "miao"]
+    assert [(p.lang, p.kind) for p in miao].count(("zh", "descriptor")) == 2
+    assert {p.lang for p in miao} == {"en", "zh"}
+
+
+@pytest.mark.slow
+def test_eval_gen_end_to_end(
+    tmp_path: Path, tiny_clip_dir: Path, tiny_heldout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evaltest_helpers import make_generator  # type: ignore[import-not-found]
+
+    from engine.cli import main
+    from engine.stylegan.checkpoint import save_generator
+
+    mdir = save_generator(make_generator(c_dim=32, seed=3), tmp_path / "gen")
+    gallery = tmp_path / "docs" / "gallery.png"
+    out = tmp_path / "report.json"
+    rc = main(
+        [
+            "eval",
+            "gen",
+            "--model",
+            str(mdir),
+            "--clip",
+            str(tiny_clip_dir),
+            "--heldout",
+            str(tiny_heldout),
+            "--per-prompt",
+            "2",
+            "--descriptors",
+            "1",
+            "--floor",
+            "--gallery",
+            str(gallery),
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
+    assert rc == 0
+    printed = json.loads(capsys.readouterr().out)
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert printed["generator"] == report["generator"]
+    assert report["settings"]["prompts"] == 8 * 4  # name en/zh + one caption en/zh
+    for which in ("generator", "floor"):
+        res = report[which]
+        assert set(res["overall"]) == REGION_KEYS
+        assert len(res["per_region"]) == 8
+        for r in res["per_region"].values():
+            assert set(r) == REGION_KEYS
+            assert r["tiles"] == 8
+            assert 0 <= r["indep_accuracy"] <= 1 and 0 <= r["clip_accuracy"] <= 1
+            assert r["fd_clip"] >= 0 and r["seam_ratio"] > 0
+    assert set(report["generator"]["meets_targets"]) == {"clip_accuracy", "indep_accuracy", "seam"}
+    from PIL import Image
+
+    with Image.open(gallery) as im:
+        assert im.size[1] > 8 * 96
+    # the readable table
+    rc = main(
+        [
+            "eval",
+            "gen",
+            "--model",
+            str(mdir),
+            "--clip",
+            str(tiny_clip_dir),
+            "--heldout",
+            str(tiny_heldout),
+            "--per-prompt",
+            "2",
+            "--descriptors",
+            "0",
+        ]
+    )
+    assert rc == 0
+    table = capsys.readouterr().out
+    assert "overall" in table and "miao" in table and "CLIP acc" in table
+
+
+def test_eval_gen_bad_input(tmp_path: Path) -> None:
+    from engine.cli import main
+
+    assert main(["eval", "gen", "--model", str(tmp_path / "none")]) == 2
+    assert main(["eval", "gen", "--model", str(tmp_path), "--per-prompt", "1"]) == 2
