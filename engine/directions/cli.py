@@ -31,6 +31,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--json", action="store_true", help="print JSON only")
     e.set_defaults(func=run_eval)
 
+    pi = sub.add_parser(
+        "project-image",
+        help="find the latent whose tile looks most like a reference image",
+        description="Optimise w (or W+) so the generator's tile matches IMG (centre-cropped); "
+        "writes OUT/projected.png, OUT/latent.safetensors (ws) and OUT/projection.json.",
+    )
+    _common(pi)
+    pi.add_argument("--image", type=Path, required=True, help="reference image (any size)")
+    pi.add_argument("--out", type=Path, required=True, help="output folder")
+    pi.add_argument("--region", help="region id: condition on it and start from its mean w")
+    pi.add_argument("--steps", type=int, default=150, help="optimisation steps (150)")
+    pi.add_argument("--time-limit", type=float, default=25.0, help="seconds (25; 0 = none)")
+    pi.add_argument("--w-plus", action="store_true", help="one w per layer (closer, less editable)")
+    pi.set_defaults(func=run_project)
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, help="generator folder (default: shipped model)")
@@ -122,4 +137,69 @@ def run_eval(args: argparse.Namespace) -> int:
             f"  {name:<11} {e['layer_range']:<7} spearman {e['spearman_mean']:+.3f}  "
             f"min accuracy {'n/a' if acc is None else f'{acc:.3f}'}"
         )
+    return 0
+
+
+def run_project(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    from engine.atomic import atomic_dir
+    from engine.stylegan.projection import project_image
+    from engine.stylegan.render import Renderer
+
+    if args.steps < 1:
+        raise UserInputError("must be at least 1", field="--steps")
+    try:
+        with Image.open(args.image) as im:
+            ref = np.asarray(im.convert("RGB"))
+    except (FileNotFoundError, UnidentifiedImageError, OSError) as exc:
+        raise UserInputError(f"cannot read the image ({exc})", path=str(args.image)) from exc
+    r = Renderer(_model_dir(args), device=args.device)
+    enc = load_optional_encoder(args.clip, args.device)
+    c = w_avg = None
+    if args.region:
+        from engine.culture import REGION_IDS
+        from engine.directions.conditions import region_conditions
+        from engine.directions.region_mean import region_means
+
+        if args.region not in REGION_IDS:
+            raise UserInputError(f"expected one of {', '.join(REGION_IDS)}", field="--region")
+        c = region_conditions(enc, r.info.c_dim)[args.region]
+        w_avg = region_means(r.G, enc, n=1024)[args.region]
+
+    def progress(step: int, total: int, loss: float) -> None:
+        print(f"\rstep {step}/{total} loss {loss:.4f}", end="", file=sys.stderr, flush=True)
+
+    res = project_image(
+        r.G,
+        ref,
+        encoder=enc,
+        c=c,
+        w_avg=w_avg,
+        steps=args.steps,
+        time_limit_s=args.time_limit or None,
+        w_plus=args.w_plus,
+        progress=progress,
+    )
+    print(file=sys.stderr)
+    from safetensors.numpy import save_file
+
+    with atomic_dir(args.out) as tmp:
+        Image.fromarray(res.image).save(tmp / "projected.png")
+        save_file({"ws": np.ascontiguousarray(res.ws)}, str(tmp / "latent.safetensors"))
+        doc = {
+            "image": str(args.image),
+            "model_id": r.info.model_id,
+            "model_hash": r.info.model_hash,
+            "region": args.region,
+            "w_plus": args.w_plus,
+            "steps": res.steps,
+            "seconds": round(res.seconds, 2),
+            "timed_out": res.timed_out,
+            "loss_first": res.losses[0] if res.losses else None,
+            "loss_best": min(res.losses) if res.losses else None,
+        }
+        (tmp / "projection.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({res.steps} steps, {res.seconds:.1f} s)")
     return 0

@@ -80,3 +80,23 @@ def test_projection_honours_cancel_and_time_limit(tiny_renderer, tiny_encoder) -
     res = project_image(G, img, encoder=tiny_encoder, steps=1000, time_limit_s=0.5, w_plus=True)
     assert res.timed_out and 0 < res.steps < 1000
     assert res.ws.shape == (G.num_ws, G.w_dim)
+
+
+def test_project_image_cli(tiny_G, tmp_path) -> None:
+    import json
+
+    from PIL import Image
+
+    from engine.cli import main
+    from engine.stylegan.checkpoint import save_generator
+
+    mdir = save_generator(tiny_G, tmp_path / "gen")
+    img = tmp_path / "ref.png"
+    Image.fromarray((np.random.default_rng(0).random((50, 70, 3)) * 255).astype(np.uint8)).save(img)
+    out = tmp_path / "proj"
+    args = ["project-image", "--model", str(mdir), "--image", str(img), "--out", str(out)]
+    assert main([*args, "--steps", "3", "--region", "miao"]) == 0
+    doc = json.loads((out / "projection.json").read_text())
+    assert doc["steps"] == 3 and doc["region"] == "miao"
+    assert (out / "projected.png").is_file() and (out / "latent.safetensors").is_file()
+    assert main([*args[:-4], "--image", str(tmp_path / "missing.png"), "--out", str(out)]) == 2
