@@ -331,9 +331,13 @@ def _tune(
                         "uplift",
                         "uplift_lo",
                         "uplift_hi",
+                        "crossfit_uplift",
+                        "crossfit_uplift_lo",
+                        "crossfit_uplift_hi",
                         "fidelity_before",
                         "fidelity_after",
                     )
+                    if k in r
                 }
                 for r in regions
             },

@@ -150,7 +150,7 @@ td:first-child{{text-align:left}}</style></head><body>
 {d["variants"]} variants, {d["arms_with_traffic"]} with traffic · test window
 {_f(d["test_window"])}</p>
 <p>Dissemination index: baseline <b>{_f(d["index"]["baseline"])}</b> = 100, weights
-{_f(d["index"]["weights"])}.</p>
+{", ".join(f"{k} {v:.2f}" for k, v in d["index"]["weights"].items())}.</p>
 <h2>Per region</h2>
 <table><tr><th>region</th><th>arms</th><th>predicted uplift (index points, 95%)</th>
 <th>relative</th><th>cross-fitted uplift (held-out folds)</th>
@@ -180,7 +180,8 @@ traffic: {_f(100 * p["mde_ctr_half_vs_half_abs"], 3)} points
 ({_f(100 * p["mde_ctr_half_vs_half_rel"], 1)}% relative).
 {
         (
-            "Impressions per arm to confirm the predicted uplift: "
+            "Impressions per arm a follow-up test needs to confirm a CTR change as large as "
+            + "the mean predicted index uplift: "
             + _f(p.get("impressions_per_arm_to_confirm_uplift"), 0)
             + "."
         )
