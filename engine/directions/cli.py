@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(f)
     f.add_argument("--samples", type=int, default=400, help="rendered samples to fit on (400)")
     f.add_argument("--select-seeds", type=int, default=6, help="latents to scope ranges (6)")
+    f.add_argument("--db", type=Path, help="database whose tiles locate region means (optional)")
     f.add_argument("--eval-seeds", type=int, default=0, help="also evaluate on N seeds (0: no)")
     f.set_defaults(func=run_fit)
     e = inner.add_parser("eval", help="monotonicity and cultural accuracy of the named sliders")
@@ -86,7 +87,9 @@ def run_fit(args: argparse.Namespace) -> int:
         raise UserInputError("must be at least 16", field="--samples")
     mdir = _model_dir(args)
     enc = load_optional_encoder(args.clip, args.device)
-    data = fit_model_dir(mdir, enc, args.samples, args.select_seeds, args.device, _progress)
+    data = fit_model_dir(
+        mdir, enc, args.samples, args.select_seeds, args.device, _progress, db_dir=args.db
+    )
     for d in data.directions:
         if d.kind == "named":
             print(

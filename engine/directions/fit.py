@@ -27,8 +27,12 @@ def fit_all(
     select_seeds: int = 6,
     seed: int = 0,
     progress: Progress | None = None,
+    image_embeddings: dict[str, np.ndarray] | None = None,
 ) -> DirectionFile:
-    """SeFa + named + (with CLIP) text basis + region means for one generator."""
+    """SeFa + named + (with CLIP) text basis + region means for one generator.
+
+    `image_embeddings` (region -> CLIP image embeddings of database tiles) join the region
+    prompts as conditions when estimating each region's mean w."""
     t0 = time.perf_counter()
     G = renderer.G
     info = renderer.info
@@ -43,7 +47,7 @@ def fit_all(
         arrays.update(basis.to_arrays())
         meta["clip_hash"] = str(getattr(encoder, "model_hash", ""))
         meta["clip_name"] = str(getattr(encoder, "name", ""))
-    for r, m in region_means(G, encoder, n=2048).items():
+    for r, m in region_means(G, encoder, 2048, image_embeddings).items():
         arrays[f"region_mean/{r}"] = m
     meta["seconds"] = round(time.perf_counter() - t0, 1)
     dirs = [d for ds in sefa.values() for d in ds] + named
@@ -57,11 +61,30 @@ def fit_model_dir(
     select_seeds: int = 6,
     device: str = "cpu",
     progress: Progress | None = None,
+    db_dir: str | Path | None = None,
 ) -> DirectionFile:
-    """fit_all for a saved generator, written to its folder."""
+    """fit_all for a saved generator, written to its folder (`db_dir`: a database whose tiles
+    help locate each region's mean w)."""
     from engine.stylegan.render import Renderer
 
     renderer = Renderer(Path(model_dir), device=device)
-    data = fit_all(renderer, encoder, n_samples, select_seeds, progress=progress)
+    emb = database_embeddings(db_dir, encoder) if db_dir is not None and encoder else None
+    data = fit_all(
+        renderer, encoder, n_samples, select_seeds, progress=progress, image_embeddings=emb
+    )
     save_directions(model_dir, data)
     return data
+
+
+def database_embeddings(
+    db_dir: str | Path, encoder: Any, per_region: int = 64
+) -> dict[str, np.ndarray]:
+    """CLIP image embeddings of up to `per_region` tiles of each region of a database."""
+    from engine.database import load_image, read_manifest
+
+    recs = read_manifest(db_dir)
+    out = {}
+    for r in sorted({x["region"] for x in recs}):
+        tiles = [load_image(db_dir, x) for x in recs if x["region"] == r][:per_region]
+        out[r] = encoder.encode_image(np.stack(tiles)).detach().cpu().numpy()
+    return out

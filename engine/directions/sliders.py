@@ -43,6 +43,10 @@ class Sliders:
         self.sefa: dict[str, list[Direction]] = sefa_directions(
             G, info.layer_ranges, k=8, ws_sample=self.ws_sample, cache_key=model_key(G)
         )
+        if model_dir is None:  # the shipped model's folder; its files must name these weights
+            from engine.stylegan.render import DEFAULT_MODEL_DIR
+
+            model_dir = DEFAULT_MODEL_DIR if info.model_hash else None
         shipped = load_directions(model_dir, info.model_hash or None) if model_dir else None
         self.shipped: DirectionFile | None = shipped
         self.named: dict[str, Direction] = {
