@@ -191,3 +191,16 @@ def test_problems_are_available_as_a_list_for_the_gui(tmp_path):
         import_results([p], IDS)
     assert e.value.count == 2 and len(e.value.problems) == 2
     assert e.value.problems[1].endswith("clicks: '-1': expected a non-negative count")
+
+
+def test_external_control_arm_is_accepted_only_when_named(tmp_path):
+    from engine.tuner.reward import arm_figures
+
+    p = write(tmp_path, "r.csv", "variant,impressions,clicks\ncontrol,1000,32\nv1,1000,45\n")
+    with pytest.raises(UserInputError, match="'control': expected a variant id"):
+        import_results([p], IDS)
+    res = import_results([p], IDS, extra_arms=["control"])
+    f = arm_figures(res, baseline="control")
+    row = {v: i for i, v in enumerate(f.ids)}
+    assert f.index[row["control"], 0] == pytest.approx(100.0)
+    assert f.index[row["v1"], 0] > 100.0
