@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 
-def evaluate_seg(model: Path | None = None, n: int = 200, size: int = 256) -> dict[str, Any]:
+def evaluate_seg(
+    model: Path | None = None, n: int = 200, size: int = 256, pool_size: int = 32
+) -> dict[str, Any]:
     import numpy as np
 
     from engine.mockup.refine import iou, refine_mask
@@ -24,7 +26,7 @@ def evaluate_seg(model: Path | None = None, n: int = 200, size: int = 256) -> di
     from engine.mockup.segment import Segmenter
 
     seg = Segmenter(model)
-    pool = PatternPool()
+    pool = PatternPool(pool_size)
     ious, ious_gc = [], []
     t0 = time.perf_counter()
     t_model = 0.0
@@ -53,7 +55,7 @@ def evaluate_seg(model: Path | None = None, n: int = 200, size: int = 256) -> di
 
 
 def _run(args: argparse.Namespace) -> int:
-    res = evaluate_seg(args.model, args.n, args.size)
+    res = evaluate_seg(args.model, args.n, args.size, args.pool)
     if args.json:
         print(json.dumps(res, indent=2))
     else:
@@ -76,4 +78,5 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--n", type=int, default=200, help="number of held-out composites")
     p.add_argument("--size", type=int, default=256, help="composite size in px")
+    p.add_argument("--pool", type=int, default=32, help="database tiles in the pattern pool")
     p.set_defaults(func=_run)

@@ -127,7 +127,9 @@ def _blob(rng: np.random.Generator, pool: PatternPool, img: np.ndarray, s: int) 
     return a[..., 0]
 
 
-def composite(seed: int, size: int = 192, pool: PatternPool | None = None) -> tuple:
+def composite(
+    seed: int, size: int = 192, pool: PatternPool | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(image uint8 HxWx3 RGB, mask uint8 HxW in {0, 1}) for one seed."""
     pool = pool or PatternPool()
     rng = np.random.default_rng([int(seed), 77])

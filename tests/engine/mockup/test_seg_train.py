@@ -34,3 +34,29 @@ def test_two_steps_then_resume(tmp_path):
     log2 = train_seg(tmp_path, cfg2, progress=lines.append)
     assert any("resuming at step 2" in s for s in lines)
     assert log2["steps"] == 4 and math.isfinite(log2["final_loss"])
+
+
+def test_eval_seg_reports_iou_json(tmp_path, capsys):
+    from engine.cli import main
+
+    cfg = SegTrainConfig(epochs=1, samples=2, size=64, batch=2, pool=2)
+    train_seg(tmp_path, cfg, progress=lambda s: None)
+    rc = main(
+        [
+            "eval",
+            "seg",
+            "--model",
+            str(tmp_path),
+            "--n",
+            "2",
+            "--size",
+            "64",
+            "--pool",
+            "2",
+            "--json",
+        ]
+    )
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert 0.0 <= res["iou"] <= 1.0 and 0.0 <= res["iou_grabcut"] <= 1.0
+    assert res["n"] == 2 and res["seed_base"] == EVAL_SEED_BASE
