@@ -52,6 +52,17 @@ def fit_boundary(
     return unit(beta[:-1] / sd)
 
 
+def centre_by_group(x: np.ndarray, groups: list[str]) -> np.ndarray:
+    """Rows of x minus the mean of their group."""
+    x = np.asarray(x, dtype=np.float64)
+    out = x.copy()
+    g = np.asarray(groups)
+    for name in set(groups):
+        m = g == name
+        out[m] -= x[m].mean(0)
+    return out
+
+
 def sample_attributes(
     renderer: Any,
     conditions: dict[str, np.ndarray | None],
@@ -119,7 +130,8 @@ def fit_named_directions(
 
     Range choice: mean Spearman of the attribute over steps −3…+3 on `select_seeds` latents
     (a seed set apart from the fitting samples)."""
-    ws, _regs, values = sample_attributes(renderer, conditions, n_samples, seed, progress=progress)
+    ws, regs, values = sample_attributes(renderer, conditions, n_samples, seed, progress=progress)
+    ws_c = centre_by_group(ws, regs)
     info = renderer.info
     ranges = dict(info.layer_ranges)
     ranges["all"] = (0, info.num_ws)
@@ -131,8 +143,11 @@ def fit_named_directions(
     ]
     out = []
     for k, attr in enumerate(ATTRIBUTES):
-        vec = fit_boundary(ws, values[attr])
-        scale = spread_along(ws, vec)
+        # within-region variation only: a boundary fitted across regions would partly learn
+        # "which region" (warm Lingnan vs cool Jiangnan), and moving along it would change
+        # the region, which the sliders must not do
+        vec = fit_boundary(ws_c, centre_by_group(values[attr][:, None], regs)[:, 0])
+        scale = spread_along(ws_c, vec)
         scores = {}
         for name, (a, b) in ranges.items():
             d = Direction(attr, "named", vec, scale, (a, b), name)

@@ -57,3 +57,23 @@ def test_slider_evaluation_reports_figures(tiny_renderer) -> None:
     assert -1 <= e["spearman_mean"] <= 1
     assert e["accuracy_by_step"] == [0.5] * 7  # one seed of two is miao
     assert rep["all_pass"] is False
+
+
+def test_centred_fit_ignores_between_region_differences() -> None:
+    from engine.directions.named import centre_by_group
+
+    rng = np.random.default_rng(3)
+    n, d = 1200, 16
+    groups = [("a", "b")[i % 2] for i in range(n)]
+    region_axis = np.eye(d)[0]
+    attr_axis = np.eye(d)[1]
+    offset = np.where(np.asarray(groups) == "a", 3.0, -3.0)
+    ws = rng.normal(size=(n, d)) + offset[:, None] * region_axis
+    # the attribute differs a lot between regions, and within a region follows axis 1
+    values = 2.0 * offset + ws @ attr_axis + 0.05 * rng.normal(size=n)
+    naive = fit_boundary(ws, values)
+    centred = fit_boundary(
+        centre_by_group(ws, groups), centre_by_group(values[:, None], groups)[:, 0]
+    )
+    assert abs(naive[0]) > 0.5  # the naive boundary mostly learns the region
+    assert centred[1] > 0.95 and abs(centred[0]) < 0.1
