@@ -42,8 +42,9 @@ class MockupRenderer:
     piece), so a render is one remap and two saturating 8-bit blends over the garment's box.
     """
 
-    def __init__(self, template: str | Template) -> None:
-        self.template = t = template if isinstance(template, Template) else load_template(template)
+    def __init__(self, template: str | Template, max_side: int | None = None) -> None:
+        t = template if isinstance(template, Template) else load_template(template)
+        self.template = t = t.resized(max_side) if max_side else t
         h, w = t.size
         cover = np.zeros((h, w), np.float32)
         for r in t.regions:

@@ -63,6 +63,36 @@ class Template:
         if self.spec.shape != self.shading.shape:
             self.spec = highlights(self.base, self.shading, self.albedo)
 
+    def resized(self, max_side: int) -> Template:
+        """The same template at most `max_side` px (side-by-side previews render 4x faster
+        at half size); print scale and fold displacement scale with it."""
+        h, w = self.size
+        k = max_side / max(h, w)
+        if k >= 1:
+            return self
+        nw, nh = max(1, round(w * k)), max(1, round(h * k))
+
+        def rs(a: np.ndarray) -> np.ndarray:
+            return cv2.resize(a, (nw, nh), interpolation=cv2.INTER_AREA)
+
+        regions = [
+            Region(r.name, rs(r.mask), tuple(round(v * k) for v in r.bbox), r.print_size_cm)  # type: ignore[arg-type]
+            for r in self.regions
+        ]
+        return Template(
+            name=self.name,
+            title=self.title,
+            base=rs(self.base),
+            regions=regions,
+            shading=rs(self.shading),
+            displacement=rs(self.displacement),
+            displacement_px=(self.displacement_px[0] * k, self.displacement_px[1] * k),
+            albedo=self.albedo,
+            print_rotation_deg=self.print_rotation_deg,
+            spec=rs(self.spec),
+            source=self.source,
+        )
+
 
 def highlights(base: np.ndarray, shading: np.ndarray, albedo: float) -> np.ndarray:
     """The sheen in `base` that diffuse light alone cannot explain (inverse of a screen blend):

@@ -125,3 +125,15 @@ def test_photo_maps_keep_folds_and_drop_the_old_print():
     # the dots are not: their shading matches the columns they sit in
     assert np.abs(dots - shading[18::20, 8::20][: dots.shape[0]]).max() < 0.08
     assert disp.min() >= -1 and disp.max() <= 1 and spec.max() < 0.3
+
+
+def test_half_size_preview_matches_the_full_render():
+    import cv2
+
+    t = make_template(128)
+    tile = stripes(16, 16)
+    full = MockupRenderer(t).render(tile, repeat_cm=8)
+    half = MockupRenderer(t, max_side=64).render(tile, repeat_cm=8)
+    assert half.shape == (64, 64, 3)
+    ref = cv2.resize(full, (64, 64), interpolation=cv2.INTER_AREA)
+    assert np.abs(half[20:44, 20:44].astype(int) - ref[20:44, 20:44].astype(int)).mean() < 12
