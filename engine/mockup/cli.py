@@ -35,11 +35,11 @@ def photo_mask(photo: object, args: argparse.Namespace) -> object:
             )
         return (m > 127).astype(np.float32)
     from engine.mockup.refine import refine_mask
-    from engine.mockup.segment import Segmenter
+    from engine.mockup.segment import Segmenter, garment_mask
 
     prob = Segmenter(args.seg_model).predict(photo)  # type: ignore[arg-type]
     if args.no_refine:
-        return (prob >= 0.5).astype(np.float32)
+        return garment_mask(prob).astype(np.float32)
     return refine_mask(photo, prob).astype(np.float32)  # type: ignore[arg-type]
 
 

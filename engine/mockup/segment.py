@@ -167,3 +167,29 @@ class Segmenter:
         logit = out.mean(0)[:nh, :nw]
         prob = 1.0 / (1.0 + np.exp(-logit))
         return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+
+
+def garment_mask(prob: np.ndarray, keep: float = 0.25, hole: float = 0.01) -> np.ndarray:
+    """The model's mask as the designer gets it (uint8 HxW, 1 = garment): p >= 0.5, only
+    the largest blob and blobs at least `keep` of its size (a garment is one piece, maybe cut
+    by an occluder), small holes (< `hole` of the garment) filled; big holes such as a tote's
+    handle loops stay open."""
+    m = (prob >= 0.5).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    if n <= 1:
+        return m
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    big = areas.max()
+    good = np.zeros(n, bool)
+    good[1:] = areas >= keep * big
+    m = good[lab].astype(np.uint8)
+    inv = 1 - m
+    n2, lab2, stats2, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
+    h, w = m.shape
+    limit = hole * m.sum()
+    for i in range(1, n2):
+        x, y, bw, bh, area = stats2[i]
+        touches = x == 0 or y == 0 or x + bw == w or y + bh == h
+        if not touches and area < limit:
+            m[lab2 == i] = 1
+    return m

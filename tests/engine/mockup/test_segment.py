@@ -75,3 +75,19 @@ def test_own_model_folder_round_trips(tmp_path):
 def test_missing_model_folder_is_a_user_error(tmp_path):
     with pytest.raises(UserInputError, match=r"config\.json"):
         Segmenter(tmp_path)
+
+
+def test_garment_mask_keeps_the_garment_and_its_handle_loops():
+    import cv2
+
+    from engine.mockup.segment import garment_mask
+
+    p = np.zeros((100, 100), np.float32)
+    p[40:90, 20:80] = 0.9  # the bag
+    cv2.ellipse(p, (50, 40), (20, 25), 0, 180, 360, 0.9, 4)  # a handle: a big loop
+    p[60:62, 50:52] = 0.1  # a pinhole in the bag
+    p[5:9, 85:95] = 0.8  # clutter
+    m = garment_mask(p)
+    assert m[61, 51] == 1 and m[7, 90] == 0
+    assert m[30, 50] == 0  # inside the handle loop stays background
+    assert m[16, 50] == 1  # the handle itself stays
