@@ -63,6 +63,18 @@ def centre_by_group(x: np.ndarray, groups: list[str]) -> np.ndarray:
     return out
 
 
+def project_out(vec: np.ndarray, axes: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """Unit `vec` with its component in the span of the rows of `axes` removed."""
+    a = np.asarray(axes, dtype=np.float64)
+    if not a.size or not np.any(vec):
+        return vec
+    _u, sv, vt = np.linalg.svd(a, full_matrices=False)
+    basis = vt[sv > tol * max(float(sv.max()), 1e-12)]
+    v = np.asarray(vec, dtype=np.float64)
+    v = v - basis.T @ (basis @ v)
+    return unit(v) if np.linalg.norm(v) > 1e-9 else np.asarray(vec, dtype=np.float32)
+
+
 def sample_attributes(
     renderer: Any,
     conditions: dict[str, np.ndarray | None],
@@ -132,6 +144,9 @@ def fit_named_directions(
     (a seed set apart from the fitting samples)."""
     ws, regs, values = sample_attributes(renderer, conditions, n_samples, seed, progress=progress)
     ws_c = centre_by_group(ws, regs)
+    # each sample's region mean, globally centred (none when regions share one condition)
+    conditioned = any(c is not None for c in conditions.values())
+    region_axes = ws - ws_c - ws.mean(0) if conditioned else np.zeros((0, ws.shape[1]))
     info = renderer.info
     ranges = dict(info.layer_ranges)
     ranges["all"] = (0, info.num_ws)
@@ -147,6 +162,9 @@ def fit_named_directions(
         # "which region" (warm Lingnan vs cool Jiangnan), and moving along it would change
         # the region, which the sliders must not do
         vec = fit_boundary(ws_c, centre_by_group(values[attr][:, None], regs)[:, 0])
+        # conditional manipulation (InterFaceGAN): remove the component along the axes that
+        # separate the regions' mean ws, so the slider is orthogonal to "which region"
+        vec = project_out(vec, region_axes)
         scale = spread_along(ws_c, vec)
         scores = {}
         for name, (a, b) in ranges.items():

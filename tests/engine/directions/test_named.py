@@ -77,3 +77,12 @@ def test_centred_fit_ignores_between_region_differences() -> None:
     )
     assert abs(naive[0]) > 0.5  # the naive boundary mostly learns the region
     assert centred[1] > 0.95 and abs(centred[0]) < 0.1
+
+
+def test_project_out_removes_region_axes() -> None:
+    from engine.directions.named import project_out
+
+    axes = np.stack([np.eye(6)[0] * 3, np.eye(6)[0] * -2, np.eye(6)[2]])
+    v = project_out(np.ones(6, dtype=np.float32) / np.sqrt(6), axes)
+    assert abs(v[0]) < 1e-6 and abs(v[2]) < 1e-6
+    assert abs(np.linalg.norm(v) - 1) < 1e-5
