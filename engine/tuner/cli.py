@@ -82,6 +82,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", metavar="DIR", help="generator folder (default: shipped)")
     p.add_argument("--clip", metavar="DIR", help="CLIP model folder (default: shipped)")
+    p.add_argument(
+        "--no-crossfit",
+        action="store_true",
+        help="skip the cross-fitted uplift estimate (two extra short PPO runs)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -121,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         duplicates=args.duplicates,
         max_window_days=args.max_window_days,
         fidelity=args.fidelity,
+        crossfit=not args.no_crossfit,
         clip_embed=args.clip_embed,
         model_dir=args.model,
         clip_dir=args.clip,
