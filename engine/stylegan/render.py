@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from cuda_ops import upfirdn2d as ufd
 from engine.errors import UserInputError
 from engine.paths import MODELS_DIR
+from engine.stylegan import infer
 from engine.stylegan.networks import Generator
 
 DEFAULT_MODEL_DIR = MODELS_DIR / "generator"
@@ -285,21 +287,21 @@ class Renderer:
         self, step: _Step, x: Any, img: Any, w: torch.Tensor, noise_mode: str
     ) -> tuple[Any, Any]:
         b = step.block
-        fmt = torch.channels_last if self._device == "cpu" else torch.contiguous_format
+        cl = b.prefers_channels_last(torch.device(self._device), False, "auto")
+        fmt = torch.channels_last if cl else torch.contiguous_format  # as SynthesisBlock does
         if step.kind == "const":
             x = b.const.to(torch.float32)[None].contiguous(memory_format=fmt)
             x = b.conv1(x, w, noise_mode=noise_mode)
         elif step.kind == "conv0":
-            x = b.conv0(x, w, noise_mode=noise_mode)
+            x = b.conv0(x.contiguous(memory_format=fmt), w, noise_mode=noise_mode)
         elif step.kind == "conv1":
             x = b.conv1(x, w, noise_mode=noise_mode)
         else:
-            from cuda_ops import upfirdn2d as ufd
-
             y = b.torgb(x, w).to(dtype=torch.float32, memory_format=torch.contiguous_format)
-            if img is not None:
-                img = ufd.upsample2d(img, b.resample_filter, tileable=b.tileable)
-                img = img.add_(y)
+            if img is not None and self._device == "cpu":
+                img = infer.upsample_img(img, b.resample_filter, b.tileable).add_(y)
+            elif img is not None:
+                img = ufd.upsample2d(img, b.resample_filter, tileable=b.tileable).add_(y)
             else:
                 img = y
         return x, img

@@ -15,6 +15,7 @@ import torch
 
 from cuda_ops import bias_act as ba
 from cuda_ops import upfirdn2d as ufd
+from engine.stylegan import infer
 from engine.stylegan.layers import (
     DEFAULT_FILTER,
     Conv2dLayer,
@@ -23,6 +24,16 @@ from engine.stylegan.layers import (
 )
 
 NOISE_MODES = ("random", "const", "none")
+
+
+def _fast(x: torch.Tensor, impl: str) -> bool:
+    """Inference on the CPU in float32: the re-ordered maths of `engine.stylegan.infer`."""
+    return (
+        impl == "auto"
+        and x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and not torch.is_grad_enabled()
+    )
 
 
 class SynthesisLayer(torch.nn.Module):
@@ -92,6 +103,10 @@ class SynthesisLayer(torch.nn.Module):
             raise ValueError(
                 f"expected [N, {self.in_channels}, {in_res}, {in_res}], got {tuple(x.shape)}"
             )
+        if _fast(x, impl) and infer.supports(self):
+            if noise_mode not in NOISE_MODES:
+                raise ValueError(f"noise_mode must be one of {NOISE_MODES}, not {noise_mode!r}")
+            return infer.synthesis_layer(self, x, w, noise_mode, gain)
         styles = self.affine(w)
         noise = self.make_noise(x, noise_mode)
         x = modulated_conv2d(
@@ -146,6 +161,8 @@ class ToRGBLayer(torch.nn.Module):
     def forward(
         self, x: torch.Tensor, w: torch.Tensor, fused_modconv: bool = True, impl: str = "auto"
     ) -> torch.Tensor:
+        if _fast(x, impl):
+            return infer.torgb_layer(self, x, w)
         styles = self.affine(w) * self.weight_gain
         x = modulated_conv2d(
             x,
@@ -248,6 +265,14 @@ class SynthesisBlock(torch.nn.Module):
         use16 = self.use_fp16 and not force_fp32 and x_device.type == "cuda"
         return torch.float16 if use16 else torch.float32
 
+    def prefers_channels_last(self, device: torch.device, force_fp32: bool, impl: str) -> bool:
+        """Channels-last for fp16 blocks that ask for it, and on the CPU from 32 px up:
+        oneDNN is much faster with it for wide images with few channels, slower for
+        small images with many channels. impl="ref" stays the plain NCHW path."""
+        if self.channels_last and not force_fp32:
+            return True
+        return device.type == "cpu" and impl != "ref" and self.resolution >= 32
+
     def forward(
         self,
         x: torch.Tensor | None,
@@ -261,8 +286,7 @@ class SynthesisBlock(torch.nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(x, img) -> (x, img) for this resolution.
 
-        channels_last=None picks channels-last on CPU (oneDNN is several times faster with it
-        for wide images with few channels) unless impl="ref", which stays the plain NCHW path.
+        channels_last=None lets `prefers_channels_last` decide.
         """
         if ws.ndim != 3 or ws.shape[1] != self.num_conv + self.num_torgb:
             raise ValueError(
@@ -272,9 +296,7 @@ class SynthesisBlock(torch.nn.Module):
         w_iter = iter(ws.unbind(dim=1))
         dtype = self.dtype_for(ws.device, force_fp32)
         if channels_last is None:
-            channels_last = (self.channels_last and not force_fp32) or (
-                ws.device.type == "cpu" and impl != "ref"
-            )
+            channels_last = self.prefers_channels_last(ws.device, force_fp32, impl)
         fmt = torch.channels_last if channels_last else torch.contiguous_format
         if fused_modconv is None:
             fused_modconv = (not self.training) and (dtype == torch.float32 or ws.shape[0] == 1)
@@ -298,7 +320,9 @@ class SynthesisBlock(torch.nn.Module):
             x = self.conv0(x, next(w_iter), **kw)
             x = self.conv1(x, next(w_iter), **kw)
 
-        if img is not None:
+        if img is not None and _fast(img, impl):
+            img = infer.upsample_img(img, self.resample_filter, self.tileable)
+        elif img is not None:
             img = ufd.upsample2d(img, self.resample_filter, tileable=self.tileable, impl=impl)
         if self.is_last or self.architecture == "skip":
             y = self.torgb(x, next(w_iter), fused_modconv=fused_modconv, impl=impl)

@@ -1,0 +1,303 @@
+"""Inference-only fast path of the synthesis layers (no autograd, float32, CPU).
+
+Same maths as `modulated_conv2d` + `bias_act`, re-ordered so a frame costs few memory passes:
+
+* 2x-up layers: the official "transposed 3x3 conv, then [1,3,3,1] blur" equals one 6x6
+  kernel applied to the zero-stuffed input; split into its four phases that is an ordinary
+  3x3 convolution of the *low-resolution* input to 4x the channels, then `pixel_shuffle`.
+  Tileable generators therefore wrap only one low-res pixel instead of a wide margin.
+* Weight constants (phase kernels, squared-weight sums for demodulation, the const noise
+  times its strength plus the bias) are cached per layer and rebuilt when a parameter's
+  version counter changes (training, load_state_dict).
+* The activation gain folds into the demodulation coefficients and the bias (leaky ReLU is
+  positive-homogeneous), so after the convolution only add, activation and clamp remain.
+* Per layer the cheaper of "scale the weights" and "scale the activations" is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from cuda_ops import bias_act as ba
+from cuda_ops import upfirdn2d as ufd
+
+if TYPE_CHECKING:
+    from engine.stylegan.synthesis import SynthesisLayer, ToRGBLayer
+
+
+def phase_kernels(weight: torch.Tensor, f: torch.Tensor, groups: int = 1) -> torch.Tensor:
+    """[4*O, I, 3, 3] kernels of the 2x upsampling 3x3 convolution (official layout:
+    `conv2d_resample(x, weight, f, up=2, padding=1, flip_weight=False)`), to be applied with
+    padding 1 at the input resolution. Channels are phase-major (index (2*py + px)*O + o
+    holds output pixel (2i + py, 2j + px)); `_Interleave` puts them in place."""
+    out_ch, in_ch, kh, kw = weight.shape
+    fk = (f * 4).flip([0, 1]).to(weight)[None, None]  # gain 4 = up**2
+    full = F.conv2d(F.pad(weight.reshape(out_ch * in_ch, 1, kh, kw), (3, 3, 3, 3)), fk)
+    full = full.reshape(out_ch, in_ch, 6, 6)
+    phases = [full[:, :, py::2, px::2].flip([2, 3]) for py in (0, 1) for px in (0, 1)]
+    return torch.stack(phases, dim=0).reshape(4 * out_ch, in_ch, 3, 3).contiguous()
+
+
+def supports(layer: SynthesisLayer) -> bool:
+    """Layers the fast path covers: 3x3 kernels, up 1 or 2 with a 4-tap filter, and a
+    positive-homogeneous activation (the gain folds into the scales)."""
+    if layer.weight.shape[2:] != (3, 3) or not ba.ACTIVATIONS[layer.activation].homogeneous:
+        return False
+    return layer.up == 1 or (layer.up == 2 and tuple(layer.resample_filter.shape) == (4, 4))
+
+
+@dataclass
+class _Consts:
+    key: tuple[int, ...]
+    weight: torch.Tensor  # [O', I, 3, 3]: phase kernels for up=2 (O' = 4*O), else the weight
+    wsq: torch.Tensor  # [O, I] sum of squared taps, for demodulation
+    bias: torch.Tensor  # [O]
+    noise: torch.Tensor | None  # noise_const * strength, [H, W]
+    packed: dict[tuple[int, ...], torch.Tensor | None]  # oneDNN-ready `weight` per input shape
+
+
+def _version_key(*tensors: torch.Tensor | None) -> tuple[int, ...]:
+    key: list[int] = []
+    for t in tensors:
+        if t is not None:
+            key += [t._version, t.data_ptr()]
+    return tuple(key)
+
+
+def _layer_consts(layer: SynthesisLayer) -> _Consts:
+    strength = getattr(layer, "noise_strength", None)
+    noise_const = layer.noise_const if layer.use_noise else None
+    key = _version_key(layer.weight, layer.bias, strength, noise_const, layer.resample_filter)
+    cached: _Consts | None = layer.__dict__.get("_infer_consts")
+    if cached is not None and cached.key == key and cached.weight.device == layer.weight.device:
+        return cached
+    with torch.inference_mode():
+        w = layer.weight.detach().to(torch.float32).contiguous()
+        kern = phase_kernels(w, layer.resample_filter) if layer.up == 2 else w
+        noise = None
+        if noise_const is not None and strength is not None:
+            noise = (noise_const * strength).to(torch.float32)
+        consts = _Consts(
+            key=key,
+            weight=kern,
+            wsq=w.square().sum(dim=[2, 3]),
+            bias=layer.bias.detach().to(torch.float32),
+            noise=noise,
+            packed={},
+        )
+    layer.__dict__["_infer_consts"] = consts  # plain attribute: not a buffer, not saved
+    return consts
+
+
+def _is_cl(x: torch.Tensor) -> bool:
+    return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+
+
+def _wrap1(x: torch.Tensor, tileable: bool) -> tuple[torch.Tensor, int]:
+    """Input and conv padding for a 3x3 kernel: wrapped by one pixel (keeping the memory
+    format, which F.pad's circular mode does not), or zero padding inside the conv."""
+    if not tileable:
+        return x, 1
+    n, c, h, w = x.shape
+    fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
+    out = torch.empty([n, c, h + 2, w + 2], dtype=x.dtype, device=x.device, memory_format=fmt)
+    out[:, :, 1:-1, 1:-1] = x
+    out[:, :, 0, 1:-1] = x[:, :, -1]
+    out[:, :, -1, 1:-1] = x[:, :, 0]
+    out[:, :, :, 0] = out[:, :, :, -2]
+    out[:, :, :, -1] = out[:, :, :, 1]
+    return out, 0
+
+
+class _Interleave:
+    """Views that read the four phase outputs of a conv ([N, 4*O, h, w], phase-major
+    channels) as the 2x image, so the pixel shuffle rides along with the next add."""
+
+    def __init__(self, y: torch.Tensor, out_ch: int) -> None:
+        n, _, h, w = y.shape
+        self.cl = _is_cl(y)
+        self.h, self.w = h, w
+        if self.cl:  # memory [n, h, w, py, px, o] -> [n, h, py, w, px, o]
+            self.src = y.permute(0, 2, 3, 1).reshape(n, h, w, 2, 2, out_ch)
+            self.src = self.src.permute(0, 1, 3, 2, 4, 5)
+            self.out = y.new_empty([n, h, 2, w, 2, out_ch])
+            self.image = self.out.view(n, 2 * h, 2 * w, out_ch).permute(0, 3, 1, 2)
+        else:  # memory [n, py, px, o, h, w] -> [n, o, h, py, w, px]
+            self.src = y.reshape(n, 2, 2, out_ch, h, w).permute(0, 3, 4, 1, 5, 2)
+            self.out = y.new_empty([n, out_ch, h, 2, w, 2])
+            self.image = self.out.view(n, out_ch, 2 * h, 2 * w)
+
+    def view6(self, t: torch.Tensor) -> torch.Tensor:
+        """A [a, b, H, W] tensor (H, W = 1 or the 2x size) in the 6-D layout of `out`."""
+        a, b, hh, ww = t.shape
+        hs = (self.h, 2) if hh > 1 else (1, 1)
+        ws = (self.w, 2) if ww > 1 else (1, 1)
+        if self.cl:
+            return t.permute(0, 2, 3, 1).reshape(a, *hs, *ws, b)
+        return t.reshape(a, b, *hs, *ws)
+
+
+def _conv_const(k: _Consts, x: torch.Tensor, pad: int) -> torch.Tensor:
+    """3x3 conv with the layer's constant weight, pre-packed for oneDNN once per input shape
+    (saves re-laying out a weight of up to a few MB every frame; ~2x on small images)."""
+    shape = (*x.shape, pad)
+    if shape not in k.packed:
+        k.packed[shape] = _pack(k.weight, x, pad)
+    packed = k.packed[shape]
+    if packed is None:
+        return F.conv2d(x, k.weight, padding=pad)
+    pads, ones = [pad, pad], [1, 1]
+    return torch.ops.mkldnn._convolution_pointwise(
+        x, packed, None, pads, ones, ones, 1, "none", [], ""
+    )
+
+
+def _pack(weight: torch.Tensor, x: torch.Tensor, pad: int) -> torch.Tensor | None:
+    """The oneDNN-packed weight, or None where that private op is missing or disagrees."""
+    if x.device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        return None
+    try:
+        ones = [1, 1]
+        packed = torch.ops.mkldnn._reorder_convolution_weight(
+            weight, [pad, pad], ones, ones, 1, list(x.shape)
+        )
+        probe = x[:1]
+        got = torch.ops.mkldnn._convolution_pointwise(
+            probe, packed, None, [pad, pad], ones, ones, 1, "none", [], ""
+        )
+        want = F.conv2d(probe, weight, padding=pad)
+        if not torch.allclose(got, want, rtol=1e-4, atol=1e-4 * float(want.abs().max()) + 1e-6):
+            return None
+        return packed
+    except (RuntimeError, AttributeError):
+        return None
+
+
+def _batch_to_groups(x: torch.Tensor) -> torch.Tensor:
+    """[N, C, H, W] -> [1, N*C, H, W] for a grouped conv (as is for N = 1: a same-shape
+    reshape would drop the channels-last strides)."""
+    return x if x.shape[0] == 1 else x.reshape(1, -1, *x.shape[2:])
+
+
+def _groups_to_batch(y: torch.Tensor, n: int) -> torch.Tensor:
+    return y if n == 1 else y.reshape(n, -1, *y.shape[2:])
+
+
+def synthesis_layer(
+    layer: SynthesisLayer, x: torch.Tensor, w: torch.Tensor, noise_mode: str, gain: float
+) -> torch.Tensor:
+    """`SynthesisLayer.forward` for inference; x [N, I, h, w] -> [N, O, R, R]."""
+    k = _layer_consts(layer)
+    n, in_ch = x.shape[:2]
+    out_ch = layer.out_channels
+    styles = layer.affine(w)  # [N, I]
+    g = layer.act_gain * gain
+    dco = (styles.square() @ k.wsq.t() + 1e-8).rsqrt() * g  # [N, O] demodulation x gain
+    up = layer.up == 2
+    fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
+    scale_weights = n * k.weight.numel() < x.numel()
+    if scale_weights:  # fold styles and demodulation into the (smaller) weights
+        scale = dco.repeat(1, 4) if up else dco  # [N, O'], phase-major like the kernels
+        outer = scale.unsqueeze(2) * styles.unsqueeze(1)  # [N, O', I]
+        wt = k.weight.unsqueeze(0) * outer.unsqueeze(-1).unsqueeze(-1)
+        xin, pad = _wrap1(x, layer.tileable)
+        y = F.conv2d(_batch_to_groups(xin), wt.reshape(-1, in_ch, 3, 3), padding=pad, groups=n)
+        y = _groups_to_batch(y, n)
+    else:  # scale the activations, convolve with the shared constant weight
+        xin, pad = _wrap1(x * styles.reshape(n, -1, 1, 1), layer.tileable)
+        y = _conv_const(k, xin, pad)
+    res = layer.resolution
+    if up:
+        il = _Interleave(y, out_ch)
+        shift = _shift(layer, k, n, res, il.cl, noise_mode, g)
+        if scale_weights:
+            torch.add(il.src, il.view6(shift), out=il.out)
+        else:
+            torch.addcmul(il.view6(shift), il.src, il.view6(dco[:, :, None, None]), out=il.out)
+        y = il.image
+    else:
+        shift = _shift(layer, k, n, res, _is_cl(y), noise_mode, g)
+        y = y.add_(shift) if scale_weights else torch.addcmul(shift, y, dco[:, :, None, None])
+    y = y.contiguous(memory_format=fmt)
+    F.leaky_relu_(y, 0.2) if layer.activation == "lrelu" else _act_(y, layer.activation)
+    if layer.conv_clamp is not None:
+        c = layer.conv_clamp * gain
+        y.clamp_(-c, c)
+    return y
+
+
+def _act_(y: torch.Tensor, act: str) -> None:
+    if act == "relu":
+        F.relu_(y)
+    elif act != "linear":
+        raise ValueError(f"activation {act!r} has no in-place fast path")
+
+
+def _shift(
+    layer: SynthesisLayer,
+    k: _Consts,
+    n: int,
+    res: int,
+    cl: bool,
+    noise_mode: str,
+    g: float,
+) -> torch.Tensor:
+    """(noise + bias) * gain: [1, O, 1, 1], [N, O, R, R] (random) or [1, O, R, R] (const,
+    cached in the memory format the layer output has)."""
+    b = (k.bias * g).reshape(1, -1, 1, 1)
+    if not layer.use_noise or noise_mode == "none":
+        return b
+    if noise_mode == "random":
+        noise = torch.randn([n, 1, res, res], device=b.device)
+        shift = noise * (layer.noise_strength * g) + b
+        return shift.contiguous(memory_format=torch.channels_last) if cl else shift
+    assert k.noise is not None
+    key = (k.key, g, res, cl)
+    cached = layer.__dict__.get("_infer_shift")
+    if cached is not None and cached[0] == key:
+        hit: torch.Tensor = cached[1]
+        return hit
+    shift = (k.noise * g).reshape(1, 1, res, res) + b  # [1, O, R, R]
+    if cl:
+        shift = shift.contiguous(memory_format=torch.channels_last)
+    layer.__dict__["_infer_shift"] = (key, shift)
+    return shift
+
+
+def torgb_layer(layer: ToRGBLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """`ToRGBLayer.forward` for inference (1x1 modulated conv without demodulation)."""
+    n, in_ch = x.shape[:2]
+    styles = layer.affine(w) * layer.weight_gain  # [N, I]
+    kh, kw = layer.weight.shape[2:]
+    wt = layer.weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, 3, I, kh, kw]
+    xin, pad = x, 0
+    if kh > 1:
+        xin, pad = (ufd._pad(x, (kw // 2,) * 4, True), 0) if layer.tileable else (x, kw // 2)
+    y = F.conv2d(_batch_to_groups(xin), wt.reshape(-1, in_ch, kh, kw), padding=pad, groups=n)
+    y = _groups_to_batch(y, n).add_(layer.bias.reshape(1, -1, 1, 1))
+    if layer.conv_clamp is not None:
+        y.clamp_(-layer.conv_clamp, layer.conv_clamp)
+    return y
+
+
+_UP_KERNELS: dict[tuple[bytes, str], torch.Tensor] = {}
+
+
+def upsample_img(img: torch.Tensor, f: torch.Tensor, tileable: bool) -> torch.Tensor:
+    """`upfirdn2d.upsample2d(img, f)` for a 4x4 filter via the same four-phase split."""
+    if tuple(f.shape) != (4, 4):
+        return ufd.upsample2d(img, f, tileable=tileable)
+    n, c = img.shape[:2]
+    key = (f.cpu().numpy().tobytes(), str(img.device))
+    k = _UP_KERNELS.get(key)
+    if k is None:
+        delta = torch.zeros([1, 1, 3, 3], device=img.device)
+        delta[0, 0, 1, 1] = 1
+        k = _UP_KERNELS[key] = phase_kernels(delta, f.to(img.device))  # [4, 1, 3, 3]
+    xin, pad = _wrap1(img.reshape(n * c, 1, *img.shape[2:]), tileable)
+    y = F.pixel_shuffle(F.conv2d(xin, k, padding=pad), 2)  # one channel: phase order = shuffle's
+    return y.reshape(n, c, *y.shape[2:])
