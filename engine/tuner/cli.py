@@ -175,9 +175,9 @@ def run(args: argparse.Namespace) -> int:
     for r in res.regions:
         print(
             f"  {r['region']:<10} uplift {r['uplift']:+.2f} [{r['uplift_lo']:+.2f}, "
-            f"{r['uplift_hi']:+.2f}] index points (cross-fitted "
-            f"{r.get('crossfit_uplift', float('nan')):+.2f}); fidelity "
-            f"{r['fidelity_before']:.1f} → {r['fidelity_after']:.1f}"
+            f"{r['uplift_hi']:+.2f}] index points"
+            + (f" (cross-fitted {r['crossfit_uplift']:+.2f})" if "crossfit_uplift" in r else "")
+            + f"; fidelity {r['fidelity_before']:.1f} → {r['fidelity_after']:.1f}"
         )
     print(
         f"  smallest CTR change two arms can show: "
