@@ -104,13 +104,31 @@ class Sliders:
                 )
         return basis
 
-    def text(self, text: str, beta: float = 0.1) -> list[Direction]:
-        """Directions (one per layer range) for "more X" / "less X"."""
+    def text(
+        self, text: str, beta: float = 0.1, method: str = "global", c: np.ndarray | None = None
+    ) -> list[Direction]:
+        """Directions for "more X" / "less X".
+
+        method "global": StyleCLIP global directions (one Direction per layer range);
+        "condition": through the generator's CLIP condition `c` (CLIP-conditioned models)."""
+        if method == "condition":
+            from engine.directions.text import condition_text_direction
+            from engine.errors import UserInputError
+
+            if self.encoder is None or c is None or self.renderer.info.c_dim == 0:
+                raise UserInputError(
+                    "condition text directions need a CLIP-conditioned model, a CLIP model "
+                    "and the current condition",
+                    field="method",
+                )
+            return [condition_text_direction(self.renderer.G, self.encoder, c, text)]
         return text_directions(self.text_basis(), self.encoder, text, beta=beta)
 
-    def text_offsets(self, text: str, strength: float = 1.0) -> list[Offset]:
+    def text_offsets(
+        self, text: str, strength: float = 1.0, method: str = "global", c: np.ndarray | None = None
+    ) -> list[Offset]:
         """`RenderRequest.offsets` entries for a text edit at `strength` steps."""
-        return [d.offset(strength) for d in self.text(text)]
+        return [d.offset(strength) for d in self.text(text, method=method, c=c)]
 
     # ------------------------------------------------------------------ truncation
     def region_mean(self, region_id: str) -> np.ndarray:

@@ -145,3 +145,37 @@ def text_directions(
             )
         )
     return out
+
+
+def condition_text_direction(
+    G: Any,
+    encoder: Any,
+    c: np.ndarray,
+    text: str,
+    alpha: float = 0.5,
+    n: int = 256,
+    seed: int = 0,
+) -> Direction:
+    """A text edit through the generator's own CLIP condition (our generator is conditioned
+    on CLIP embeddings, LAFITE-style): Δw = mean over z of mapping(z, ĉ') − mapping(z, c)
+    with ĉ' = normalise(c + α Δt). One mapping batch to compute, an ordinary W offset on
+    every layer to apply; step 1 = the shift the condition change gives on average."""
+    from engine.directions.latents import sample_w
+
+    phrase, sign = parse_edit(text)
+    dt = text_delta(encoder, phrase) * sign
+    c0 = np.asarray(c, dtype=np.float64).reshape(-1)
+    c1 = unit(c0 + alpha * dt)
+    w0 = sample_w(G, n, c0[None].astype(np.float32), seed=seed)
+    w1 = sample_w(G, n, c1[None], seed=seed)  # same z: the change is the condition's alone
+    delta = (w1 - w0).mean(0)
+    scale = float(np.linalg.norm(delta))
+    return Direction(
+        name=text,
+        kind="text",
+        vector=unit(delta),
+        scale=scale,
+        layers=(0, int(G.num_ws)),
+        layer_range="all",
+        meta={"phrase": phrase, "sign": sign, "method": "condition", "alpha": alpha},
+    )

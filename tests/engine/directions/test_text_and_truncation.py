@@ -88,3 +88,27 @@ def test_text_needs_clip(tiny_renderer) -> None:
 
     with pytest.raises(UserInputError):
         Sliders(tiny_renderer).text("more gold")
+
+
+def test_condition_text_direction(cond_renderer, tiny_encoder) -> None:
+    from engine.errors import UserInputError
+
+    sl = Sliders(cond_renderer, tiny_encoder)
+    c = sl.conditions["miao"]
+    (d,) = sl.text("more red", method="condition", c=c)
+    info = cond_renderer.info
+    assert d.layers == (0, info.num_ws) and d.vector.shape == (info.w_dim,)
+    assert d.scale > 0 and abs(np.linalg.norm(d.vector) - 1) < 1e-5
+    # step 1 lands where mapping with the shifted condition lands, on average
+    from engine.directions.base import unit
+    from engine.directions.latents import sample_w
+    from engine.directions.text import text_delta
+
+    c1 = unit(c + 0.5 * text_delta(tiny_encoder, "red"))
+    w0, w1 = sample_w(cond_renderer.G, 64, c[None], 5), sample_w(cond_renderer.G, 64, c1[None], 5)
+    moved = w0 + d.vector * d.scale
+    assert np.linalg.norm((moved - w1).mean(0)) < 0.5 * np.linalg.norm((w0 - w1).mean(0))
+    (less,) = sl.text("less red", method="condition", c=c)
+    assert float(less.vector @ d.vector) < 0
+    with pytest.raises(UserInputError):
+        sl.text("more red", method="condition")
