@@ -65,7 +65,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 # the preset `wenyang bench render` measures when no model is shipped
-BENCH_PRESET = "cpu256"
+BENCH_PRESET = "cpu128"
 
 
 def get_preset(name: str) -> dict[str, Any]:
