@@ -40,6 +40,7 @@ class Reference:
     records: list[dict]
     embeddings: dict[str, np.ndarray] | None  # region -> [N, D] (None without CLIP)
     classifier: IndependentClassifier
+    figures: dict[str, Any] | None = None  # the database's own CLIP accuracy and seams
 
 
 def heldout_database(path: Path | None, resolution: int, per_region: int = 40) -> Path:
@@ -57,17 +58,29 @@ def heldout_database(path: Path | None, resolution: int, per_region: int = 40) -
 
 
 def load_reference(db_dir: Path, encoder: Any | None) -> Reference:
+    from engine.culture import REGION_IDS
     from engine.database import load_image, read_manifest
     from engine.evaluation.independent_classifier import classifier_for_database
+    from engine.seam import seam_error
 
     recs = read_manifest(db_dir)
     emb = None
-    if encoder is not None:
-        emb = {}
-        for r in sorted({x["region"] for x in recs}):
-            imgs = np.stack([load_image(db_dir, x) for x in recs if x["region"] == r])
+    seams: list[float] = []
+    correct: list[bool] = []
+    for r in sorted({x["region"] for x in recs}):
+        imgs = np.stack([load_image(db_dir, x) for x in recs if x["region"] == r])
+        seams += [min(seam_error(t).ratio, 1e6) for t in imgs]
+        if encoder is not None:
+            emb = emb if emb is not None else {}
             emb[r] = encoder.encode_image(imgs).detach().cpu().numpy()
-    return Reference(recs, emb, classifier_for_database(db_dir))
+            pred = encoder.classify(imgs).cpu().numpy().argmax(1)
+            correct += list(pred == REGION_IDS.index(r))
+    figures = {
+        "tiles": len(recs),
+        "seam_ratio": _r(np.mean(seams)),
+        "clip_accuracy": _r(np.mean(correct)) if correct else None,
+    }
+    return Reference(recs, emb, classifier_for_database(db_dir), figures)
 
 
 def render_prompts(
@@ -219,6 +232,7 @@ def evaluate_generator(
             "heldout_tiles": len(ref.records),
             "descriptors_per_region": descriptors_per_region,
         },
+        "heldout_reference": ref.figures,
         "prompts": [p.__dict__ for p in prompts],
         "targets": TARGETS,
     }
@@ -279,6 +293,13 @@ def format_table(report: dict[str, Any]) -> str:
         if "meets_targets" in res:
             lines.append(f"targets met: {res['meets_targets']}")
         lines.append("")
+    hr = report.get("heldout_reference") or {}
+    if hr:
+        acc = hr.get("clip_accuracy")
+        lines.append(
+            f"held-out database itself: CLIP acc {'-' if acc is None else f'{acc:.3f}'}, "
+            f"seam {hr['seam_ratio']:.3f}"
+        )
     s = report["settings"]
     lines.append(
         f"{s['prompts']} prompts x {s['per_prompt']} tiles, truncation {s['truncation']}, "

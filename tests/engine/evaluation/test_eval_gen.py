@@ -101,6 +101,7 @@ def test_eval_gen_end_to_end(
             assert r["tiles"] == 8
             assert 0 <= r["indep_accuracy"] <= 1 and 0 <= r["clip_accuracy"] <= 1
             assert r["fd_clip"] >= 0 and r["seam_ratio"] > 0
+    assert set(report["heldout_reference"]) == {"tiles", "seam_ratio", "clip_accuracy"}
     assert set(report["generator"]["meets_targets"]) == {"clip_accuracy", "indep_accuracy", "seam"}
     from PIL import Image
 
