@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pi.add_argument("--image", type=Path, required=True, help="reference image (any size)")
     pi.add_argument("--out", type=Path, required=True, help="output folder")
     pi.add_argument("--region", help="region id: condition on it and start from its mean w")
-    pi.add_argument("--steps", type=int, default=150, help="optimisation steps (150)")
+    pi.add_argument("--steps", type=int, default=100, help="optimisation steps (100)")
     pi.add_argument("--time-limit", type=float, default=25.0, help="seconds (25; 0 = none)")
     pi.add_argument("--w-plus", action="store_true", help="one w per layer (closer, less editable)")
     pi.set_defaults(func=run_project)

@@ -104,7 +104,7 @@ def project_image(
     encoder: Any | None = None,
     c: np.ndarray | None = None,
     w_avg: np.ndarray | None = None,
-    steps: int = 150,
+    steps: int = 100,
     time_limit_s: float | None = 25.0,
     opt_resolution: int = 64,
     refine_share: float = 0.1,
