@@ -299,6 +299,19 @@ def _run_steps(
         conditioned=c_dim > 0,
     )
 
+    # a text direction ("more gold") becomes a slider when the model is text-conditioned
+    if state.encoder_ready and c_dim > 0:
+        before = state.image.copy()
+        win.sliders.text_edit.setText("more gold")
+        win.sliders.text_add.click()
+        _wait(lambda: "text:more gold" in win.sliders.sliders, 120)
+        _wait(render.idle, 60)
+        step(
+            "text_direction",
+            "text:more gold" in win.sliders.sliders and not _same(before, state.image),
+            parts=len(win.model.group("text:more gold")),
+        )
+
     # drag every slider
     stack = win.stack
     start_index = stack.index()
