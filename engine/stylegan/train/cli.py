@@ -89,10 +89,11 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("conditioning")
     g.add_argument(
         "--cond",
-        choices=("clip", "region", "none"),
+        choices=("auto", "clip", "region", "none"),
         default=S,
-        help="clip: CLIP image embedding of each tile (default; LAFITE "
-        "language-free), region: one-hot region (debugging), none: unconditional",
+        help="clip: CLIP image embedding of each tile (LAFITE language-free), region: "
+        "one-hot region (debugging), none: unconditional; auto (default): clip when a CLIP "
+        "encoder is installed, else none",
     )
     g.add_argument(
         "--cond-noise",

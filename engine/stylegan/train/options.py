@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.errors import UserInputError
 
-COND_MODES = ("clip", "region", "none")
+COND_MODES = ("auto", "clip", "region", "none")
 
 
 @dataclass
@@ -34,7 +34,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     # conditioning
-    cond: str = "clip"  # clip | region | none
+    # auto = clip when a CLIP encoder loads, else none (resolved once, stored with the run)
+    cond: str = "auto"
     cond_noise: float = 0.1  # LAFITE: h + xi*|h|*eps/|eps|, renormalised; 0 = off
     clip_model: str | None = None  # encoder folder (None = shipped / engine.clip default)
     # losses and regularisation

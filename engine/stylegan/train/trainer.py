@@ -80,7 +80,7 @@ class Trainer:
         # data and conditions
         if dataset is None:
             dataset = TileDataset.from_database(
-                cfg.data, cfg.resolution, keep_native=cfg.cond == "clip"
+                cfg.data, cfg.resolution, keep_native=cfg.cond in ("clip", "auto")
             )
         if dataset.resolution != cfg.resolution:
             raise UserInputError(
@@ -142,6 +142,14 @@ class Trainer:
             return torch.zeros(len(self.data), 0)
         if cfg.cond == "region":
             return C.region_conditions(self.data.records)
+        if self.encoder is None and cfg.cond == "auto":
+            try:
+                self.encoder = C.load_clip_encoder(cfg.clip_model, str(self.device))
+            except UserInputError as exc:
+                self._say(f"notice: no CLIP encoder ({exc}); training unconditionally")
+                cfg.cond = "none"
+                return torch.zeros(len(self.data), 0)
+        cfg.cond = "clip"
         if self.encoder is None:
             self.encoder = C.load_clip_encoder(cfg.clip_model, str(self.device))
         if self.data.native is None:

@@ -58,3 +58,18 @@ def test_clip_conditioned_training_with_head_and_contrastive(
     t2 = Trainer(cfg, verbose=False)
     assert torch.equal(t2.cond, t.cond)
     assert len(list((tmp_path / "cache" / "gan_conditions").glob("*.safetensors"))) == 1
+
+
+def test_auto_condition_falls_back_to_unconditional_without_clip(tmp_path: Path) -> None:
+    from engine.stylegan.train.trainer import Trainer
+
+    db = build_db(tmp_path / "db")
+    cfg = config(tmp_path / "run", data=str(db), cond="auto", clip_model=str(tmp_path / "no"))
+    t = Trainer(cfg, verbose=False)
+    assert t.c_dim == 0 and t.cfg.cond == "none"
+    t.step()
+    snap = t.save()
+    assert snap is not None
+    import json
+
+    assert json.loads((snap / "state.json").read_text())["config"]["cond"] == "none"
