@@ -26,6 +26,7 @@ from cuda_ops import bias_act as ba
 from cuda_ops import upfirdn2d as ufd
 
 if TYPE_CHECKING:
+    from engine.stylegan.layers import FullyConnectedLayer
     from engine.stylegan.synthesis import SynthesisLayer, ToRGBLayer
 
 
@@ -194,7 +195,7 @@ def synthesis_layer(
     k = _layer_consts(layer)
     n, in_ch = x.shape[:2]
     out_ch = layer.out_channels
-    styles = layer.affine(w)  # [N, I]
+    styles = affine(layer.affine, w)  # [N, I]
     g = layer.act_gain * gain
     dco = (styles.square() @ k.wsq.t() + 1e-8).rsqrt() * g  # [N, O] demodulation x gain
     up = layer.up == 2
@@ -271,7 +272,7 @@ def _shift(
 def torgb_layer(layer: ToRGBLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """`ToRGBLayer.forward` for inference (1x1 modulated conv without demodulation)."""
     n, in_ch = x.shape[:2]
-    styles = layer.affine(w) * layer.weight_gain  # [N, I]
+    styles = affine(layer.affine, w) * layer.weight_gain  # [N, I]
     kh, kw = layer.weight.shape[2:]
     wt = layer.weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, 3, I, kh, kw]
     xin, pad = x, 0
@@ -284,20 +285,48 @@ def torgb_layer(layer: ToRGBLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Te
     return y
 
 
-_UP_KERNELS: dict[tuple[bytes, str], torch.Tensor] = {}
+_DEFAULT_F = ufd.setup_filter([1, 3, 3, 1])
+
+
+def _up1d(x: torch.Tensor, dim: int, tileable: bool) -> torch.Tensor:
+    """2x along `dim` with taps [1, 3, 3, 1] / 4: out[2i] = (x[i-1] + 3 x[i]) / 4,
+    out[2i+1] = (3 x[i] + x[i+1]) / 4 (wrapped or zero beyond the edges)."""
+    size = x.shape[dim]
+    if tileable:
+        lo, hi = x.narrow(dim, size - 1, 1), x.narrow(dim, 0, 1)
+    else:
+        lo = hi = torch.zeros_like(x.narrow(dim, 0, 1))
+    xp = torch.cat([lo, x, hi], dim=dim)
+    mid = x * 0.75
+    even = xp.narrow(dim, 0, size).mul(0.25).add_(mid)
+    odd = xp.narrow(dim, 2, size).mul(0.25).add_(mid)
+    d = dim % x.ndim
+    out = torch.stack([even, odd], dim=d + 1)
+    return out.reshape(*x.shape[:d], 2 * size, *x.shape[d + 1 :])
 
 
 def upsample_img(img: torch.Tensor, f: torch.Tensor, tileable: bool) -> torch.Tensor:
-    """`upfirdn2d.upsample2d(img, f)` for a 4x4 filter via the same four-phase split."""
-    if tuple(f.shape) != (4, 4):
+    """`upfirdn2d.upsample2d(img, f)` for the [1,3,3,1] filter as two 1-D passes of plain
+    tensor arithmetic (the image has three channels: convolutions cost more in set-up)."""
+    if tuple(f.shape) != (4, 4) or not torch.allclose(f.cpu(), _DEFAULT_F):
         return ufd.upsample2d(img, f, tileable=tileable)
-    n, c = img.shape[:2]
-    key = (f.cpu().numpy().tobytes(), str(img.device))
-    k = _UP_KERNELS.get(key)
-    if k is None:
-        delta = torch.zeros([1, 1, 3, 3], device=img.device)
-        delta[0, 0, 1, 1] = 1
-        k = _UP_KERNELS[key] = phase_kernels(delta, f.to(img.device))  # [4, 1, 3, 3]
-    xin, pad = _wrap1(img.reshape(n * c, 1, *img.shape[2:]), tileable)
-    y = F.pixel_shuffle(F.conv2d(xin, k, padding=pad), 2)  # one channel: phase order = shuffle's
-    return y.reshape(n, c, *y.shape[2:])
+    return _up1d(_up1d(img, -1, tileable), -2, tileable)
+
+
+def affine(layer: FullyConnectedLayer, w: torch.Tensor) -> torch.Tensor:
+    """A style affine (linear `FullyConnectedLayer`) with its gains applied once, not per
+    call; bitwise the same as its forward."""
+    weight, bias = layer.weight, layer.bias
+    if bias is None or layer.activation != "linear" or w.dtype != torch.float32:
+        return layer(w)
+    key = _version_key(weight, bias)
+    cached = layer.__dict__.get("_infer_affine")
+    if cached is None or cached[0] != key:
+        with torch.inference_mode():
+            wt = (weight.to(torch.float32) * layer.weight_gain).t()
+            b = bias.to(torch.float32)
+            if layer.bias_gain != 1:
+                b = b * layer.bias_gain
+        cached = (key, wt, b.unsqueeze(0))
+        layer.__dict__["_infer_affine"] = cached
+    return torch.addmm(cached[2], w, cached[1])
