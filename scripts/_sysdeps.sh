@@ -5,8 +5,8 @@
 set -euo pipefail
 need=()
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb xauth)
-fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || need+=(fonts-wqy-microhei)
-ldconfig -p 2>/dev/null | grep -q libxcb-cursor.so.0 || need+=(libxcb-icccm4 libxcb-keysyms1 \
+fc-list 2>/dev/null | grep -i "wqy\|noto sans cjk" >/dev/null || need+=(fonts-wqy-microhei)
+ldconfig -p 2>/dev/null | grep libxcb-cursor.so.0 >/dev/null || need+=(libxcb-icccm4 libxcb-keysyms1 \
     libxcb-cursor0 libxcb-image0 libxcb-render-util0 libxcb-xkb1 libxkbcommon-x11-0 \
     libxcb-shape0 libxcb-randr0 libxcb-xinerama0)
 [ "${#need[@]}" -eq 0 ] && exit 0
