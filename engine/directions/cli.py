@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(e)
     e.add_argument("--seeds", type=int, default=50, help="seeds per slider (50)")
     e.add_argument("--json", action="store_true", help="print JSON only")
+    e.add_argument(
+        "--independent",
+        action="store_true",
+        help="also measure accuracy with the independent colour/texture classifier",
+    )
+    e.add_argument("--heldout", type=Path, help="its training database (default: eval gen's)")
     e.set_defaults(func=run_eval)
 
     pi = sub.add_parser(
@@ -98,7 +104,7 @@ def run_fit(args: argparse.Namespace) -> int:
             )
     print(f"wrote {mdir / 'directions.safetensors'} and directions.json ({data.meta['seconds']} s)")
     if args.eval_seeds > 0:
-        args.seeds, args.json = args.eval_seeds, False
+        args.seeds, args.json, args.independent, args.heldout = args.eval_seeds, False, False, None
         return run_eval(args)
     return 0
 
@@ -126,7 +132,21 @@ def run_eval(args: argparse.Namespace) -> int:
 
             return enc.classify(np.stack(imgs)).cpu().numpy()
 
-    rep = evaluate_sliders(r, named, region_conditions(enc, r.info.c_dim), classify, args.seeds)
+    independent = None
+    if getattr(args, "independent", False) or getattr(args, "heldout", None):
+        from engine.evaluation.gen_eval import heldout_database
+        from engine.evaluation.independent_classifier import classifier_for_database
+
+        clf = classifier_for_database(heldout_database(args.heldout, r.info.resolution))
+        independent = clf.predict_proba
+    rep = evaluate_sliders(
+        r,
+        named,
+        region_conditions(enc, r.info.c_dim),
+        classify,
+        args.seeds,
+        independent=independent,
+    )
     if args.json:
         print(json.dumps(rep, indent=2))
         return 0
@@ -135,10 +155,11 @@ def run_eval(args: argparse.Namespace) -> int:
         f"accuracy >= 0.85)"
     )
     for name, e in rep["sliders"].items():
-        acc = e.get("accuracy_min")
+        acc, ind = e.get("accuracy_min"), e.get("indep_accuracy_min")
         print(
             f"  {name:<11} {e['layer_range']:<7} spearman {e['spearman_mean']:+.3f}  "
-            f"min accuracy {'n/a' if acc is None else f'{acc:.3f}'}"
+            f"min accuracy CLIP {'n/a' if acc is None else f'{acc:.3f}'}, "
+            f"independent {'n/a' if ind is None else f'{ind:.3f}'}"
         )
     return 0
 

@@ -30,9 +30,11 @@ def evaluate_sliders(
     steps: tuple[int, ...] = STEPS,
     truncation: float = 0.7,
     seed: int = 20_000_003,
+    independent: Classifier | None = None,
 ) -> dict[str, Any]:
     """Per direction: mean Spearman, share of seeds ≥ 0.8, mean attribute per step and the
-    cultural accuracy per step (when a classifier is given); plus pass/fail per target."""
+    cultural accuracy per step (when a classifier is given; `independent` adds the same by
+    the colour/texture classifier); plus pass/fail per target."""
     from engine.culture import REGION_IDS
     from engine.stylegan.render import RenderRequest
 
@@ -48,6 +50,7 @@ def evaluate_sliders(
     for d in directions:
         vals = np.zeros((n_seeds, len(steps)))
         correct = np.zeros((n_seeds, len(steps)))
+        correct_ind = np.zeros((n_seeds, len(steps)))
         for i, (region, ws) in enumerate(base):
             imgs = [
                 r.image
@@ -61,6 +64,9 @@ def evaluate_sliders(
             if classify is not None:
                 probs = np.asarray(classify(imgs))
                 correct[i] = probs.argmax(1) == REGION_IDS.index(region)
+            if independent is not None:
+                probs = np.asarray(independent(imgs))
+                correct_ind[i] = probs.argmax(1) == REGION_IDS.index(region)
         rhos = [spearman(np.asarray(steps), row) for row in vals]
         entry: dict[str, Any] = {
             "layer_range": d.layer_range,
@@ -78,6 +84,10 @@ def evaluate_sliders(
             entry["accuracy_by_step"] = [round(float(a), 4) for a in acc]
             entry["accuracy_min"] = round(float(acc.min()), 4)
             entry["accuracy_ok"] = bool(acc.min() >= ACCURACY_TARGET)
+        if independent is not None:
+            acc = correct_ind.mean(0)
+            entry["indep_accuracy_by_step"] = [round(float(a), 4) for a in acc]
+            entry["indep_accuracy_min"] = round(float(acc.min()), 4)
         report[d.name] = entry
     ok = [e["monotone_ok"] and e.get("accuracy_ok", True) for e in report.values()]
     return {

@@ -51,11 +51,12 @@ def test_slider_evaluation_reports_figures(tiny_renderer) -> None:
         return p
 
     conds = {r: c for r, c in region_conditions(None, 0).items() if r in ("miao", "hakka")}
-    rep = evaluate_sliders(tiny_renderer, [d], conds, classify, n_seeds=2)
+    rep = evaluate_sliders(tiny_renderer, [d], conds, classify, n_seeds=2, independent=classify)
     e = rep["sliders"]["warmth"]
     assert len(e["attribute_by_step"]) == 7
     assert -1 <= e["spearman_mean"] <= 1
     assert e["accuracy_by_step"] == [0.5] * 7  # one seed of two is miao
+    assert e["indep_accuracy_min"] == 0.5
     assert rep["all_pass"] is False
 
 

@@ -39,7 +39,9 @@ def test_store_detects_mismatched_vectors(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cli_fit_then_sliders_load_them(tiny_G, tmp_path: Path) -> None:
+def test_cli_fit_then_sliders_load_them(
+    tiny_G, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from engine.cli import main
     from engine.directions.sliders import Sliders
     from engine.stylegan.checkpoint import save_generator
@@ -67,6 +69,11 @@ def test_cli_fit_then_sliders_load_them(tiny_G, tmp_path: Path) -> None:
     named = [e for e in doc["directions"] if e["kind"] == "named"]
     assert [e["name"] for e in named] == ["complexity", "density", "gold", "warmth", "symmetry"]
     assert all(e["layer_range"] in ("coarse", "middle", "fine", "all") for e in named)
+    capsys.readouterr()
+    assert main(["directions", "eval", "--model", str(mdir), "--seeds", "2", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert set(rep["sliders"]) == {"complexity", "density", "gold", "warmth", "symmetry"}
+    assert rep["n_seeds"] == 2 and rep["all_pass"] in (True, False)
     r = Renderer(mdir, device="cpu")
     sl = Sliders(r, None, model_dir=mdir)
     assert set(sl.named) == {"complexity", "density", "gold", "warmth", "symmetry"}
