@@ -19,9 +19,14 @@ def export_generator(
         raise UserInputError(
             "exporting needs engine.stylegan.checkpoint, which is not installed", field="--export"
         ) from exc
+    from engine.stylegan import networks
+
     kwargs = copy.deepcopy(G_kwargs)
     kwargs.setdefault("synthesis_kwargs", {})["num_fp16_res"] = 0  # the renderer decides
-    G = copy.deepcopy(G_ema).cpu().eval().requires_grad_(False)
+    # a fresh module with G_ema's weights: G_ema itself may hold inference caches (mkldnn
+    # weights) that neither deepcopy nor the checkpoint format can take
+    G = networks.Generator(**copy.deepcopy(kwargs)).eval().requires_grad_(False)
+    G.load_state_dict({k: v.detach().cpu() for k, v in G_ema.state_dict().items()})
     save_generator(G, Path(out_dir), meta, float16=float16, init_kwargs=kwargs)
 
 

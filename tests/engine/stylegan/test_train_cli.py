@@ -53,7 +53,24 @@ def test_train_resume_and_export(db: Path, tmp_path: Path) -> None:
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
     assert list((run / "samples").glob("*.png"))
     # continue the run: options come from its config.json, only --kimg is new
-    assert main(["train", "gan", "--out", str(run), "--kimg", "0.016", "--no-progress"]) == 0
+    # export straight after training (G_ema has rendered the sample grids by then)
+    assert (
+        main(
+            [
+                "train",
+                "gan",
+                "--out",
+                str(run),
+                "--kimg",
+                "0.016",
+                "--no-progress",
+                "--export",
+                str(tmp_path / "gen0"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "gen0" / "model.safetensors").is_file()
     assert _snaps(run)[-1] == "snapshot-000000004"
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["preset"] == "tiny" and cfg["kimg"] == 0.016
