@@ -90,8 +90,12 @@ def render_prompts(
     per_prompt: int,
     truncation: float,
     progress: Progress | None = None,
+    w_avgs: dict[str, np.ndarray] | None = None,
 ) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """Tiles [len(prompts) * per_prompt] in prompt order, and each prompt's text embedding."""
+    """Tiles [len(prompts) * per_prompt] in prompt order, and each prompt's text embedding.
+
+    `w_avgs` (region -> mean w) truncates toward the prompt's region mean instead of the
+    global mean."""
     from engine.stylegan.render import RenderRequest
 
     c_dim = renderer.info.c_dim
@@ -105,7 +109,14 @@ def render_prompts(
     tiles: list[np.ndarray] = []
     for i, _p in enumerate(prompts):
         c = text_emb[i] if (c_dim > 0 and text_emb is not None) else None
-        reqs = [RenderRequest(c=c, seed=s, truncation=truncation) for s in range(per_prompt)]
+        if w_avgs is not None:
+            avg = w_avgs[_p.region]
+            reqs = [
+                RenderRequest(ws=renderer.mapping(s, c, truncation, w_avg=avg))
+                for s in range(per_prompt)
+            ]
+        else:
+            reqs = [RenderRequest(c=c, seed=s, truncation=truncation) for s in range(per_prompt)]
         tiles += [r.image for r in renderer.render_batch(reqs)]
         if progress:
             progress("rendering", i + 1, len(prompts))
@@ -207,8 +218,15 @@ def evaluate_generator(
     truncation: float = 0.7,
     floor: bool = False,
     progress: Progress | None = None,
+    region_truncation: bool = False,
+    slider_seeds: int = 0,
+    model_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """The full `eval gen` report (a JSON-ready dict)."""
+    """The full `eval gen` report (a JSON-ready dict).
+
+    `region_truncation`: also score truncation toward each region's mean w (reported as
+    "generator_region_truncation"); `slider_seeds` > 0: also evaluate the named sliders
+    shipped in `model_dir` on that many seeds (reported as "sliders")."""
     from engine.evaluation.prompts import build_prompts
 
     t0 = time.perf_counter()
@@ -239,12 +257,47 @@ def evaluate_generator(
     tiles, text_emb = render_prompts(renderer, encoder, prompts, per_prompt, truncation, progress)
     report["generator"] = score(tiles, prompts, per_prompt, text_emb, encoder, ref)
     report["generator"]["meets_targets"] = meets_targets(report["generator"])
+    if region_truncation:
+        from engine.directions.region_mean import region_means
+
+        means = region_means(renderer.G, encoder, n=2048)
+        rt, _ = render_prompts(renderer, encoder, prompts, per_prompt, truncation, progress, means)
+        report["generator_region_truncation"] = score(
+            rt, prompts, per_prompt, text_emb, encoder, ref
+        )
+    if slider_seeds > 0:
+        report["sliders"] = _slider_figures(renderer, encoder, ref, slider_seeds, model_dir)
     if floor:
         rnd = random_floor_renderer(renderer)
         ftiles, _ = render_prompts(rnd, encoder, prompts, per_prompt, truncation, progress)
         report["floor"] = score(ftiles, prompts, per_prompt, text_emb, encoder, ref)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     return report
+
+
+def _slider_figures(
+    renderer: Any, encoder: Any | None, ref: Reference, seeds: int, model_dir: Path | None
+) -> dict[str, Any] | None:
+    """evaluate_sliders on the shipped named directions (None when there are none)."""
+    from engine.directions.conditions import region_conditions
+    from engine.directions.evaluate import evaluate_sliders
+    from engine.directions.store import load_directions
+    from engine.stylegan.render import DEFAULT_MODEL_DIR
+
+    data = load_directions(model_dir or DEFAULT_MODEL_DIR, renderer.info.model_hash or None)
+    named = [d for d in (data.directions if data else []) if d.kind == "named"]
+    if not named:
+        return None
+    classify = None
+    if encoder is not None:
+
+        def classify(imgs: list[np.ndarray]) -> np.ndarray:
+            return encoder.classify(np.stack(imgs)).cpu().numpy()
+
+    conds = region_conditions(encoder, renderer.info.c_dim)
+    return evaluate_sliders(
+        renderer, named, conds, classify, seeds, independent=ref.classifier.predict_proba
+    )
 
 
 def meets_targets(res: dict[str, Any]) -> dict[str, bool | None]:
@@ -279,11 +332,15 @@ COLUMNS = (
 def format_table(report: dict[str, Any]) -> str:
     """A readable table: one row per region and overall, generator (and floor) figures."""
     lines = []
-    for which in ("generator", "floor"):
+    titles = {
+        "generator": "generator",
+        "generator_region_truncation": "generator, truncation toward the region mean",
+        "floor": "random generator (floor)",
+    }
+    for which, title in titles.items():
         if which not in report:
             continue
         res = report[which]
-        title = "random generator (floor)" if which == "floor" else "generator"
         lines.append(f"{title}: {report['model']['model_id']}")
         lines.append(f"{'region':<11}" + "".join(f"{h:>11}" for _, h in COLUMNS))
         rows = [*res["per_region"].items(), ("overall", res["overall"])]
@@ -292,6 +349,17 @@ def format_table(report: dict[str, Any]) -> str:
             lines.append(f"{name:<11}{cells}")
         if "meets_targets" in res:
             lines.append(f"targets met: {res['meets_targets']}")
+        lines.append("")
+    sl = report.get("sliders")
+    if sl:
+        lines.append(f"named sliders, steps -3..+3, {sl['n_seeds']} seeds:")
+        for name, e in sl["sliders"].items():
+            acc, ind = e.get("accuracy_min"), e.get("indep_accuracy_min")
+            lines.append(
+                f"  {name:<11} {e['layer_range']:<7} spearman {e['spearman_mean']:+.3f}  "
+                f"min accuracy CLIP {'-' if acc is None else f'{acc:.3f}'}, "
+                f"independent {'-' if ind is None else f'{ind:.3f}'}"
+            )
         lines.append("")
     hr = report.get("heldout_reference") or {}
     if hr:

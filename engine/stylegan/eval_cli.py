@@ -28,6 +28,18 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--descriptors", type=int, default=2, help="captions per region (2)")
     p.add_argument("--truncation", type=float, default=0.7, help="truncation psi (0.7)")
     p.add_argument("--floor", action="store_true", help="also score a random generator")
+    p.add_argument(
+        "--region-truncation",
+        action="store_true",
+        help="also score truncation toward each region's mean w",
+    )
+    p.add_argument(
+        "--sliders",
+        type=int,
+        default=0,
+        metavar="SEEDS",
+        help="also evaluate the shipped named sliders on SEEDS seeds (50 for the model card)",
+    )
     p.add_argument("--gallery", type=Path, help="also write a gallery PNG here")
     p.add_argument("--out", type=Path, help="also write the JSON report here")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
@@ -67,6 +79,9 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         truncation=args.truncation,
         floor=args.floor,
         progress=progress,
+        region_truncation=args.region_truncation,
+        slider_seeds=args.sliders,
+        model_dir=args.model,
     )
     report["heldout"] = str(db)
     text = json.dumps(report, indent=2, ensure_ascii=False)

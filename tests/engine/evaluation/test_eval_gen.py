@@ -107,26 +107,26 @@ def test_eval_gen_end_to_end(
 
     with Image.open(gallery) as im:
         assert im.size[1] > 8 * 96
-    # the readable table
-    rc = main(
-        [
-            "eval",
-            "gen",
-            "--model",
-            str(mdir),
-            "--clip",
-            str(tiny_clip_dir),
-            "--heldout",
-            str(tiny_heldout),
-            "--per-prompt",
-            "2",
-            "--descriptors",
-            "0",
-        ]
-    )
-    assert rc == 0
+    assert "sliders" not in report and "generator_region_truncation" not in report
+    # the readable table, with region-mean truncation and shipped named sliders
+    from engine.directions.base import Direction
+    from engine.directions.store import DirectionFile, save_directions
+    from engine.stylegan.checkpoint import read_config
+
+    vec = np.ones(32, dtype=np.float32) / np.sqrt(32)
+    named = [Direction(a, "named", vec, 1.0, (0, 3), "coarse") for a in ("warmth", "gold")]
+    save_directions(mdir, DirectionFile(read_config(mdir)["sha256"], named))
+    argv = ["eval", "gen", "--model", str(mdir), "--clip", str(tiny_clip_dir)]
+    argv += ["--heldout", str(tiny_heldout), "--per-prompt", "2", "--descriptors", "0"]
+    argv += ["--region-truncation", "--sliders", "1", "--out", str(out)]
+    assert main(argv) == 0
     table = capsys.readouterr().out
     assert "overall" in table and "miao" in table and "CLIP acc" in table
+    assert "region mean" in table and "warmth" in table
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report["generator_region_truncation"]["overall"]) == REGION_KEYS
+    assert set(report["sliders"]["sliders"]) == {"warmth", "gold"}
+    assert "indep_accuracy_min" in report["sliders"]["sliders"]["gold"]
 
 
 def test_eval_gen_bad_input(tmp_path: Path) -> None:
