@@ -93,13 +93,29 @@ def fit_logistic(
     return W, res.x[n_classes * f :]
 
 
+def soften(image: np.ndarray) -> np.ndarray:
+    """The tile as a generator at lower resolution would draw it: downsampled to half size
+    and back, then a light blur. Training on both keeps the classifier from rejecting
+    generated tiles for crispness alone, which says nothing about culture."""
+    import cv2
+
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (max(8, w // 2), max(8, h // 2)), interpolation=cv2.INTER_AREA)
+    up = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.GaussianBlur(up, (0, 0), sigmaX=max(0.5, w / 256), borderType=cv2.BORDER_WRAP)
+
+
 def train_classifier(
-    images: list[np.ndarray], regions: list[str], l2: float = 1e-2
+    images: list[np.ndarray], regions: list[str], l2: float = 1e-2, augment: bool = True
 ) -> IndependentClassifier:
-    """Fit on tiles and their region labels (all REGION_IDS must be present)."""
+    """Fit on tiles and their region labels (all REGION_IDS must be present); `augment`
+    adds a softened copy of every tile (see `soften`)."""
     from engine.culture import REGION_IDS
 
     order = tuple(REGION_IDS)
+    if augment:
+        images = list(images) + [soften(im) for im in images]
+        regions = list(regions) * 2
     y = np.asarray([order.index(r) for r in regions])
     F = batch_features(images).astype(np.float64)
     mean, std = F.mean(0), F.std(0) + 1e-6
@@ -115,7 +131,7 @@ def train_classifier(
 
 def _db_key(db_dir: Path) -> str:
     h = hashlib.sha256((db_dir / "manifest.jsonl").read_bytes())
-    return f"{h.hexdigest()[:16]}-f{FEATURE_VERSION}"
+    return f"{h.hexdigest()[:16]}-f{FEATURE_VERSION}-a1"
 
 
 def classifier_for_database(db_dir: str | Path, cache: bool = True) -> IndependentClassifier:
