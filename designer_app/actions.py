@@ -56,6 +56,13 @@ SPECS: tuple[ActionSpec, ...] = (
         "generate",
         "Render a 3×3 grid of variations for the region and descriptors",
     ),
+    ActionSpec(
+        "design.match_reference",
+        "&Match a Reference Image…",
+        "Ctrl+M",
+        None,
+        "Find the design whose tile looks most like an image (also: drop it on the canvas)",
+    ),
     ActionSpec("design.cancel", "&Cancel Jobs", "Esc", "cancel", "Cancel running jobs"),
     ActionSpec("design.random_seed", "&Random Seed", "Ctrl+R", None, "Try a new seed"),
     ActionSpec(

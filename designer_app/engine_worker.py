@@ -84,6 +84,8 @@ class _EngineWorker(QObject):
         # work that may wait until no frame is pending (e.g. computing slider directions)
         self._idle_tasks: collections.deque[Callable[[], None]] = collections.deque()
         self._frame: FrameSpec | None = None
+        # cheap follow-up work keyed by purpose (e.g. "mockup"): a newer one replaces it
+        self._latest: dict[str, Callable[[], None]] = {}
         self._classify: tuple[int, np.ndarray] | None = None
         self._grid: collections.deque[tuple[int, int, FrameSpec]] = collections.deque()
         self._cancelled_grids: set[int] = set()
@@ -111,6 +113,12 @@ class _EngineWorker(QObject):
             self._frame = spec  # latest wins: an unstarted older request is dropped here
         self.wake.emit()
 
+    def post_latest(self, key: str, task: Callable[[], None]) -> None:
+        """Latest wins per key; runs after a pending frame, before grid tiles."""
+        with self._lock:
+            self._latest[key] = task
+        self.wake.emit()
+
     def post_classify(self, request_id: int, image: np.ndarray) -> None:
         with self._lock:
             self._classify = (request_id, image)
@@ -134,6 +142,7 @@ class _EngineWorker(QObject):
             self._grid.clear()
             self._frame = None
             self._classify = None
+            self._latest.clear()
 
     # ---------------------------------------------------------------- engine thread
     @Slot()
@@ -148,6 +157,8 @@ class _EngineWorker(QObject):
                     kind, item = "task", self._tasks.popleft()
                 elif self._frame is not None:
                     kind, item, self._frame = "frame", self._frame, None
+                elif self._latest:
+                    kind, item = "task", self._latest.pop(next(iter(self._latest)))
                 elif self._grid:
                     kind, item = "grid", self._grid.popleft()
                 elif self._idle_tasks:

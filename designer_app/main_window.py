@@ -31,29 +31,34 @@ from PySide6.QtWidgets import (
 from designer_app import documents
 from designer_app.actions import Actions
 from designer_app.commands import AddOffsetCommand, SetFieldCommand, SetFieldsCommand
+from designer_app.engine_jobs import EngineJobs
 from designer_app.engine_worker import EngineSession
+from designer_app.export_controller import ExportController
+from designer_app.mockup_controller import MockupController
 from designer_app.models.design_model import DesignModel
 from designer_app.models.studio_state import StudioState
+from designer_app.projection import ProjectionController
 from designer_app.render_controller import RenderController
 from designer_app.settings import StudioSettings
 from designer_app.theme import icon, stylesheet
 from designer_app.tiling import LAYOUTS
+from designer_app.tuner_controller import TunerController
 from designer_app.widgets.banner import NO_MODEL_HTML, Banner
 from designer_app.widgets.canvas import CanvasView
 from designer_app.widgets.descriptor_box import DescriptorBox
-from designer_app.widgets.docks import ExportPanel, MockupPanel, TunerPanel
+from designer_app.widgets.export_panel import ExportPanel
 from designer_app.widgets.fidelity_meter import FidelityMeter
 from designer_app.widgets.job_status import JobStatus
+from designer_app.widgets.mockup_panel import MockupPanel
 from designer_app.widgets.region_picker import RegionPicker
 from designer_app.widgets.settings_dialog import SettingsDialog
 from designer_app.widgets.sliders_panel import SlidersPanel
+from designer_app.widgets.tuner_panel import TunerPanel
 from designer_app.widgets.variation_grid import VariationGrid
 from designer_app.window_documents import DocumentsMixin
 from designer_app.window_tools import ToolsMixin
 from designer_app.workers import JobManager
 from engine.project import Offset
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
@@ -203,9 +208,18 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         self.history_dock = self._dock(
             "dock.history", "History", self.history, Qt.DockWidgetArea.LeftDockWidgetArea
         )
-        self.export_panel = ExportPanel(self.settings, self)
-        self.mockup_panel = MockupPanel(self)
-        self.tuner_panel = TunerPanel(self)
+        self.engine_jobs = EngineJobs(self.session, self.jobs, self)
+        self.mockups = MockupController(
+            self.model, self.state, self.session, self.jobs, self.engine_jobs, self.stack, self
+        )
+        self.exports = ExportController(
+            self.model, self.state, self.jobs, self.engine_jobs, self.render, self
+        )
+        self.tuner = TunerController(self.jobs, self)
+        self.projection = ProjectionController(self.model, self.engine_jobs, self.stack, self)
+        self.export_panel = ExportPanel(self.settings, self.exports, self)
+        self.mockup_panel = MockupPanel(self.mockups, self)
+        self.tuner_panel = TunerPanel(self.tuner, self)
         self.export_dock = self._dock(
             "dock.export", "Export", self.export_panel, Qt.DockWidgetArea.RightDockWidgetArea
         )
@@ -239,7 +253,13 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         m.addSeparator()
         m.addAction(a["edit.settings"])
         m = mb.addMenu(self.tr("&Design"))
-        for aid in ("design.generate", "design.random_seed", "design.cancel", "design.load_policy"):
+        for aid in (
+            "design.generate",
+            "design.random_seed",
+            "design.match_reference",
+            "design.cancel",
+            "design.load_policy",
+        ):
             m.addAction(a[aid])
         m = mb.addMenu(self.tr("&View"))
         for aid in ("view.zoom_in", "view.zoom_out", "view.zoom_fit", "view.seams", "view.dark"):
@@ -335,6 +355,18 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         self.export_panel.exportRequested.connect(self.export_print)
         self.export_panel.tileRequested.connect(self.export_tile)
         self.tuner_panel.loadPolicyRequested.connect(self.load_policy_dialog)
+        self.tuner_panel.applyPolicy.connect(lambda p: self.load_policy(p))
+        a["design.match_reference"].triggered.connect(self.match_reference_dialog)
+        for ctl in (self.mockups, self.exports, self.tuner, self.projection):
+            ctl.message.connect(self.show_message)
+        self.mockups.active = False  # until the Mockup dock is on screen
+        self.mockup_dock.visibilityChanged.connect(self._on_mockup_visible)
+
+    def _on_mockup_visible(self, visible: bool) -> None:
+        """A hidden Mockup dock costs nothing: composites only while it is on screen."""
+        self.mockups.active = visible
+        if visible:
+            self.mockups.schedule()
 
     # ------------------------------------------------------------------ model → views
     def _sync_from_model(self, field: str) -> None:
@@ -515,6 +547,8 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         self.settings.sync()
         self._autosave_timer.stop()
         self.render.stop()
+        self.mockups.stop()
+        self.export_panel.stop()
         self.jobs.cancel_all()
         self.jobs.shutdown()
         self.session.shutdown()

@@ -149,32 +149,43 @@ class ToolsMixin(_Base):
             on_error=failed,
         )
 
-    def handle_drop(self, paths: list[str]) -> None:
+    def match_reference_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Match a reference image"),
+            "",
+            self.tr("Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"),
+        )
+        if path:
+            self.projection.start(Path(path))
+
+    def handle_drop(self, paths: list[str], target: str = "canvas") -> None:
+        """Route dropped files: projects open, images become a reference to match (or, on
+        the Mockup dock, a garment photo), batch folders and CSVs go to the tuner."""
+        tuner: list[Path] = []
         for p in map(Path, paths):
             suffix = p.suffix.lower()
             if suffix == SUFFIX:
                 self.open_path(p)
             elif suffix in IMAGE_SUFFIXES:
-                self.show_message(
-                    "info",
-                    self.tr(
-                        "%1: using an image as a reference (projection onto the generator) or as a "
-                        "garment photo (mockup) is not available in this build yet."
-                    ).replace("%1", p.name),
-                )
-            elif suffix == ".csv":
-                self.show_message(
-                    "info",
-                    self.tr(
-                        "%1: importing A/B results needs the tuner, which is not available in this "
-                        "build yet."
-                    ).replace("%1", p.name),
-                )
+                if target == "mockup":
+                    self.mockups.import_photo(p)
+                else:
+                    self.projection.start(p)
+            elif suffix in (".csv", ".tsv") or (p.is_dir() and (p / "batch.json").is_file()):
+                tuner.append(p)
             else:
                 self.show_message(
                     "warning",
-                    self.tr("%1: expected a .wenyang project or an image.").replace("%1", p.name),
+                    self.tr(
+                        "%1: expected a .wenyang project, an image, an A/B batch folder or "
+                        "a results CSV."
+                    ).replace("%1", p.name),
                 )
+        if tuner:
+            self.tuner_dock.show()
+            self.tuner_dock.raise_()
+            self.tuner_panel.handle_paths(tuner)
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():

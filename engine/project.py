@@ -21,7 +21,7 @@ from engine.atomic import atomic_open
 from engine.errors import UserInputError
 
 FORMAT = "wenyang-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the mockup section (templates, transform, garment photo + mask)
 SUFFIX = ".wenyang"
 REPEATS = ("full", "half-drop", "half-brick", "mirror", "center")
 
@@ -54,6 +54,22 @@ class ModelRef:
     model_hash: str
 
 
+@dataclass(frozen=True)
+class MockupSettings:
+    """How the design is shown on garments: the templates side by side, the print transform
+    and the designer's own garment photo with its refined mask (PNG bytes, 255 = garment).
+
+    Frozen and made of plain values, so a change is one undoable field edit."""
+
+    templates: tuple[str, ...] = ("tshirt", "qipao", "tote")
+    repeat_cm: float = 20.0
+    scale: float = 1.0
+    rotation_deg: float = 0.0
+    offset: tuple[float, float] = (0.0, 0.0)
+    photo_path: str | None = None
+    photo_mask_png: bytes | None = None
+
+
 @dataclass
 class Design:
     """The complete, renderable state of one design."""
@@ -71,6 +87,7 @@ class Design:
     repeat: str = "full"
     noise_mode: str = "const"
     model: ModelRef | None = None
+    mockup: MockupSettings = field(default_factory=MockupSettings)
 
     def offset(self, offset_id: str) -> Offset | None:
         return next((o for o in self.offsets if o.id == offset_id), None)
@@ -125,6 +142,25 @@ def to_dict(d: Design) -> dict[str, Any]:
         },
         "repeat": d.repeat,
         "noise_mode": d.noise_mode,
+        "mockup": _enc_mockup(d.mockup),
+    }
+
+
+def _enc_mockup(m: MockupSettings) -> dict[str, Any]:
+    return {
+        "templates": list(m.templates),
+        "repeat_cm": float(m.repeat_cm),
+        "scale": float(m.scale),
+        "rotation_deg": float(m.rotation_deg),
+        "offset": [float(m.offset[0]), float(m.offset[1])],
+        "photo": None
+        if m.photo_path is None
+        else {
+            "path": m.photo_path,
+            "mask_png": None
+            if m.photo_mask_png is None
+            else base64.b64encode(m.photo_mask_png).decode("ascii"),
+        },
     }
 
 
@@ -207,6 +243,7 @@ def from_dict(obj: Any, path: str | None = None) -> Design:
         )
     if version < 1:
         raise r.fail("version", f"got {version}; expected 1..{FORMAT_VERSION}")
+    # older versions load with defaults for the sections they lack (see below)
     d = Design()
     m = r.get(obj, "model", dict, "model", default=None, optional=True)
     if m is not None:
@@ -264,7 +301,49 @@ def from_dict(obj: Any, path: str | None = None) -> Design:
     if d.repeat not in REPEATS:
         raise r.fail("repeat", f"got {d.repeat!r}; expected one of {', '.join(REPEATS)}")
     d.noise_mode = r.get(obj, "noise_mode", str, "noise_mode", default="const")
-    return d
+    if version >= 2 and obj.get("mockup") is not None:
+        d.mockup = _dec_mockup(r, r.get(obj, "mockup", dict, "mockup"))
+    return d  # version 1 (no mockup section): the default mockup settings
+
+
+def _dec_mockup(r: _Reader, m: dict[str, Any]) -> MockupSettings:
+    base = MockupSettings()
+    names = r.get(m, "templates", list, "mockup.templates", default=list(base.templates))
+    if not all(isinstance(n, str) for n in names):
+        raise r.fail("mockup.templates", "expected a list of template names")
+
+    def positive(key: str, default: float) -> float:
+        v = float(r.get(m, key, float, f"mockup.{key}", default=default))
+        if v <= 0:
+            raise r.fail(f"mockup.{key}", f"got {v}; expected a positive number")
+        return v
+
+    off = r.get(m, "offset", list, "mockup.offset", default=[0.0, 0.0])
+    if len(off) != 2 or not all(
+        isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in off
+    ):
+        raise r.fail("mockup.offset", f"got {off!r:.60}; expected [x, y] in repeats")
+    photo = r.get(m, "photo", dict, "mockup.photo", default=None, optional=True)
+    path, mask = None, None
+    if photo is not None:
+        path = r.get(photo, "path", str, "mockup.photo.path")
+        b64 = r.get(photo, "mask_png", str, "mockup.photo.mask_png", default=None, optional=True)
+        if b64 is not None:
+            try:
+                mask = base64.b64decode(b64, validate=True)
+            except ValueError as exc:
+                raise r.fail("mockup.photo.mask_png", f"not valid base64 ({exc})") from None
+            if not mask.startswith(b"\x89PNG"):
+                raise r.fail("mockup.photo.mask_png", "expected a PNG image (the garment mask)")
+    return MockupSettings(
+        templates=tuple(names),
+        repeat_cm=positive("repeat_cm", base.repeat_cm),
+        scale=positive("scale", base.scale),
+        rotation_deg=float(r.get(m, "rotation_deg", float, "mockup.rotation_deg", default=0.0)),
+        offset=(float(off[0]), float(off[1])),
+        photo_path=path,
+        photo_mask_png=mask,
+    )
 
 
 # ---------------------------------------------------------------------------- files

@@ -272,8 +272,11 @@ def test_meter_says_when_no_encoder(qtbot, make_window):
 def test_dropped_files_get_a_clear_message(qtbot, make_window, tmp_path):
     w = make_window()
     with qtbot.waitSignal(w.messageShown) as sig:
-        w.handle_drop([str(tmp_path / "photo.jpg")])
-    assert "not available in this build" in sig.args[1]
+        w.handle_drop([str(tmp_path / "photo.jpg")])  # a missing reference image
+    assert "photo.jpg" in sig.args[1] and "missing" in sig.args[1]
+    with qtbot.waitSignal(w.messageShown) as sig:
+        w.handle_drop([str(tmp_path / "notes.docx")])
+    assert "expected a .wenyang project" in sig.args[1]
 
 
 def test_geometry_and_dock_state_are_restored(qtbot, make_window, tmp_path):
