@@ -389,6 +389,23 @@ def _run_steps(
     )
     win.export_tile(tmp / "tile.png")
     step("export_tile", (tmp / "tile.png").is_file())
+
+    # garments wearing the design, following it live
+    win.mockup_dock.raise_()
+    mk = win.mockups
+    got = _wait(lambda: len(mk.previews) > 0 and render.idle(), 60)
+    first = {n: im.copy() for n, im in mk.previews}
+    win.random_seed()
+    _wait(render.idle, 60)
+    followed = _wait(lambda: any(not _same(first.get(n), im) for n, im in mk.previews), 30)
+    step(
+        "mockup_follows_design",
+        got and followed,
+        garments=[n for n, _ in mk.previews],
+        composites=mk.composites,
+    )
+    shot(win, args, "studio-mockup")
+    win.export_dock.raise_()
     if args.out:  # extra views for the documentation
         win.layout_box.setCurrentIndex(win.layout_box.findData("half-drop"))
         win.seams_box.setChecked(True)

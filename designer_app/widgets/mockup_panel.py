@@ -141,7 +141,8 @@ class MockupPanel(QWidget):
         self.off_y.set_value(s.offset[1])
         has_photo = s.photo_path is not None
         self.remove_btn.setEnabled(has_photo)
-        self.refine_btn.setEnabled(has_photo)
+        for wdg in (self.mode, self.brush, self.refine_btn, self.editor):
+            wdg.setVisible(has_photo)  # the brush tools only mean something with a photo
         if self.editor.photo is not None:
             self.editor.set_mask(self.ctl.mask())
 
