@@ -59,6 +59,8 @@ class _Consts:
     bias: torch.Tensor  # [O]
     noise: torch.Tensor | None  # noise_const * strength, [H, W]
     packed: dict[tuple[int, ...], torch.Tensor | None]  # oneDNN-ready `weight` per input shape
+    plain: torch.Tensor  # up=2: the flipped 3x3 weight, to correlate with the upsampled input
+    packed_plain: dict[tuple[int, ...], torch.Tensor | None]
 
 
 def _version_key(*tensors: torch.Tensor | None) -> tuple[int, ...]:
@@ -89,6 +91,8 @@ def _layer_consts(layer: SynthesisLayer) -> _Consts:
             bias=layer.bias.detach().to(torch.float32),
             noise=noise,
             packed={},
+            plain=w.flip([2, 3]).contiguous() if layer.up == 2 else w,
+            packed_plain={},
         )
     layer.__dict__["_infer_consts"] = consts  # plain attribute: not a buffer, not saved
     return consts
@@ -103,8 +107,10 @@ def _wrap1(x: torch.Tensor, tileable: bool) -> tuple[torch.Tensor, int]:
     format, which F.pad's circular mode does not), or zero padding inside the conv."""
     if not tileable:
         return x, 1
+    if not _is_cl(x):
+        return F.pad(x, (1, 1, 1, 1), mode="circular"), 0
     n, c, h, w = x.shape
-    fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
+    fmt = torch.channels_last
     out = torch.empty([n, c, h + 2, w + 2], dtype=x.dtype, device=x.device, memory_format=fmt)
     out[:, :, 1:-1, 1:-1] = x
     out[:, :, 0, 1:-1] = x[:, :, -1]
@@ -142,15 +148,20 @@ class _Interleave:
         return t.reshape(a, b, *hs, *ws)
 
 
-def _conv_const(k: _Consts, x: torch.Tensor, pad: int) -> torch.Tensor:
+def _conv_const(
+    weight: torch.Tensor,
+    packs: dict[tuple[int, ...], torch.Tensor | None],
+    x: torch.Tensor,
+    pad: int,
+) -> torch.Tensor:
     """3x3 conv with the layer's constant weight, pre-packed for oneDNN once per input shape
     (saves re-laying out a weight of up to a few MB every frame; ~2x on small images)."""
-    shape = (*x.shape, pad)
-    if shape not in k.packed:
-        k.packed[shape] = _pack(k.weight, x, pad)
-    packed = k.packed[shape]
+    shape = (*x.shape, pad, int(_is_cl(x)))
+    if shape not in packs:
+        packs[shape] = _pack(weight, x, pad)
+    packed = packs[shape]
     if packed is None:
-        return F.conv2d(x, k.weight, padding=pad)
+        return F.conv2d(x, weight, padding=pad)
     pads, ones = [pad, pad], [1, 1]
     return torch.ops.mkldnn._convolution_pointwise(
         x, packed, None, pads, ones, ones, 1, "none", [], ""
@@ -206,11 +217,23 @@ def synthesis_layer(
         outer = scale.unsqueeze(2) * styles.unsqueeze(1)  # [N, O', I]
         wt = k.weight.unsqueeze(0) * outer.unsqueeze(-1).unsqueeze(-1)
         xin, pad = _wrap1(x, layer.tileable)
-        y = F.conv2d(_batch_to_groups(xin), wt.reshape(-1, in_ch, 3, 3), padding=pad, groups=n)
+        wt = wt.reshape(-1, in_ch, 3, 3)
+        y = F.conv2d(_batch_to_groups(xin), wt, padding=pad, groups=n)
         y = _groups_to_batch(y, n)
+    elif up and x.shape[2] * x.shape[3] <= UPSAMPLE_FIRST_MAX_PIXELS:
+        # tiny inputs: FIR-upsample the (few) pixels first, then the plain 3x3 conv at 2x;
+        # a quarter of the phase kernels' weight to stream, which dominates at 4x4
+        xs = x * styles.reshape(n, -1, 1, 1)
+        if layer.tileable:
+            xin, pad = _wrap1(_up1d(_up1d(xs, -1, True), -2, True), True)
+        else:  # upsample a zero border too: the conv reads one upsampled pixel beyond
+            xu = _up1d(_up1d(F.pad(xs, (1, 1, 1, 1)), -1, False), -2, False)
+            xin, pad = xu[:, :, 1:-1, 1:-1], 0
+        y = _conv_const(k.plain, k.packed_plain, xin, pad)
+        up = False  # already at the output resolution
     else:  # scale the activations, convolve with the shared constant weight
         xin, pad = _wrap1(x * styles.reshape(n, -1, 1, 1), layer.tileable)
-        y = _conv_const(k, xin, pad)
+        y = _conv_const(k.weight, k.packed, xin, pad)
     res = layer.resolution
     if up:
         il = _Interleave(y, out_ch)
@@ -274,6 +297,19 @@ def torgb_layer(layer: ToRGBLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Te
     n, in_ch = x.shape[:2]
     styles = affine(layer.affine, w) * layer.weight_gain  # [N, I]
     kh, kw = layer.weight.shape[2:]
+    if kh == kw == 1:  # a batched matrix product over pixels, in the layout x has
+        w2 = layer.weight[:, :, 0, 0].unsqueeze(0) * styles.unsqueeze(1)  # [N, 3, I]
+        h, wd = x.shape[2:]
+        if _is_cl(x):  # [N, HW, I] @ [N, I, 3] -> [N, H, W, 3], seen as channels-last NCHW
+            xf = x.permute(0, 2, 3, 1).reshape(n, h * wd, in_ch)
+            yf = torch.baddbmm(layer.bias.reshape(1, 1, -1), xf, w2.transpose(1, 2))
+            y = yf.view(n, h, wd, -1).permute(0, 3, 1, 2)
+        else:
+            xf = x.reshape(n, in_ch, h * wd)
+            y = torch.baddbmm(layer.bias.reshape(1, -1, 1), w2, xf).view(n, -1, h, wd)
+        if layer.conv_clamp is not None:
+            y.clamp_(-layer.conv_clamp, layer.conv_clamp)
+        return y
     wt = layer.weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, 3, I, kh, kw]
     xin, pad = x, 0
     if kh > 1:
@@ -286,6 +322,8 @@ def torgb_layer(layer: ToRGBLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Te
 
 
 _DEFAULT_F = ufd.setup_filter([1, 3, 3, 1])
+# 2x-up layers with at most this many input pixels upsample first, then convolve
+UPSAMPLE_FIRST_MAX_PIXELS = 16
 
 
 def _up1d(x: torch.Tensor, dim: int, tileable: bool) -> torch.Tensor:

@@ -326,8 +326,8 @@ class SynthesisBlock(torch.nn.Module):
             img = ufd.upsample2d(img, self.resample_filter, tileable=self.tileable, impl=impl)
         if self.is_last or self.architecture == "skip":
             y = self.torgb(x, next(w_iter), fused_modconv=fused_modconv, impl=impl)
-            y = y.to(dtype=torch.float32, memory_format=torch.contiguous_format)
-            img = img.add_(y) if img is not None else y
+            y = y.to(dtype=torch.float32)  # the add below reads any memory layout
+            img = img.add_(y) if img is not None else y.contiguous()
         return x, img
 
 
