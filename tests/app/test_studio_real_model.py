@@ -76,6 +76,48 @@ def test_studio_renders_with_the_real_renderer(qtbot, tmp_path, tiny_model):
         w.close()
 
 
+@pytest.mark.slow
+def test_matching_a_reference_on_the_real_generator(qtbot, tmp_path, tiny_model):
+    """engine.stylegan.projection on the engine thread: the found w becomes the design's ws
+    (one undoable edit) and the canvas shows the projection's own rendering."""
+    from PIL import Image
+
+    from designer_app.engine_worker import EngineSession
+    from designer_app.main_window import MainWindow
+    from designer_app.settings import StudioSettings
+
+    w = MainWindow(
+        StudioSettings(tmp_path / "s.ini"),
+        model_dir=str(tiny_model),
+        session=EngineSession(),
+        interactive=False,
+    )
+    w.show()
+    try:
+        wait_idle(qtbot, w, timeout=120000)
+        ref = tmp_path / "ref.png"
+        yy, xx = np.mgrid[0:48, 0:48]
+        Image.fromarray(
+            np.stack([xx * 5, yy * 5, (xx + yy) * 2], -1).clip(0, 255).astype(np.uint8)
+        ).save(ref)
+        w.projection.steps = 6
+        results = []
+        w.projection.finished.connect(results.append)
+        w.canvas.filesDropped.emit([str(ref)])
+        qtbot.waitUntil(lambda: bool(results), timeout=120000)
+        res = results[0]
+        info = w.state.info
+        assert w.model.design.ws.shape == (info.num_ws, info.w_dim)
+        assert np.array_equal(w.model.design.ws, res.ws)
+        wait_idle(qtbot, w, timeout=60000)
+        assert np.array_equal(w.state.image, res.image)  # same pixels as the projection
+        w.stack.undo()
+        assert w.model.design.ws is None
+    finally:
+        w.model.set_dirty(False)
+        w.close()
+
+
 def test_missing_shipped_generator_gives_the_banner(qtbot, tmp_path):
     from designer_app.engine_worker import EngineSession
     from designer_app.main_window import MainWindow

@@ -54,7 +54,7 @@ def test_selftest_under_xvfb_saves_screenshots(tmp_path: Path) -> None:
         report = json.loads(res.stdout.strip().splitlines()[-1])
         assert res.returncode == 0 and report["ok"], res.stdout[-3000:] + res.stderr[-3000:]
         assert report["first_frame_ms"] > 0 and report["slider_to_frame_p95_ms"] > 0
-        for name in ("studio-grid", "studio-main", "studio-dark-halfdrop-seams"):
+        for name in ("studio-grid", "studio-main", "studio-dark-halfdrop-seams", "studio-mockup"):
             img = np.asarray(Image.open(out / f"{name}.png").convert("RGB"))
             assert img.shape[1] >= 1000 and img.shape[0] >= 600, name
             assert img.reshape(-1, 3).std(axis=0).mean() > 10, f"{name} looks blank"
