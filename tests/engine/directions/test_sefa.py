@@ -25,8 +25,6 @@ def test_sefa_orthonormal_per_range(tiny_renderer) -> None:
 
 
 def test_sefa_deterministic_and_top_direction_moves_styles_most(tiny_renderer) -> None:
-    from tests_engine_directions_helpers import style_change  # type: ignore[import-not-found]
-
     G = tiny_renderer.G
     ranges = tiny_renderer.info.layer_ranges
     a = sefa_directions(G, ranges, k=3)
@@ -40,6 +38,14 @@ def test_sefa_deterministic_and_top_direction_moves_styles_most(tiny_renderer) -
     rand /= np.linalg.norm(rand)
     top = a["coarse"][0].vector
     assert style_change(G, top, ranges["coarse"]) > style_change(G, rand, ranges["coarse"])
+
+
+def style_change(G, vector: np.ndarray, layers: tuple[int, int]) -> float:
+    """|Δ styles| of the affine layers reading rows `layers` for a unit step along `vector`."""
+    rows = affine_rows(G)
+    return float(
+        sum(np.linalg.norm(m @ vector) ** 2 for r in range(*layers) for m in rows[r]) ** 0.5
+    )
 
 
 def test_spearman_basics() -> None:

@@ -100,3 +100,11 @@ def tiny_heldout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_database(
         tmp_path_factory.mktemp("heldout") / "db", per_region=3, size=64, seed=777005, workers=1
     )
+
+
+@pytest.fixture()
+def tiny_cond_model_dir(tmp_path: Path) -> Path:
+    """A saved tiny generator conditioned on 32-wide (tiny CLIP) embeddings."""
+    from engine.stylegan.checkpoint import save_generator
+
+    return save_generator(make_generator(c_dim=32, seed=3), tmp_path / "gen")

@@ -55,14 +55,16 @@ def test_prompts_cover_regions_and_languages() -> None:
 
 @pytest.mark.slow
 def test_eval_gen_end_to_end(
-    tmp_path: Path, tiny_clip_dir: Path, tiny_heldout: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    tiny_cond_model_dir: Path,
+    tiny_clip_dir: Path,
+    tiny_heldout: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from evaltest_helpers import make_generator  # type: ignore[import-not-found]
 
     from engine.cli import main
-    from engine.stylegan.checkpoint import save_generator
 
-    mdir = save_generator(make_generator(c_dim=32, seed=3), tmp_path / "gen")
+    mdir = tiny_cond_model_dir
     gallery = tmp_path / "docs" / "gallery.png"
     out = tmp_path / "report.json"
     rc = main(
