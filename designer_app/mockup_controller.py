@@ -54,19 +54,19 @@ def auto_mask(worker: Any, image: np.ndarray) -> tuple[np.ndarray, str]:
     """(mask uint8 HxW, how it was made): the segmentation model when shipped, else GrabCut
     from a centred box (a garment photo is usually framed on the garment)."""
     from engine.mockup.refine import refine_mask
+    from engine.mockup.segment import SEG_DIR, Segmenter, garment_mask
 
-    try:
-        from engine.mockup.segment import Segmenter, garment_mask
-
-        seg = getattr(worker, "_segmenter", None)
-        if seg is None:
-            seg = Segmenter()
-            worker._segmenter = seg
+    seg = getattr(worker, "_segmenter", None)
+    if seg is None and (SEG_DIR / "model.safetensors").is_file():
+        try:
+            seg = Segmenter()  # loads torch: only when a model is shipped
+        except Exception:
+            seg = False
+        worker._segmenter = seg
+    if seg:
         m = garment_mask(seg.predict(image))
         if m.sum() > 16:
             return refine_mask(image, m.astype(np.float32)), "segmentation model + GrabCut"
-    except Exception:  # no model shipped in this build: GrabCut alone
-        pass
     h, w = image.shape[:2]
     rect = (round(0.06 * w), round(0.04 * h), round(0.94 * w), round(0.98 * h))
     return refine_mask(image, None, rect), "GrabCut from a centred box"
