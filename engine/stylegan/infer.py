@@ -328,19 +328,30 @@ UPSAMPLE_FIRST_MAX_PIXELS = 16
 
 def _up1d(x: torch.Tensor, dim: int, tileable: bool) -> torch.Tensor:
     """2x along `dim` with taps [1, 3, 3, 1] / 4: out[2i] = (x[i-1] + 3 x[i]) / 4,
-    out[2i+1] = (3 x[i] + x[i+1]) / 4 (wrapped or zero beyond the edges)."""
-    size = x.shape[dim]
-    if tileable:
-        lo, hi = x.narrow(dim, size - 1, 1), x.narrow(dim, 0, 1)
-    else:
-        lo = hi = torch.zeros_like(x.narrow(dim, 0, 1))
-    xp = torch.cat([lo, x, hi], dim=dim)
-    mid = x * 0.75
-    even = xp.narrow(dim, 0, size).mul(0.25).add_(mid)
-    odd = xp.narrow(dim, 2, size).mul(0.25).add_(mid)
+    out[2i+1] = (3 x[i] + x[i+1]) / 4 (wrapped or zero beyond the edges); each output
+    phase is one lerp written straight into its strided slots."""
     d = dim % x.ndim
-    out = torch.stack([even, odd], dim=d + 1)
-    return out.reshape(*x.shape[:d], 2 * size, *x.shape[d + 1 :])
+    size = x.shape[d]
+    out = x.new_empty([*x.shape[:d], size, 2, *x.shape[d + 1 :]])
+    even, odd = out.select(d + 1, 0), out.select(d + 1, 1)
+    if size > 1:
+        torch.lerp(
+            x.narrow(d, 1, size - 1),
+            x.narrow(d, 0, size - 1),
+            0.25,
+            out=even.narrow(d, 1, size - 1),
+        )
+        torch.lerp(
+            x.narrow(d, 0, size - 1), x.narrow(d, 1, size - 1), 0.25, out=odd.narrow(d, 0, size - 1)
+        )
+    first, last = x.narrow(d, 0, 1), x.narrow(d, size - 1, 1)
+    if tileable:
+        torch.lerp(first, last, 0.25, out=even.narrow(d, 0, 1))
+        torch.lerp(last, first, 0.25, out=odd.narrow(d, size - 1, 1))
+    else:
+        torch.mul(first, 0.75, out=even.narrow(d, 0, 1))
+        torch.mul(last, 0.75, out=odd.narrow(d, size - 1, 1))
+    return out.view(*x.shape[:d], 2 * size, *x.shape[d + 1 :])
 
 
 def upsample_img(img: torch.Tensor, f: torch.Tensor, tileable: bool) -> torch.Tensor:

@@ -173,7 +173,8 @@ class Renderer:
             with torch.inference_mode():
                 zt = torch.from_numpy(z).to(torch.float32)
                 ct = torch.from_numpy(c_arr[None]) if c_arr is not None else None
-                ws = self.G.mapping.cpu()(zt, ct)  # mapping always runs on CPU: tiny
+                mapping = self.G.mapping  # always runs on the CPU: tiny
+                ws = (mapping if self._device == "cpu" else mapping.cpu())(zt, ct)
                 avg = (
                     torch.from_numpy(w_avg.astype(np.float32))
                     if w_avg is not None
