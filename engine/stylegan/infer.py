@@ -81,6 +81,9 @@ def _layer_consts(layer: SynthesisLayer) -> _Consts:
     with torch.inference_mode():
         w = layer.weight.detach().to(torch.float32).contiguous()
         kern = phase_kernels(w, layer.resample_filter) if layer.up == 2 else w
+        if layer.resolution >= 32:  # channels-last blocks: the per-frame scaled copies
+            # inherit the layout, so oneDNN need not re-lay them out for NHWC inputs
+            kern = kern.contiguous(memory_format=torch.channels_last)
         noise = None
         if noise_const is not None and strength is not None:
             noise = (noise_const * strength).to(torch.float32)
