@@ -69,13 +69,17 @@ class RenderResult:
 def layer_ranges(
     block_resolutions: list[int], block_starts: list[int], num_ws: int
 ) -> dict[str, tuple[int, int]]:
-    """coarse = 4-8 px blocks, middle = 16-32 px, fine = 64 px and up (w row indices)."""
+    """Row ranges of w: fine = the two highest octaves (64-128 px at 128 px, 128-256 px at
+    256 px: colour and texture), middle = the two below, coarse = the rest (4-8 px at
+    128 px). Models under 128 px keep 16 and 64 px as the bounds. Cheap live edits follow:
+    a fine-only change re-renders only the top two blocks."""
     start = dict(zip(block_resolutions, block_starts, strict=True))
+    top = max(block_resolutions)
 
     def first_at_or_above(res: int) -> int:
         return next((start[r] for r in block_resolutions if r >= res), num_ws)
 
-    mid0, fine0 = first_at_or_above(16), first_at_or_above(64)
+    mid0, fine0 = first_at_or_above(max(16, top // 8)), first_at_or_above(max(64, top // 2))
     if fine0 >= num_ws:  # small models: the last block is "fine"
         fine0 = block_starts[-1]
         mid0 = min(mid0, fine0)
