@@ -14,7 +14,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QThread, QTimer
 from PySide6.QtWidgets import QApplication
-from studio_fakes import FakeEncoder, FakeRenderer
+from studio_fakes import FakeEncoder, FakeRenderer, wait_idle  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +101,3 @@ def make_window(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
             w.model.set_dirty(False)
             w.close()
             w.deleteLater()
-
-
-def wait_idle(qtbot: Any, win: Any, timeout: int = 10000) -> None:
-    qtbot.waitUntil(lambda: win.state.image is not None and win.render.idle(), timeout=timeout)

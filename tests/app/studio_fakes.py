@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -109,3 +110,7 @@ class FakeEncoder:
         m = np.asarray(images, np.float32).mean(axis=(1, 2, 3))
         p = np.stack([np.exp(-((m - 30 * k) ** 2) / 400.0) for k in range(8)], axis=1) + 1e-3
         return p / p.sum(axis=1, keepdims=True)
+
+
+def wait_idle(qtbot: Any, win: Any, timeout: int = 10000) -> None:
+    qtbot.waitUntil(lambda: win.state.image is not None and win.render.idle(), timeout=timeout)

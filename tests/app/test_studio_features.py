@@ -11,9 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import wait_idle
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from studio_fakes import wait_idle
 
 from engine.errors import UserInputError
 from engine.project import MockupSettings, from_dict, load_project, save_project, to_dict

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import wait_idle
+from studio_fakes import wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import wait_idle
 from PySide6.QtCore import Qt
-from studio_fakes import FakeRenderer
+from studio_fakes import FakeRenderer, wait_idle
 
 from engine.errors import UserInputError
 from engine.project import load_project
