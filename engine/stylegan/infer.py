@@ -2,13 +2,15 @@
 
 Same maths as `modulated_conv2d` + `bias_act`, re-ordered so a frame costs few memory passes:
 
-* 2x-up layers: the official "transposed 3x3 conv, then [1,3,3,1] blur" equals one 6x6
-  kernel applied to the zero-stuffed input; split into its four phases that is an ordinary
-  3x3 convolution of the *low-resolution* input to 4x the channels, then `pixel_shuffle`.
-  Tileable generators therefore wrap only one low-res pixel instead of a wide margin.
-* Weight constants (phase kernels, squared-weight sums for demodulation, the const noise
-  times its strength plus the bias) are cached per layer and rebuilt when a parameter's
-  version counter changes (training, load_state_dict).
+* 2x-up layers (official: stride-2 transposed 3x3 conv, then a 4x4 [1,3,3,1] FIR): the
+  transposed conv runs as one ordinary conv of the *low-resolution* input with 2x2
+  phase kernels to 4x the channels (9 real taps), the phases are interleaved by one copy
+  and the FIR is one depthwise conv. Tileable generators wrap 2 low-res pixels instead
+  of the reference's wide margin. 4x4 inputs instead upsample first (convolutions
+  commute) and run the plain 3x3 conv: there the weight, not the pixels, is the cost.
+* Weight constants (phase kernels, oneDNN-packed weights, squared-weight sums for
+  demodulation, the const noise times its strength plus the bias) are cached per layer
+  and rebuilt when a parameter's version counter changes (training, load_state_dict).
 * The activation gain folds into the demodulation coefficients and the bias (leaky ReLU is
   positive-homogeneous), so after the convolution only add, activation and clamp remain.
 * Per layer the cheaper of "scale the weights" and "scale the activations" is used.
@@ -30,17 +32,41 @@ if TYPE_CHECKING:
     from engine.stylegan.synthesis import SynthesisLayer, ToRGBLayer
 
 
-def phase_kernels(weight: torch.Tensor, f: torch.Tensor, groups: int = 1) -> torch.Tensor:
-    """[4*O, I, 3, 3] kernels of the 2x upsampling 3x3 convolution (official layout:
-    `conv2d_resample(x, weight, f, up=2, padding=1, flip_weight=False)`), to be applied with
-    padding 1 at the input resolution. Channels are phase-major (index (2*py + px)*O + o
-    holds output pixel (2i + py, 2j + px)); `_Interleave` puts them in place."""
-    out_ch, in_ch, kh, kw = weight.shape
-    fk = (f * 4).flip([0, 1]).to(weight)[None, None]  # gain 4 = up**2
-    full = F.conv2d(F.pad(weight.reshape(out_ch * in_ch, 1, kh, kw), (3, 3, 3, 3)), fk)
-    full = full.reshape(out_ch, in_ch, 6, 6)
-    phases = [full[:, :, py::2, px::2].flip([2, 3]) for py in (0, 1) for px in (0, 1)]
-    return torch.stack(phases, dim=0).reshape(4 * out_ch, in_ch, 3, 3).contiguous()
+def transposed_phase_kernels(weight: torch.Tensor) -> torch.Tensor:
+    """[4*O, I, 2, 2] phase-major kernels of the stride-2 transposed 3x3 convolution alone
+    (T[q] = sum_i x[i] w[q - 2i] per axis), correlated over the input window [a-1, a]:
+    even outputs take taps (w[2], w[0]), odd ones (0, w[1]); 9 of the 16 taps are real,
+    against 36 for the blur-folded `phase_kernels`."""
+    wp = F.pad(weight, (0, 1, 0, 1))  # tap index 3 is the zero
+    taps = {0: [2, 0], 1: [3, 1]}
+    phases = [wp[:, :, taps[py]][:, :, :, taps[px]] for py in (0, 1) for px in (0, 1)]
+    return torch.cat(phases, dim=0).contiguous()
+
+
+def _pad(x: torch.Tensor, lo: int, hi: int, tileable: bool) -> torch.Tensor:
+    """Pad both spatial axes by (lo, hi), wrapping or with zeros, in x's memory format."""
+    if not _is_cl(x):
+        mode = "circular" if tileable else "constant"
+        return F.pad(x, (lo, hi, lo, hi), mode=mode)
+    n, c, h, w = x.shape
+    out = torch.empty(
+        [n, c, h + lo + hi, w + lo + hi],
+        dtype=x.dtype,
+        device=x.device,
+        memory_format=torch.channels_last,
+    )
+    out[:, :, lo : lo + h, lo : lo + w] = x
+    if not tileable:
+        out[:, :, :lo].zero_()
+        out[:, :, lo + h :].zero_()
+        out[:, :, lo : lo + h, :lo].zero_()
+        out[:, :, lo : lo + h, lo + w :].zero_()
+        return out
+    out[:, :, :lo, lo : lo + w] = x[:, :, h - lo :]
+    out[:, :, lo + h :, lo : lo + w] = x[:, :, :hi]
+    out[:, :, :, :lo] = out[:, :, :, w : w + lo]
+    out[:, :, :, lo + w :] = out[:, :, :, lo : lo + hi]
+    return out
 
 
 def supports(layer: SynthesisLayer) -> bool:
@@ -54,13 +80,16 @@ def supports(layer: SynthesisLayer) -> bool:
 @dataclass
 class _Consts:
     key: tuple[int, ...]
-    weight: torch.Tensor  # [O', I, 3, 3]: phase kernels for up=2 (O' = 4*O), else the weight
+    weight: torch.Tensor  # [O, I, 3, 3] (float32, channels-last in channels-last blocks)
     wsq: torch.Tensor  # [O, I] sum of squared taps, for demodulation
     bias: torch.Tensor  # [O]
     noise: torch.Tensor | None  # noise_const * strength, [H, W]
     packed: dict[tuple[int, ...], torch.Tensor | None]  # oneDNN-ready `weight` per input shape
     plain: torch.Tensor  # up=2: the flipped 3x3 weight, to correlate with the upsampled input
     packed_plain: dict[tuple[int, ...], torch.Tensor | None]
+    tkern: torch.Tensor  # up=2: [4*O, I, 2, 2] phases of the stride-2 transposed conv alone
+    packed_t: dict[tuple[int, ...], torch.Tensor | None]
+    blur: torch.Tensor  # up=2: [O, 1, 4, 4] depthwise FIR (gain 4) applied after it
 
 
 def _version_key(*tensors: torch.Tensor | None) -> tuple[int, ...]:
@@ -80,22 +109,28 @@ def _layer_consts(layer: SynthesisLayer) -> _Consts:
         return cached
     with torch.inference_mode():
         w = layer.weight.detach().to(torch.float32).contiguous()
-        kern = phase_kernels(w, layer.resample_filter) if layer.up == 2 else w
+        tkern = transposed_phase_kernels(w) if layer.up == 2 else w
         if layer.resolution >= 32:  # channels-last blocks: the per-frame scaled copies
             # inherit the layout, so oneDNN need not re-lay them out for NHWC inputs
-            kern = kern.contiguous(memory_format=torch.channels_last)
+            w, tkern = (t.contiguous(memory_format=torch.channels_last) for t in (w, tkern))
         noise = None
         if noise_const is not None and strength is not None:
             noise = (noise_const * strength).to(torch.float32)
         consts = _Consts(
             key=key,
-            weight=kern,
+            weight=w,
             wsq=w.square().sum(dim=[2, 3]),
             bias=layer.bias.detach().to(torch.float32),
             noise=noise,
             packed={},
             plain=w.flip([2, 3]).contiguous() if layer.up == 2 else w,
             packed_plain={},
+            tkern=tkern,
+            packed_t={},
+            blur=(layer.resample_filter * 4)
+            .flip([0, 1])[None, None]
+            .expand(w.shape[0], 1, -1, -1)
+            .contiguous(),
         )
     layer.__dict__["_infer_consts"] = consts  # plain attribute: not a buffer, not saved
     return consts
@@ -125,7 +160,8 @@ def _wrap1(x: torch.Tensor, tileable: bool) -> tuple[torch.Tensor, int]:
 
 class _Interleave:
     """Views that read the four phase outputs of a conv ([N, 4*O, h, w], phase-major
-    channels) as the 2x image, so the pixel shuffle rides along with the next add."""
+    channels) as the 2x image (`src`), and an `out` buffer laid out so that its 4-D view
+    `image` has the memory format of the input: one copy interleaves them."""
 
     def __init__(self, y: torch.Tensor, out_ch: int) -> None:
         n, _, h, w = y.shape
@@ -140,15 +176,6 @@ class _Interleave:
             self.src = y.reshape(n, 2, 2, out_ch, h, w).permute(0, 3, 4, 1, 5, 2)
             self.out = y.new_empty([n, out_ch, h, 2, w, 2])
             self.image = self.out.view(n, out_ch, 2 * h, 2 * w)
-
-    def view6(self, t: torch.Tensor) -> torch.Tensor:
-        """A [a, b, H, W] tensor (H, W = 1 or the 2x size) in the 6-D layout of `out`."""
-        a, b, hh, ww = t.shape
-        hs = (self.h, 2) if hh > 1 else (1, 1)
-        ws = (self.w, 2) if ww > 1 else (1, 1)
-        if self.cl:
-            return t.permute(0, 2, 3, 1).reshape(a, *hs, *ws, b)
-        return t.reshape(a, b, *hs, *ws)
 
 
 def _conv_const(
@@ -208,53 +235,95 @@ def synthesis_layer(
     """`SynthesisLayer.forward` for inference; x [N, I, h, w] -> [N, O, R, R]."""
     k = _layer_consts(layer)
     n, in_ch = x.shape[:2]
-    out_ch = layer.out_channels
     styles = affine(layer.affine, w)  # [N, I]
     g = layer.act_gain * gain
     dco = (styles.square() @ k.wsq.t() + 1e-8).rsqrt() * g  # [N, O] demodulation x gain
-    up = layer.up == 2
+    if layer.up == 2 and x.shape[2] * x.shape[3] <= UPSAMPLE_FIRST_MAX_PIXELS:
+        return _upsample_first_layer(layer, k, x, styles, dco, noise_mode, g, gain)
+    if layer.up == 2:
+        return _transposed_layer(layer, k, x, styles, dco, noise_mode, g, gain)
     fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
     scale_weights = n * k.weight.numel() < x.numel()
     if scale_weights:  # fold styles and demodulation into the (smaller) weights
-        scale = dco.repeat(1, 4) if up else dco  # [N, O'], phase-major like the kernels
-        outer = scale.unsqueeze(2) * styles.unsqueeze(1)  # [N, O', I]
-        wt = k.weight.unsqueeze(0) * outer.unsqueeze(-1).unsqueeze(-1)
+        outer = dco.unsqueeze(2) * styles.unsqueeze(1)  # [N, O, I]
+        wt = (k.weight.unsqueeze(0) * outer.unsqueeze(-1).unsqueeze(-1)).reshape(-1, in_ch, 3, 3)
         xin, pad = _wrap1(x, layer.tileable)
-        wt = wt.reshape(-1, in_ch, 3, 3)
-        y = F.conv2d(_batch_to_groups(xin), wt, padding=pad, groups=n)
-        y = _groups_to_batch(y, n)
-    elif up and x.shape[2] * x.shape[3] <= UPSAMPLE_FIRST_MAX_PIXELS:
-        # tiny inputs: FIR-upsample the (few) pixels first, then the plain 3x3 conv at 2x;
-        # a quarter of the phase kernels' weight to stream, which dominates at 4x4
-        xs = x * styles.reshape(n, -1, 1, 1)
-        if layer.tileable:
-            xin, pad = _wrap1(_up1d(_up1d(xs, -1, True), -2, True), True)
-        else:  # upsample a zero border too: the conv reads one upsampled pixel beyond
-            xu = _up1d(_up1d(F.pad(xs, (1, 1, 1, 1)), -1, False), -2, False)
-            xin, pad = xu[:, :, 1:-1, 1:-1], 0
-        y = _conv_const(k.plain, k.packed_plain, xin, pad)
-        up = False  # already at the output resolution
+        y = _groups_to_batch(F.conv2d(_batch_to_groups(xin), wt, padding=pad, groups=n), n)
     else:  # scale the activations, convolve with the shared constant weight
         xin, pad = _wrap1(x * styles.reshape(n, -1, 1, 1), layer.tileable)
         y = _conv_const(k.weight, k.packed, xin, pad)
-    res = layer.resolution
-    if up:
-        il = _Interleave(y, out_ch)
-        shift = _shift(layer, k, n, res, il.cl, noise_mode, g)
-        if scale_weights:
-            torch.add(il.src, il.view6(shift), out=il.out)
-        else:
-            torch.addcmul(il.view6(shift), il.src, il.view6(dco[:, :, None, None]), out=il.out)
-        y = il.image
-    else:
-        shift = _shift(layer, k, n, res, _is_cl(y), noise_mode, g)
-        y = y.add_(shift) if scale_weights else torch.addcmul(shift, y, dco[:, :, None, None])
-    y = y.contiguous(memory_format=fmt)
+    shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
+    y = y.add_(shift) if scale_weights else torch.addcmul(shift, y, dco[:, :, None, None])
+    return _finish(layer, y.contiguous(memory_format=fmt), gain)
+
+
+def _upsample_first_layer(
+    layer: SynthesisLayer,
+    k: _Consts,
+    x: torch.Tensor,
+    styles: torch.Tensor,
+    dco: torch.Tensor,
+    noise_mode: str,
+    g: float,
+    gain: float,
+) -> torch.Tensor:
+    """2x-up layer for tiny inputs (4x4): FIR-upsample the few pixels first (convolutions
+    commute), then the plain 3x3 conv at 2x with the packed constant weight; at 4x4 the
+    cost is streaming the weight, and this one is the smallest."""
+    n = x.shape[0]
+    fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
+    xs = x * styles.reshape(n, -1, 1, 1)
+    if layer.tileable:
+        xin, pad = _wrap1(_up1d(_up1d(xs, -1, True), -2, True), True)
+    else:  # upsample a zero border too: the conv reads one upsampled pixel beyond
+        xu = _up1d(_up1d(F.pad(xs, (1, 1, 1, 1)), -1, False), -2, False)
+        xin, pad = xu[:, :, 1:-1, 1:-1], 0
+    y = _conv_const(k.plain, k.packed_plain, xin, pad)
+    shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
+    y = torch.addcmul(shift, y, dco[:, :, None, None])
+    return _finish(layer, y.contiguous(memory_format=fmt), gain)
+
+
+def _finish(layer: SynthesisLayer, y: torch.Tensor, gain: float) -> torch.Tensor:
+    """Activation and clamp, in place (y is a fresh tensor)."""
     F.leaky_relu_(y, 0.2) if layer.activation == "lrelu" else _act_(y, layer.activation)
     if layer.conv_clamp is not None:
         c = layer.conv_clamp * gain
         y.clamp_(-c, c)
     return y
+
+
+def _transposed_layer(
+    layer: SynthesisLayer,
+    k: _Consts,
+    x: torch.Tensor,
+    styles: torch.Tensor,
+    dco: torch.Tensor,
+    noise_mode: str,
+    g: float,
+    gain: float,
+) -> torch.Tensor:
+    """2x-up layer the official way round, cheaper in FLOPs than the folded phase kernels
+    for mid-size inputs: stride-2 transposed conv as 2x2 phase kernels, phases
+    interleaved, then the 4x4 FIR as one depthwise conv."""
+    n, in_ch = x.shape[:2]
+    out_ch = layer.out_channels
+    fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
+    scale_weights = n * k.tkern.numel() < x.numel()
+    if scale_weights:
+        outer = dco.repeat(1, 4).unsqueeze(2) * styles.unsqueeze(1)  # [N, 4*O, I]
+        wt = (k.tkern.unsqueeze(0) * outer.unsqueeze(-1).unsqueeze(-1)).reshape(-1, in_ch, 2, 2)
+        xin = _pad(x, 2, 1, layer.tileable)
+        y = _groups_to_batch(F.conv2d(_batch_to_groups(xin), wt, groups=n), n)
+    else:
+        xin = _pad(x * styles.reshape(n, -1, 1, 1), 2, 1, layer.tileable)
+        y = _conv_const(k.tkern, k.packed_t, xin, 0)
+    il = _Interleave(y, out_ch)  # T on the 2x grid, one pixel margin more each side
+    il.out.copy_(il.src)
+    y = F.conv2d(il.image, k.blur, groups=out_ch)[:, :, 1:, 1:]
+    shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
+    y = torch.add(y, shift) if scale_weights else torch.addcmul(shift, y, dco[:, :, None, None])
+    return _finish(layer, y.contiguous(memory_format=fmt), gain)
 
 
 def _act_(y: torch.Tensor, act: str) -> None:

@@ -13,20 +13,28 @@ from engine.stylegan.networks import Generator
 
 
 @pytest.mark.parametrize("tileable", [False, True])
-def test_phase_kernels_equal_upsampling_conv(tileable: bool) -> None:
+def test_upsample_img_equals_reference(tileable: bool) -> None:
+    f = ufd.setup_filter([1, 3, 3, 1])
+    img = torch.randn(2, 3, 8, 8)
+    want = ufd.upsample2d(img, f, tileable=tileable, impl="ref")
+    torch.testing.assert_close(infer.upsample_img(img, f, tileable), want, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("tileable", [False, True])
+def test_transposed_phases_equal_reference_upsampling_conv(tileable: bool) -> None:
+    """Stride-2 transposed conv as 2x2 phase kernels, interleaved, then the 4x4 FIR."""
     torch.manual_seed(0)
     f = ufd.setup_filter([1, 3, 3, 1])
     x, w = torch.randn(2, 5, 6, 6), torch.randn(7, 5, 3, 3)
     want = cr.conv2d_resample(
         x, w, f, up=2, padding=1, flip_weight=False, impl="ref", tileable=tileable
     )
-    xin, pad = infer._wrap1(x, tileable)
-    il = infer._Interleave(F.conv2d(xin, infer.phase_kernels(w, f), padding=pad), 7)
+    y = F.conv2d(infer._pad(x, 2, 1, tileable), infer.transposed_phase_kernels(w))
+    il = infer._Interleave(y, 7)
     il.out.copy_(il.src)
-    torch.testing.assert_close(il.image, want, atol=1e-4, rtol=0)
-    img = torch.randn(2, 3, 8, 8)
-    want_img = ufd.upsample2d(img, f, tileable=tileable, impl="ref")
-    torch.testing.assert_close(infer.upsample_img(img, f, tileable), want_img, atol=1e-5, rtol=0)
+    blur = (f * 4).flip([0, 1])[None, None].expand(7, 1, 4, 4)
+    got = F.conv2d(il.image, blur, groups=7)[:, :, 1:, 1:]
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=0)
 
 
 def test_wrap_keeps_channels_last() -> None:
@@ -34,6 +42,10 @@ def test_wrap_keeps_channels_last() -> None:
     y, pad = infer._wrap1(x, True)
     assert pad == 0 and y.is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(y, F.pad(x, (1, 1, 1, 1), mode="circular"))
+    for tileable, mode in ((True, "circular"), (False, "constant")):
+        z = infer._pad(x, 2, 1, tileable)
+        assert z.is_contiguous(memory_format=torch.channels_last)
+        torch.testing.assert_close(z, F.pad(x.contiguous(), (2, 1, 2, 1), mode=mode))
 
 
 def _generator(tileable: bool) -> Generator:
