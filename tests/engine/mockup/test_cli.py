@@ -96,3 +96,32 @@ def test_list_templates(capsys):
     assert main(["mockup", "--list"]) == 0
     names = capsys.readouterr().out.split()
     assert {"tshirt", "qipao", "dress", "hoodie", "scarf", "tote", "phonecase"} <= set(names)
+
+
+def test_photo_mockup_with_the_shipped_segmentation_model(tmp_path):
+    from engine.mockup.seg_data import PatternPool, composite
+
+    # an end-to-end check of the path (model, GrabCut, photo maps, render), not of accuracy
+    # (that is `wenyang eval seg`): a held-out composite the shipped model handles well
+    photo, gt = composite(10_000_007, 160, PatternPool(2, 32))
+    _png(tmp_path / "photo.png", photo)
+    tile = np.full((16, 16, 3), (250, 250, 0), np.uint8)
+    _png(tmp_path / "tile.png", tile)
+    out = tmp_path / "m.png"
+    rc = main(
+        [
+            "mockup",
+            "--pattern",
+            str(tmp_path / "tile.png"),
+            "--photo",
+            str(tmp_path / "photo.png"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    res = cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB)
+    changed = np.abs(res.astype(int) - photo.astype(int)).sum(-1) > 30
+    # the print lands mostly on the garment, not on the background
+    assert changed[gt == 1].mean() > 0.5
+    assert changed[gt == 0].mean() < 0.2
