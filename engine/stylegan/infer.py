@@ -36,7 +36,7 @@ def transposed_phase_kernels(weight: torch.Tensor) -> torch.Tensor:
     """[4*O, I, 2, 2] phase-major kernels of the stride-2 transposed 3x3 convolution alone
     (T[q] = sum_i x[i] w[q - 2i] per axis), correlated over the input window [a-1, a]:
     even outputs take taps (w[2], w[0]), odd ones (0, w[1]); 9 of the 16 taps are real,
-    against 36 for the blur-folded `phase_kernels`."""
+    against 36 when the FIR is folded into 3x3 phase kernels."""
     wp = F.pad(weight, (0, 1, 0, 1))  # tap index 3 is the zero
     taps = {0: [2, 0], 1: [3, 1]}
     phases = [wp[:, :, taps[py]][:, :, :, taps[px]] for py in (0, 1) for px in (0, 1)]
