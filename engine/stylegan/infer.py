@@ -18,8 +18,9 @@ Same maths as `modulated_conv2d` + `bias_act`, re-ordered so a frame costs few m
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -92,6 +93,19 @@ class _Consts:
     blur: torch.Tensor  # up=2: [O, 1, 4, 4] depthwise FIR (gain 4) applied after it
 
 
+# Per-module derived tensors, kept outside the modules so deepcopy/pickle/torch.save of a
+# generator never meet them (packed oneDNN weights have no storage to copy); they go away
+# with their module.
+_CACHES: weakref.WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _cache(module: torch.nn.Module) -> dict[str, Any]:
+    found = _CACHES.get(module)
+    if found is None:
+        found = _CACHES[module] = {}
+    return found
+
+
 def _version_key(*tensors: torch.Tensor | None) -> tuple[int, ...]:
     key: list[int] = []
     for t in tensors:
@@ -104,7 +118,7 @@ def _layer_consts(layer: SynthesisLayer) -> _Consts:
     strength = getattr(layer, "noise_strength", None)
     noise_const = layer.noise_const if layer.use_noise else None
     key = _version_key(layer.weight, layer.bias, strength, noise_const, layer.resample_filter)
-    cached: _Consts | None = layer.__dict__.get("_infer_consts")
+    cached: _Consts | None = _cache(layer).get("consts")
     if cached is not None and cached.key == key and cached.weight.device == layer.weight.device:
         return cached
     with torch.inference_mode():
@@ -132,7 +146,7 @@ def _layer_consts(layer: SynthesisLayer) -> _Consts:
             .expand(w.shape[0], 1, -1, -1)
             .contiguous(),
         )
-    layer.__dict__["_infer_consts"] = consts  # plain attribute: not a buffer, not saved
+    _cache(layer)["consts"] = consts
     return consts
 
 
@@ -353,14 +367,14 @@ def _shift(
         return shift.contiguous(memory_format=torch.channels_last) if cl else shift
     assert k.noise is not None
     key = (k.key, g, res, cl)
-    cached = layer.__dict__.get("_infer_shift")
+    cached = _cache(layer).get("shift")
     if cached is not None and cached[0] == key:
         hit: torch.Tensor = cached[1]
         return hit
     shift = (k.noise * g).reshape(1, 1, res, res) + b  # [1, O, R, R]
     if cl:
         shift = shift.contiguous(memory_format=torch.channels_last)
-    layer.__dict__["_infer_shift"] = (key, shift)
+    _cache(layer)["shift"] = (key, shift)
     return shift
 
 
@@ -441,7 +455,7 @@ def affine(layer: FullyConnectedLayer, w: torch.Tensor) -> torch.Tensor:
     if bias is None or layer.activation != "linear" or w.dtype != torch.float32:
         return layer(w)
     key = _version_key(weight, bias)
-    cached = layer.__dict__.get("_infer_affine")
+    cached = _cache(layer).get("affine")
     if cached is None or cached[0] != key:
         with torch.inference_mode():
             wt = (weight.to(torch.float32) * layer.weight_gain).t()
@@ -449,5 +463,5 @@ def affine(layer: FullyConnectedLayer, w: torch.Tensor) -> torch.Tensor:
             if layer.bias_gain != 1:
                 b = b * layer.bias_gain
         cached = (key, wt, b.unsqueeze(0))
-        layer.__dict__["_infer_affine"] = cached
+        _cache(layer)["affine"] = cached
     return torch.addmm(cached[2], w, cached[1])

@@ -103,3 +103,18 @@ def test_random_noise_mode_runs_and_differs() -> None:
         a = G.synthesis(ws, noise_mode="random")
         b = G.synthesis(ws, noise_mode="random")
     assert a.shape == (1, 3, 64, 64) and not torch.equal(a, b)
+
+
+def test_generator_copies_and_saves_after_fast_inference() -> None:
+    """Derived tensors (packed oneDNN weights) live outside the modules."""
+    import copy
+    import io
+
+    G = _generator(True)
+    ws = G.mapping(torch.randn(1, 16), torch.randn(1, 8))
+    with torch.inference_mode():
+        a = G.synthesis(ws, noise_mode="const")
+    G2 = copy.deepcopy(G)
+    torch.save(G, io.BytesIO())
+    with torch.inference_mode():
+        torch.testing.assert_close(G2.synthesis(ws, noise_mode="const"), a)
