@@ -57,18 +57,7 @@ def conv2d_resample(
     if tileable:
         return _tileable(x, w, f, up, down, padding, groups, flip_weight, flip_filter, impl)
     out_ch, in_per_group, kh, kw = (int(s) for s in w.shape)
-    fw, fh = ufd.filter_size(f)
-    px0, px1, py0, py1 = ufd.parse_padding(padding)
-    if up > 1:
-        px0 += (fw + up - 1) // 2
-        px1 += (fw - up) // 2
-        py0 += (fh + up - 1) // 2
-        py1 += (fh - up) // 2
-    if down > 1:
-        px0 += (fw - down + 1) // 2
-        px1 += (fw - down) // 2
-        py0 += (fh - down + 1) // 2
-        py1 += (fh - down) // 2
+    px0, px1, py0, py1 = _total_padding(f, up, down, padding)
 
     if kw == 1 and kh == 1 and down > 1 and up == 1:  # pointwise: shrink first
         x = ufd.upfirdn2d(
@@ -139,6 +128,25 @@ def conv2d_resample(
     return x
 
 
+def _total_padding(
+    f: torch.Tensor | None, up: int, down: int, padding: int | Sequence[int]
+) -> ufd.Pad4:
+    """Zero padding on the upsampled grid, before the filter and the kernel (all of it)."""
+    fw, fh = ufd.filter_size(f)
+    px0, px1, py0, py1 = ufd.parse_padding(padding)
+    if up > 1:
+        px0 += (fw + up - 1) // 2
+        px1 += (fw - up) // 2
+        py0 += (fh + up - 1) // 2
+        py1 += (fh - up) // 2
+    if down > 1:
+        px0 += (fw - down + 1) // 2
+        px1 += (fw - down) // 2
+        py0 += (fh - down + 1) // 2
+        py1 += (fh - down) // 2
+    return px0, px1, py0, py1
+
+
 def _tileable(
     x: torch.Tensor,
     w: torch.Tensor,
@@ -151,27 +159,55 @@ def _tileable(
     flip_filter: bool,
     impl: str,
 ) -> torch.Tensor:
-    """Periodic version: wrap a margin on, run the zero-padded op, crop the margin off.
+    """Periodic version: wrap just the input pixels the zero padding would reach.
 
-    The margin (in input pixels) exceeds the op's reach, so no zero from the padding reaches
-    the kept pixels; it is a multiple of `down`, so the crop is whole output pixels.
+    All of the op's zero padding sits on the upsampled grid before the filter/kernel (the
+    orderings above are equivalent to that), so wrapping `a` input pixels on a side and
+    padding `a*up` less there keeps the output grid and reads wrapped data instead of
+    zeros (`upfirdn2d.wrap_split`). Output size is unchanged; nothing is cropped.
+    `impl="ref"` keeps the wide-margin version as a reference.
+    """
+    if impl == "ref":
+        return _tileable_wide(x, w, f, up, down, padding, groups, flip_weight, flip_filter, impl)
+    total = _total_padding(f, up, down, padding)
+    wrap, _ = ufd.wrap_split(total, up, up)
+    if max(wrap[0], wrap[1]) > x.shape[3] or max(wrap[2], wrap[3]) > x.shape[2]:
+        return _tileable_wide(x, w, f, up, down, padding, groups, flip_weight, flip_filter, impl)
+    x = ufd._pad(x, wrap, True)
+    p = ufd.parse_padding(padding)
+    rest = tuple(p[i] - wrap[i] * up for i in range(4))
+    return conv2d_resample(
+        x,
+        w,
+        f,
+        up=up,
+        down=down,
+        padding=rest,
+        groups=groups,
+        flip_weight=flip_weight,
+        flip_filter=flip_filter,
+        impl=impl,
+    )
+
+
+def _tileable_wide(
+    x: torch.Tensor,
+    w: torch.Tensor,
+    f: torch.Tensor | None,
+    up: int,
+    down: int,
+    padding: int | Sequence[int],
+    groups: int,
+    flip_weight: bool,
+    flip_filter: bool,
+    impl: str,
+) -> torch.Tensor:
+    """Reference periodic version: wrap a margin wider than the op's reach, crop it off.
+
+    The margin (in input pixels) is a multiple of `down`, so the crop is whole output pixels.
     """
     kh, kw = int(w.shape[2]), int(w.shape[3])
     fw, fh = ufd.filter_size(f)
-    pad = ufd.parse_padding(padding)
-    if up == 1 and down == 1 and len(set(pad)) == 1 and pad[0] == kw // 2 == kh // 2:
-        # the common case: wrap exactly the kernel's half-width, no crop needed
-        x = ufd._pad(x, pad, True)
-        return conv2d_resample(
-            x,
-            w,
-            f,
-            padding=0,
-            groups=groups,
-            flip_weight=flip_weight,
-            flip_filter=flip_filter,
-            impl=impl,
-        )
     reach = (max(kh, kw) + max(fw, fh) * max(up, down)) // max(up, 1) + 1
     m = -(-reach // down) * down
     x = ufd._pad(x, (m, m, m, m), True)

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from cuda_ops import _plugin, upfirdn2d_cuda
+from cuda_ops.wrap import wrap_pad
 
 Pad4 = tuple[int, int, int, int]
 
@@ -86,7 +87,7 @@ def _pad(x: torch.Tensor, pad: Pad4, tileable: bool) -> torch.Tensor:
         if tileable:
             h, w = x.shape[2], x.shape[3]
             if max(pos[0], pos[1]) <= w and max(pos[2], pos[3]) <= h:
-                x = F.pad(x, pos, mode="circular")
+                x = wrap_pad(x, (pos[0], pos[1], pos[2], pos[3]))
             else:  # wraps more than once around: index modulo the period
                 ix = torch.arange(-pos[0], w + pos[1], device=x.device) % w
                 iy = torch.arange(-pos[2], h + pos[3], device=x.device) % h
@@ -145,27 +146,37 @@ def _upfirdn2d_cpu(
 ) -> torch.Tensor:
     """CPU path: the same maths with fewer memory passes.
 
-    A 2-D filter with no upsampling runs as one depthwise conv2d that pads by itself; 2x
-    upsampling with a symmetric padding runs as one depthwise transposed convolution (which
-    inserts the zeros). Anything else goes to the reference.
+    Tileable inputs are wrapped by the few input pixels the padding reaches (see
+    `wrap_split`) and continue as zero-padded. A 2-D filter with no upsampling runs as one
+    depthwise conv2d that pads by itself (a negative padding crops first); 2x upsampling
+    with padding (p+1, p) runs as one depthwise transposed convolution (which inserts the
+    zeros). Anything else goes to the reference.
     """
-    _, c, h, w = x.shape
-    x0, x1, y0, y1 = pad
-    if f.ndim != 2 or tileable or min(pad) < 0:
+    if f.ndim != 2:
         return upfirdn2d_ref(x, f, up, down, pad, flip_filter, gain, tileable)
+    if tileable:
+        wrap, rest = wrap_split(pad, up[0], up[1])
+        if max(wrap[0], wrap[1]) > x.shape[3] or max(wrap[2], wrap[3]) > x.shape[2]:
+            return upfirdn2d_ref(x, f, up, down, pad, flip_filter, gain, tileable)
+        x, pad = wrap_pad(x, wrap), rest
+    c, h, w = x.shape[1], x.shape[2], x.shape[3]
+    x0, x1, y0, y1 = pad
     fh, fw = int(f.shape[0]), int(f.shape[1])
     k = (f * gain).to(x.dtype)
-    if up == (1, 1) and x0 == x1 and y0 == y1:
-        if not flip_filter:
-            k = k.flip([0, 1])
-        return F.conv2d(
-            x,
-            k[None, None].expand(c, 1, fh, fw),
-            padding=(y0, x0),
-            groups=c,
-            stride=(down[1], down[0]),
-        )
-    if up == (2, 2) and down == (1, 1) and x0 == x1 + 1 and y0 == y1 + 1:
+    if up == (1, 1):
+        x = x[:, :, max(-y0, 0) : h - max(-y1, 0), max(-x0, 0) : w - max(-x1, 0)]
+        x0, x1, y0, y1 = max(x0, 0), max(x1, 0), max(y0, 0), max(y1, 0)
+        if x0 == x1 and y0 == y1:
+            if not flip_filter:
+                k = k.flip([0, 1])
+            return F.conv2d(
+                x,
+                k[None, None].expand(c, 1, fh, fw),
+                padding=(y0, x0),
+                groups=c,
+                stride=(down[1], down[0]),
+            )
+    if up == (2, 2) and down == (1, 1) and x0 == x1 + 1 and y0 == y1 + 1 and min(x1, y1) >= -1:
         # zero-insert + pad (p+1, p) + correlate == transposed conv with padding fw-1-(p+1)
         px, py = fw - 1 - x0, fh - 1 - y0
         if px >= 0 and py >= 0:
@@ -179,7 +190,22 @@ def _upfirdn2d_cpu(
                 groups=c,
             )
             return y[:, :, : 2 * h + y0 + y1 - fh + 1, : 2 * w + x0 + x1 - fw + 1]
-    return upfirdn2d_ref(x, f, up, down, pad, flip_filter, gain, tileable)
+    return upfirdn2d_ref(x, f, up, down, (x0, x1, y0, y1), flip_filter, gain, False)
+
+
+def wrap_split(pad: Pad4, upx: int, upy: int) -> tuple[Pad4, Pad4]:
+    """(input-pixel wrap, remaining padding) that make a zero-padded op periodic.
+
+    Padding is measured on the upsampled grid, whose samples at multiples of `up` are data
+    and the rest inserted zeros. Wrapping `a` input pixels on a side adds `a*up` samples
+    there. Before the start, the `up-1` samples nearest to the data are zeros in the
+    periodic signal too, so a remaining pad of up to `up-1` is exact; after the end the
+    first sample is data, so the remaining pad must be <= 0 (negative = crop).
+    """
+    x0, x1, y0, y1 = pad
+    wx0, wy0 = max(x0, 0) // upx, max(y0, 0) // upy
+    wx1, wy1 = -(-max(x1, 0) // upx), -(-max(y1, 0) // upy)
+    return (wx0, wx1, wy0, wy1), (x0 - wx0 * upx, x1 - wx1 * upx, y0 - wy0 * upy, y1 - wy1 * upy)
 
 
 def upfirdn2d(
