@@ -71,11 +71,13 @@ def modulated_conv2d(
 
     w = None
     dcoefs = None
-    if demodulate or fused_modconv:
+    if fused_modconv:
         w = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, O, I, kh, kw]
     if demodulate:
-        assert w is not None
-        dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
+        # sum_ik (w_oik s_i)^2 = sum_i s_i^2 sum_k w_oik^2: a matrix product instead of
+        # squaring the [N, O, I, kh, kw] per-sample weights (a large share of a training step)
+        wsq = weight.square().sum(dim=[2, 3])  # [O, I]
+        dcoefs = (styles.square() @ wsq.t() + 1e-8).rsqrt()  # [N, O]
     if demodulate and fused_modconv:
         assert w is not None and dcoefs is not None
         w = w * dcoefs.reshape(n, -1, 1, 1, 1)
