@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.abtest.batch import MANIFEST_COLUMNS
+
 
 @dataclass
 class Market:
@@ -115,20 +117,7 @@ def make_market(
         )
         with open(d / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
             wr = csv.writer(fh)
-            wr.writerow(
-                [
-                    "variant_id",
-                    "file",
-                    "region",
-                    "descriptors",
-                    "seed",
-                    "truncation",
-                    "model_id",
-                    "model_hash",
-                    "policy_id",
-                    "created",
-                ]
-            )
+            wr.writerow(MANIFEST_COLUMNS)
             for i in idx:
                 wr.writerow(
                     [

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.abtest.batch import MANIFEST_COLUMNS
+
 
 def write_batch(
     d: Path,
@@ -29,20 +31,7 @@ def write_batch(
     )
     with open(d / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
         wr = csv.writer(fh)
-        wr.writerow(
-            [
-                "variant_id",
-                "file",
-                "region",
-                "descriptors",
-                "seed",
-                "truncation",
-                "model_id",
-                "model_hash",
-                "policy_id",
-                "created",
-            ]
-        )
+        wr.writerow(MANIFEST_COLUMNS)
         for k, i in enumerate(ids):
             wr.writerow([i, f"variants/{i}.png", region, "", k, 0.7, "m", "h", "", created])
     (d / "batch.json").write_text(
