@@ -171,7 +171,7 @@ def _upfirdn2d_cpu(
                 k = k.flip([0, 1])
             return F.conv2d(
                 x,
-                k[None, None].expand(c, 1, fh, fw),
+                k[None, None].expand(c, 1, fh, fw).contiguous(),  # a stride-0 weight is slow
                 padding=(y0, x0),
                 groups=c,
                 stride=(down[1], down[0]),
