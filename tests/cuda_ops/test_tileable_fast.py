@@ -25,7 +25,6 @@ CASES = [  # (kernel, up, down, padding)
 
 def _periodic_truth(x: torch.Tensor, fn) -> torch.Tensor:
     """Op on the 3x3-tiled input (zero padded), centre tile of the output."""
-    h, w = x.shape[2:]
     y = fn(x.repeat(1, 1, 3, 3))
     oh, ow = y.shape[2] // 3, y.shape[3] // 3
     return y[:, :, oh : 2 * oh, ow : 2 * ow]
@@ -58,7 +57,7 @@ def test_conv2d_resample_minimal_wrap_matches_reference(k, up, down, pad, groups
         gx, gw = torch.autograd.grad((out * gy).sum(), [x, w], create_graph=True)
         gg = torch.autograd.grad(gx.square().sum() + gw.square().sum(), [x, w])
         grads.append((gx, gw, *gg))
-    for a, b in zip(*grads):
+    for a, b in zip(*grads, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
