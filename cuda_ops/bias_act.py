@@ -134,4 +134,9 @@ def bias_act(
     )
     if not needs_grad and spec.cuda_idx <= 3:
         return _bias_act_inplace(x, b, dim, act, a, g, c)
+    if b is not None and g > 0 and g != 1 and c < 0 and spec.homogeneous:
+        # act(x + b) * g == act(g*x + g*b): bias and gain in one pass (training forward),
+        # plain autograd ops, so double backward (R1, path length) needs nothing special
+        gb = (b * g).to(x.dtype).reshape(_bias_shape(x, b, dim))
+        return spec.func(torch.add(gb, x, alpha=g), a)
     return bias_act_ref(x, b, dim, act, alpha, gain, clamp)
