@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from cuda_ops import bias_act as ba
+from cuda_ops import cpu_kernels
 from cuda_ops import upfirdn2d as ufd
 
 if TYPE_CHECKING:
@@ -267,6 +268,9 @@ def synthesis_layer(
         xin, pad = _wrap1(x * styles.reshape(n, -1, 1, 1), layer.tileable)
         y = _conv_const(k.weight, k.packed, xin, pad)
     shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
+    if _fused(y):
+        y = _scale_act(layer, y, None if scale_weights else dco, shift, gain)
+        return y.contiguous(memory_format=fmt)
     y = y.add_(shift) if scale_weights else torch.addcmul(shift, y, dco[:, :, None, None])
     return _finish(layer, y.contiguous(memory_format=fmt), gain)
 
@@ -294,6 +298,8 @@ def _upsample_first_layer(
         xin, pad = xu[:, :, 1:-1, 1:-1], 0
     y = _conv_const(k.plain, k.packed_plain, xin, pad)
     shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
+    if _fused(y):
+        return _scale_act(layer, y, dco, shift, gain).contiguous(memory_format=fmt)
     y = torch.addcmul(shift, y, dco[:, :, None, None])
     return _finish(layer, y.contiguous(memory_format=fmt), gain)
 
@@ -332,12 +338,36 @@ def _transposed_layer(
     else:
         xin = _pad(x * styles.reshape(n, -1, 1, 1), 2, 1, layer.tileable)
         y = _conv_const(k.tkern, k.packed_t, xin, 0)
+    if _fused(y):  # interleave, FIR, scale, shift, activation and clamp in one pass
+        res = layer.resolution
+        out = torch.empty([n, out_ch, res, res], dtype=y.dtype, memory_format=fmt)
+        shift = _shift(layer, k, n, res, fmt == torch.channels_last, noise_mode, g)
+        clamp = layer.conv_clamp * gain if layer.conv_clamp is not None else None
+        d = None if scale_weights else dco
+        return cpu_kernels.up_fir_act(y, out, k.blur[0, 0], d, shift, 1, layer.activation, clamp)
     il = _Interleave(y, out_ch)  # T on the 2x grid, one pixel margin more each side
     il.out.copy_(il.src)
     y = F.conv2d(il.image, k.blur, groups=out_ch)[:, :, 1:, 1:]
     shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
     y = torch.add(y, shift) if scale_weights else torch.addcmul(shift, y, dco[:, :, None, None])
     return _finish(layer, y.contiguous(memory_format=fmt), gain)
+
+
+def _fused(y: torch.Tensor) -> bool:
+    """Use the fused C++ passes: float32 CPU tensors, kernels built."""
+    return y.dtype == torch.float32 and y.device.type == "cpu" and cpu_kernels.available()
+
+
+def _scale_act(
+    layer: SynthesisLayer,
+    y: torch.Tensor,
+    dco: torch.Tensor | None,
+    shift: torch.Tensor,
+    gain: float,
+) -> torch.Tensor:
+    """`_finish(y * dco + shift)` as one in-place pass."""
+    clamp = layer.conv_clamp * gain if layer.conv_clamp is not None else None
+    return cpu_kernels.scale_act_(y, dco, shift, layer.activation, clamp)
 
 
 def _act_(y: torch.Tensor, act: str) -> None:
@@ -440,12 +470,53 @@ def _up1d(x: torch.Tensor, dim: int, tileable: bool) -> torch.Tensor:
     return out.view(*x.shape[:d], 2 * size, *x.shape[d + 1 :])
 
 
+def _is_default_filter(f: torch.Tensor) -> bool:
+    """f is the [1,3,3,1] filter (checked once per filter buffer version, not per frame)."""
+    key = (f._version, f.data_ptr(), tuple(f.shape))
+    hit = _DEFAULT_F_SEEN.get(key)
+    if hit is None:
+        hit = tuple(f.shape) == (4, 4) and torch.allclose(f.detach().cpu(), _DEFAULT_F)
+        if len(_DEFAULT_F_SEEN) > 256:
+            _DEFAULT_F_SEEN.clear()
+        _DEFAULT_F_SEEN[key] = hit
+    return hit
+
+
+_DEFAULT_F_SEEN: dict[tuple[Any, ...], bool] = {}
+
+
 def upsample_img(img: torch.Tensor, f: torch.Tensor, tileable: bool) -> torch.Tensor:
     """`upfirdn2d.upsample2d(img, f)` for the [1,3,3,1] filter as two 1-D passes of plain
     tensor arithmetic (the image has three channels: convolutions cost more in set-up)."""
-    if tuple(f.shape) != (4, 4) or not torch.allclose(f.cpu(), _DEFAULT_F):
+    if not _is_default_filter(f):
         return ufd.upsample2d(img, f, tileable=tileable)
     return _up1d(_up1d(img, -1, tileable), -2, tileable)
+
+
+def torgb_image(
+    layer: ToRGBLayer,
+    x: torch.Tensor,
+    w: torch.Tensor,
+    img: torch.Tensor | None,
+    f: torch.Tensor,
+    tileable: bool,
+) -> torch.Tensor:
+    """The block's new image: `upsample_img(img) + toRGB(x, w)` (or toRGB alone without a
+    previous image), as a new float32 NCHW tensor; one fused pass for 1x1 toRGB layers."""
+    kh, kw = layer.weight.shape[2:]
+    if (
+        kh == kw == 1
+        and x.dtype == torch.float32
+        and (img is None or (img.dtype == torch.float32 and _is_default_filter(f)))
+        and _fused(x)
+    ):
+        styles = affine(layer.affine, w) * layer.weight_gain  # [N, I]
+        wt = layer.weight[:, :, 0, 0].unsqueeze(0) * styles.unsqueeze(1)  # [N, 3, I]
+        return cpu_kernels.torgb_add(x, wt, layer.bias, img, layer.conv_clamp, tileable)
+    y = layer(x, w).to(dtype=torch.float32)
+    if img is None:
+        return y.contiguous()
+    return upsample_img(img, f, tileable).add_(y)
 
 
 def affine(layer: FullyConnectedLayer, w: torch.Tensor) -> torch.Tensor:

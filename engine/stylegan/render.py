@@ -302,10 +302,10 @@ class Renderer:
         elif step.kind == "conv1":
             x = b.conv1(x, w, noise_mode=noise_mode)
         else:
+            if self._device == "cpu":
+                return x, infer.torgb_image(b.torgb, x, w, img, b.resample_filter, b.tileable)
             y = b.torgb(x, w).to(dtype=torch.float32)
-            if img is not None and self._device == "cpu":
-                img = infer.upsample_img(img, b.resample_filter, b.tileable).add_(y)
-            elif img is not None:
+            if img is not None:
                 img = ufd.upsample2d(img, b.resample_filter, tileable=b.tileable).add_(y)
             else:
                 img = y.contiguous()

@@ -320,6 +320,11 @@ class SynthesisBlock(torch.nn.Module):
             x = self.conv0(x, next(w_iter), **kw)
             x = self.conv1(x, next(w_iter), **kw)
 
+        has_rgb = self.is_last or self.architecture == "skip"
+        if has_rgb and _fast(x, impl) and (img is None or _fast(img, impl)):
+            w_rgb = next(w_iter)
+            img = infer.torgb_image(self.torgb, x, w_rgb, img, self.resample_filter, self.tileable)
+            return x, img
         if img is not None and _fast(img, impl):
             img = infer.upsample_img(img, self.resample_filter, self.tileable)
         elif img is not None:

@@ -1,0 +1,166 @@
+"""Fused CPU kernels of the synthesis fast path (`csrc/cpu_infer.cpp`), built just in time.
+
+They replace chains of elementwise PyTorch passes (bias, noise, activation, clamp, the phase
+interleave and FIR of 2x-up layers, toRGB plus image upsampling) with one pass each. The
+build (-O3 -march=native) is cached in the user cache dir, keyed by the source text and the
+CPU's instruction set; a failed build is never fatal: `available()` says False, one warning
+is shown, and callers keep the plain PyTorch path. `WENYANG_CPU_KERNELS=0` turns them off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import threading
+from pathlib import Path
+
+import torch
+
+from cuda_ops import _plugin
+
+SOURCE = _plugin.CSRC_DIR / "cpu_infer.cpp"
+OP = "cpu_kernels"
+ACT_CODES = {"linear": 0, "lrelu": 1, "relu": 2}
+
+_lock = threading.Lock()
+_state: dict[str, bool] = {}
+
+
+def _cpu_flags() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def build_key() -> str:
+    """Hash of the source, the CPU's instruction set and the torch version: -march=native
+    code must not run on another CPU, and the extension is tied to torch's ABI."""
+    h = hashlib.sha256(SOURCE.read_bytes())
+    h.update(_cpu_flags().encode())
+    h.update(f"{platform.machine()} {torch.__version__}".encode())
+    return h.hexdigest()[:16]
+
+
+def _build_dir() -> Path:
+    root = os.environ.get("TORCH_EXTENSIONS_DIR") or str(
+        Path.home() / ".cache" / "wenyang_cuda_ops"
+    )
+    d = Path(root) / f"cpu_infer_{build_key()}"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _build() -> None:
+    """Compile (or reuse) and load the library; its ops appear under torch.ops.wenyang_cpu."""
+    from torch.utils import cpp_extension
+
+    cpp_extension.load(
+        name="wenyang_cpu_infer",
+        sources=[str(SOURCE)],
+        build_directory=str(_build_dir()),
+        extra_cflags=["-O3", "-march=native", "-fopenmp-simd", "-ffp-contract=fast"],
+        is_python_module=False,
+        verbose=False,
+    )
+
+
+def available() -> bool:
+    """True when the kernels are loaded (building them the first time); False, with one
+    warning per process, when they cannot be built or are switched off."""
+    found = _state.get("ok")
+    if found is not None:
+        return found
+    with _lock:
+        if "ok" in _state:
+            return _state["ok"]
+        ok = False
+        if os.environ.get("WENYANG_CPU_KERNELS", "1") == "0":
+            ok = False
+        else:
+            try:
+                _build()
+                ok = hasattr(torch.ops.wenyang_cpu, "up_fir_act")
+            except Exception as exc:  # any build problem means: use the PyTorch path
+                _plugin.warn_once(
+                    OP, f"CPU kernels unavailable ({exc!s:.200}); using the PyTorch path"
+                )
+        _state["ok"] = ok
+        return ok
+
+
+def up_fir_act(
+    y: torch.Tensor,
+    out: torch.Tensor,
+    blur: torch.Tensor,
+    dco: torch.Tensor | None,
+    shift: torch.Tensor,
+    off: int,
+    act: str,
+    clamp: float | None,
+    alpha: float = 0.2,
+) -> torch.Tensor:
+    """out[n, o, Y, X] = clamp(act(d[n, o] * sum_k blur[k] I[Y + off + ky, X + off + kx]
+    + shift)), where I interleaves the four phases of y ([N, 4*O, h, w], phase-major
+    channels) on the 2x grid. Returns out."""
+    empty = y.new_empty(0)
+    torch.ops.wenyang_cpu.up_fir_act(
+        y,
+        out,
+        blur,
+        empty if dco is None else dco,
+        shift,
+        off,
+        ACT_CODES[act],
+        alpha,
+        -1.0 if clamp is None else float(clamp),
+    )
+    return out
+
+
+def scale_act_(
+    y: torch.Tensor,
+    dco: torch.Tensor | None,
+    shift: torch.Tensor,
+    act: str,
+    clamp: float | None,
+    alpha: float = 0.2,
+) -> torch.Tensor:
+    """In place: y = clamp(act(y * dco[n, o] + shift)). Returns y."""
+    torch.ops.wenyang_cpu.scale_act_(
+        y,
+        y.new_empty(0) if dco is None else dco,
+        shift,
+        ACT_CODES[act],
+        alpha,
+        -1.0 if clamp is None else float(clamp),
+    )
+    return y
+
+
+def torgb_add(
+    x: torch.Tensor,
+    wt: torch.Tensor,
+    bias: torch.Tensor,
+    img: torch.Tensor | None,
+    clamp: float | None,
+    tileable: bool,
+) -> torch.Tensor:
+    """up2(img) + clamp(bias + wt @ x) per pixel as a new NCHW [N, C, H, W] image; up2 is
+    the [1,3,3,1] 2x upsampling (wrapped when tileable, zeros beyond the edges otherwise)."""
+    n, _, h, w = x.shape
+    out = x.new_empty([n, wt.shape[1], h, w])
+    torch.ops.wenyang_cpu.torgb_add(
+        x,
+        wt,
+        bias,
+        x.new_empty(0) if img is None else img,
+        out,
+        -1.0 if clamp is None else float(clamp),
+        tileable,
+    )
+    return out
