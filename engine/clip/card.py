@@ -13,8 +13,10 @@ from typing import Any
 from engine.atomic import atomic_open
 
 
-def _data_line(db: str) -> str:
+def _data_line(db: str | list[str]) -> str:
     """Describe a database from its manifest (records, regions, seeds, tile size)."""
+    if isinstance(db, list):
+        return " + ".join(_data_line(d) for d in db)
     from engine.database import read_manifest
 
     try:
@@ -50,7 +52,8 @@ def render_card(
         f"- recipe: {recipe}, {summary['epochs_run']} epochs, batch {opts['batch']}, "
         f"AdamW lr {opts['lr']:g} "
         f"(cosine, warm-up {opts['warmup_epochs']:g} epoch), weight decay {opts['weight_decay']:g},"
-        f" seed {opts['seed']}; captions: English, Chinese through the lexicon, terse descriptor",
+        f" seed {opts['seed']}; captions: English, Chinese through the lexicon, terse "
+        "descriptor, prompt forms",
         f"- wall time: {summary['wall_s'] / 60:.1f} min on {summary['machine']}",
         f"- weights: {'float16' if opts.get('half') else 'float32'} safetensors; "
         "probe.safetensors: linear region probe on the training tiles",

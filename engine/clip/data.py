@@ -2,14 +2,16 @@
 
 Tiles are preloaded at the model's input size (uint8, a few hundred MB at most) because the
 database is small and decoding PNGs every epoch would dominate a 2-core CPU. Each record
-gives three captions: the English one, the Chinese one mapped through the lexicon, and a
-terse one ("Miao butterfly mother") such as designers type.
+gives the English caption, the Chinese one mapped through the lexicon, a terse one ("Miao
+butterfly mother") such as designers type, and short prompt-form captions ("a Miao pattern",
+"苗族纹样") true of the tile, the forms the zero-shot prompts and designers' queries take.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import numpy as np
 import torch
 
 from engine.clip.preprocess import resize_uint8
-from engine.clip.text import prepare_text, primary_motif, short_caption
+from engine.clip.text import prepare_text, primary_motif, prompt_captions, short_caption
 from engine.errors import UserInputError
 
 
@@ -31,6 +33,7 @@ class ClipData:
     captions_en: list[str]
     captions_zh: list[str]  # lexicon-mapped English of caption_zh
     captions_short: list[str]
+    captions_prompt: list[list[str]]  # PROMPT_FORMS region-level / motif prompts per record
     regions: torch.Tensor  # index into REGION_IDS
     keys: list[str]  # "region/primary_motif"
     unknown_words: Counter[str]
@@ -46,6 +49,7 @@ class ClipData:
             captions_en=[self.captions_en[i] for i in idx],
             captions_zh=[self.captions_zh[i] for i in idx],
             captions_short=[self.captions_short[i] for i in idx],
+            captions_prompt=[self.captions_prompt[i] for i in idx],
             regions=self.regions[t],
             keys=[self.keys[i] for i in idx],
             unknown_words=self.unknown_words,
@@ -107,8 +111,49 @@ def load_database(db_dir: str | Path, image_size: int, progress: bool = False) -
         captions_en=en,
         captions_zh=zh,
         captions_short=short,
+        captions_prompt=[prompt_captions(rec) for rec in records],
         regions=torch.tensor([region_index[r["region"]] for r in records], dtype=torch.long),
         keys=[f"{r['region']}/{primary_motif(r)}" for r in records],
+        unknown_words=unknown,
+    )
+
+
+def load_databases(
+    db_dirs: str | Path | Sequence[str | Path], image_size: int, progress: bool = False
+) -> ClipData:
+    """Several database folders read as one (e.g. tiles built with different seeds).
+
+    Record ids must be unique across the folders: the validation split hashes them.
+    """
+    dirs = [db_dirs] if isinstance(db_dirs, str | Path) else list(db_dirs)
+    if not dirs:
+        raise UserInputError("no database folder given")
+    parts = [load_database(d, image_size, progress=progress) for d in dirs]
+    if len(parts) == 1:
+        return parts[0]
+    seen: dict[str, str] = {}
+    for d, part in zip(dirs, parts, strict=True):
+        for rec in part.records:
+            rid = str(rec["id"])
+            if rid in seen:
+                raise UserInputError(
+                    f"record id {rid!r} is in two databases ({seen[rid]} and {d}); "
+                    "build them with different --seed values",
+                    path=str(d),
+                )
+            seen[rid] = str(d)
+    unknown: Counter[str] = Counter()
+    for part in parts:
+        unknown.update(part.unknown_words)
+    return ClipData(
+        records=[r for part in parts for r in part.records],
+        images=torch.cat([part.images for part in parts]),
+        captions_en=[c for part in parts for c in part.captions_en],
+        captions_zh=[c for part in parts for c in part.captions_zh],
+        captions_short=[c for part in parts for c in part.captions_short],
+        captions_prompt=[c for part in parts for c in part.captions_prompt],
+        regions=torch.cat([part.regions for part in parts]),
+        keys=[k for part in parts for k in part.keys],
         unknown_words=unknown,
     )
 

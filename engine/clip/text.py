@@ -69,6 +69,37 @@ def short_caption(record: dict[str, Any]) -> str:
     return f"{region.name_en} {motif}".strip()
 
 
+PROMPT_FORMS = 7  # prompt-form captions per record (see prompt_captions)
+REGION_LEVEL_FORMS = 5  # the first forms name only the region
+
+
+def prompt_captions(record: dict[str, Any]) -> list[str]:
+    """PROMPT_FORMS short captions of a tile in prompt form, tokenizer-ready.
+
+    The first REGION_LEVEL_FORMS name only the region ("a Miao pattern", "苗族纹样"), the last
+    two the region and the tile's primary motif in English and Chinese. They are true of
+    the tile, so training on them is a caption variant, and they teach the forms the
+    zero-shot ensemble and short queries take. Region-level forms match every tile of the
+    region, which the training loss accounts for.
+    """
+    from engine.culture import get_region
+
+    r = get_region(str(record["region"]))
+    motif = {m.id: m for m in r.motifs}.get(primary_motif(record))
+    forms = [
+        f"a {r.name_en} pattern",
+        f"traditional {r.name_en} textile motif",
+        f"a seamless {r.name_en} pattern tile",
+        f"{r.name_zh}纹样",
+        f"{r.name_zh}传统图案",
+    ]
+    if motif is not None:
+        forms += [f"a {r.name_en} pattern of {motif.name_en}", f"{r.name_zh}风格{motif.name_zh}"]
+    else:
+        forms += [f"{r.name_en} pattern", f"{r.name_zh}图案"]
+    return [prepare_text(t).text for t in forms]
+
+
 def region_prompts(region_id: str) -> list[str]:
     """The zero-shot prompt ensemble for one region, in tokenizer-ready English.
 

@@ -24,22 +24,24 @@ import torch.nn.functional as F
 
 from engine.atomic import atomic_open, atomic_path
 from engine.clip.checkpoint import create_model, file_hash, save_model
-from engine.clip.data import ClipData, augment, load_database, split
+from engine.clip.data import ClipData, augment, load_databases, split
 from engine.clip.probe import fit_probe, save_probe
 from engine.clip.registry import DEFAULT_MODEL_NAME, model_config
+from engine.clip.text import PROMPT_FORMS, REGION_LEVEL_FORMS
 from engine.clip.towers import model_input, visual_forward
 from engine.clip.validate import embed_images, evaluate_split
 from engine.errors import UserInputError
 
 STATE_FILE = "train_state.pt"
-CAPTION_MIX = (0.45, 0.4, 0.15)  # English, Chinese→lexicon English, terse descriptor
+# English, Chinese→lexicon English, terse descriptor, prompt forms (text.prompt_captions)
+CAPTION_MIX = (0.35, 0.3, 0.1, 0.25)
 
 
 @dataclass
 class TrainOptions:
     """Every knob of a run; stored in the state so a resume continues the same run."""
 
-    data: str
+    data: str | list[str]  # one database folder or several read as one
     out: str
     model: str = DEFAULT_MODEL_NAME
     pretrained: str | None = None  # a local open_clip checkpoint → fine-tuning recipe
@@ -74,19 +76,38 @@ class TrainOptions:
         )
 
 
-def clip_loss(
-    img: torch.Tensor, txt: torch.Tensor, scale: torch.Tensor, keys: torch.Tensor, soft: float
-) -> torch.Tensor:
-    """Symmetric InfoNCE; `soft` of the target mass goes to same-key items in the batch."""
-    logits = scale * img @ txt.T
-    n = logits.shape[0]
-    eye = torch.eye(n, dtype=torch.bool, device=logits.device)
-    same = (keys[:, None] == keys[None, :]) & ~eye
-    cnt = same.sum(dim=1, keepdim=True)
+def _targets(match: torch.Tensor, near: torch.Tensor, soft: float) -> torch.Tensor:
+    """Row targets: mass spread over `match`, `soft` of it moved to `near` where a row has any."""
+    hard = match.float() / match.sum(dim=1, keepdim=True).clamp(min=1)
+    near = near & ~match
+    cnt = near.sum(dim=1, keepdim=True)
     eps = soft * (cnt > 0).float()
-    target = eye.float() * (1 - eps) + same.float() * eps / cnt.clamp(min=1)
-    li = -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
-    lt = -(target.T * F.log_softmax(logits.T, dim=1)).sum(dim=1).mean()
+    return hard * (1 - eps) + near.float() * eps / cnt.clamp(min=1)
+
+
+def clip_loss(
+    img: torch.Tensor,
+    txt: torch.Tensor,
+    scale: torch.Tensor,
+    keys: torch.Tensor,
+    soft: float,
+    regions: torch.Tensor | None = None,
+    region_level: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Symmetric InfoNCE; `soft` of the target mass goes to same-key items in the batch.
+
+    A caption marked `region_level` ("a Miao pattern") is true of every image of its
+    region in the batch, so its targets spread over all of them instead of one tile.
+    """
+    logits = scale * img @ txt.T  # [image, text]
+    n = logits.shape[0]
+    match = torch.eye(n, dtype=torch.bool, device=logits.device)
+    if regions is not None and region_level is not None:
+        same_region = regions[:, None] == regions[None, :]
+        match = match | (same_region & region_level[None, :].to(torch.bool))
+    near = keys[:, None] == keys[None, :]
+    li = -(_targets(match, near, soft) * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+    lt = -(_targets(match.T, near.T, soft) * F.log_softmax(logits.T, dim=1)).sum(dim=1).mean()
     return 0.5 * (li + lt)
 
 
@@ -110,10 +131,18 @@ def _lr_at(step: int, total: int, warmup: int, base: float) -> float:
 
 
 def _tokens(tokenizer: Callable[..., torch.Tensor], data: ClipData) -> torch.Tensor:
-    """[3, N, L]: English, Chinese-mapped and terse captions, tokenised once."""
-    return torch.stack(
-        [tokenizer(data.captions_en), tokenizer(data.captions_zh), tokenizer(data.captions_short)]
-    )
+    """[3 + PROMPT_FORMS, N, L]: English, Chinese-mapped, terse and prompt-form captions,
+    tokenised once."""
+    rows = [data.captions_en, data.captions_zh, data.captions_short]
+    rows += [[forms[k] for forms in data.captions_prompt] for k in range(PROMPT_FORMS)]
+    return torch.stack([tokenizer(r) for r in rows])
+
+
+def _caption_variants(n: int, gen: torch.Generator) -> torch.Tensor:
+    """Which caption each example uses this step: an index into `_tokens`' first axis."""
+    kind = torch.multinomial(torch.tensor(CAPTION_MIX), n, replacement=True, generator=gen)
+    form = torch.randint(0, PROMPT_FORMS, (n,), generator=gen)
+    return torch.where(kind == 3, 3 + form, kind)
 
 
 def train_clip(
@@ -151,7 +180,7 @@ def train_clip(
     config = model_config(opts.model)
     tokenizer = open_clip.get_tokenizer(opts.model)
     size = int(config["vision_cfg"].get("image_size", 224))
-    data = load_database(opts.data, size, progress=progress)
+    data = load_databases(opts.data, size, progress=progress)
     train_set, val_set = split(data, opts.val_fraction)
     if data.unknown_words:
         top = ", ".join(f"{w} ({n})" for w, n in data.unknown_words.most_common(15))
@@ -186,7 +215,6 @@ def train_clip(
         start_epoch, step, best = state["epoch"] + 1, state["step"], state["best"]
         wall, history = state["wall_s"], json.loads(state["history"])
 
-    mix = torch.tensor(CAPTION_MIX)
     for epoch in range(start_epoch, epochs):
         t0 = time.time()
         model.train()
@@ -203,13 +231,20 @@ def train_clip(
             for g in opt.param_groups:
                 g["lr"] = lr
             imgs = augment(train_set.images[idx], gen).to(device)
-            variant = torch.multinomial(mix, len(idx), replacement=True, generator=gen)
+            variant = _caption_variants(len(idx), gen)
             txt_tok = tokens[variant, idx].to(device)
+            region_level = (variant >= 3) & (variant < 3 + REGION_LEVEL_FORMS)
             x = model_input(model, imgs.float() / 255)
             img_emb = F.normalize(visual_forward(model, x).embedding, dim=-1)
             txt_emb = F.normalize(model.encode_text(txt_tok), dim=-1)
             loss = clip_loss(
-                img_emb, txt_emb, model.logit_scale.exp(), keys[idx].to(device), opts.soft_targets
+                img_emb,
+                txt_emb,
+                model.logit_scale.exp(),
+                keys[idx].to(device),
+                opts.soft_targets,
+                regions=train_set.regions[idx].to(device),
+                region_level=region_level.to(device),
             )
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -11,6 +11,7 @@ _EPILOG = """\
 examples:
   wenyang train clip --data ~/db --out runs/clip                 # from scratch, 30 epochs
   wenyang train clip --data ~/db --out runs/clip --resume        # continue after a stop
+  wenyang train clip --data ~/db-s1 ~/db-s2 --out runs/clip       # several databases as one
   wenyang train clip --data ~/db --out runs/vitb32 --init ViT-B-32 --pretrained ViT-B-32.pt
                                                                  # fine-tune: 10 epochs, lr 1e-5
 The out folder receives <model>.json + <model>.safetensors (best validation epoch),
@@ -28,7 +29,13 @@ def register_train(sub: argparse._SubParsersAction) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--data", required=True, metavar="DB", help="database folder (manifest.jsonl)")
+    p.add_argument(
+        "--data",
+        required=True,
+        nargs="+",
+        metavar="DB",
+        help="database folder (manifest.jsonl); several folders are read as one",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="output model folder")
     p.add_argument(
         "--epochs",
@@ -83,7 +90,8 @@ def command_line(args: argparse.Namespace) -> str:
         if key in ("func", "command", "what") or value is None or value is False:
             continue
         flag = "--" + key.replace("_", "-")
-        parts += [flag] if value is True else [flag, shlex.quote(str(value))]
+        values = value if isinstance(value, list) else [value]
+        parts += [flag] if value is True else [flag, *(shlex.quote(str(v)) for v in values)]
     return " ".join(parts)
 
 
@@ -109,7 +117,7 @@ def run_train(args: argparse.Namespace) -> int:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     opts = TrainOptions(
-        data=str(args.data),
+        data=[str(d) for d in args.data] if len(args.data) > 1 else str(args.data[0]),
         out=str(args.out),
         model=args.init or DEFAULT_MODEL_NAME,
         pretrained=args.pretrained,
@@ -121,6 +129,7 @@ def run_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         half=not args.fp32,
         device=device,
+        threads=args.threads,
         extra={"command": command_line(args)},
     )
     train_clip(
