@@ -1,11 +1,14 @@
-"""The engine thread: the only place the studio touches torch (through engine APIs).
+"""The engine threads: the only places the studio touches torch (through engine APIs).
 
 `EngineSession` lives on the GUI thread and is the studio's single door to the models; it
-forwards requests to an `_EngineWorker` living in its own QThread. The worker keeps only the
-newest frame request and the newest classification request (latest wins): a request that was
-superseded before it started is never rendered. Grid jobs render tile by tile between frame
-requests, so dragging a slider stays responsive while a grid fills. Every result carries its
-request id; the GUI drops results older than what it already shows.
+forwards generator work to an `_EngineWorker` living in its own QThread, and text-encoder work
+(loading CLIP, encoding text, the fidelity classifier) and mockup composites to a side thread,
+so the generator loads in parallel with CLIP and side work never queues in front of a frame.
+The worker keeps only the newest frame request, the side thread the newest classification
+and composite (latest wins): a request that was superseded before it started never runs.
+Grid jobs render tile by tile between frame requests, so dragging a slider stays responsive
+while a grid fills. Every result carries its request id; the GUI drops results older than
+what it already shows.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from designer_app import startup_trace
 from designer_app.frame_spec import FrameSpec
 
 RendererFactory = Callable[[Path | None, str], Any]
@@ -30,13 +34,18 @@ EncoderFactory = Callable[[Path | None, str], Any]
 def default_renderer_factory(model_dir: Path | None, device: str) -> Any:
     from engine.stylegan.render import Renderer  # torch: engine thread only
 
-    return Renderer(model_dir, device=device)
+    startup_trace.mark("renderer_imported")
+    r = Renderer(model_dir, device=device)
+    startup_trace.mark("generator_loaded")
+    return r
 
 
 def default_encoder_factory(model_dir: Path | None, device: str) -> Any:
     from engine.clip import load_encoder  # torch: engine thread only
 
-    return load_encoder(model_dir, device="cpu" if device == "auto" else device)
+    enc = load_encoder(model_dir, device="cpu" if device == "auto" else device)
+    startup_trace.mark("encoder_loaded")
+    return enc
 
 
 def _to_numpy(x: Any) -> np.ndarray:
@@ -86,7 +95,6 @@ class _EngineWorker(QObject):
         self._frame: FrameSpec | None = None
         # cheap follow-up work keyed by purpose (e.g. "mockup"): a newer one replaces it
         self._latest: dict[str, Callable[[], None]] = {}
-        self._classify: tuple[int, np.ndarray] | None = None
         self._grid: collections.deque[tuple[int, int, FrameSpec]] = collections.deque()
         self._cancelled_grids: set[int] = set()
         self._stopping = False
@@ -94,6 +102,10 @@ class _EngineWorker(QObject):
         self.sliders: Any = None
         self.encoder: Any = None
         self._encoder_tried = False
+        # slider directions need the generator and (for text directions) the encoder, which
+        # loads on the side thread: they are computed once both loads are done
+        self._encoder_loading = False
+        self._directions_wanted: tuple[Path | None] | None = None
         self._mix_cache: dict[tuple[Any, ...], np.ndarray] = {}
         self.wake.connect(self._drain)
 
@@ -119,11 +131,6 @@ class _EngineWorker(QObject):
             self._latest[key] = task
         self.wake.emit()
 
-    def post_classify(self, request_id: int, image: np.ndarray) -> None:
-        with self._lock:
-            self._classify = (request_id, image)
-        self.wake.emit()
-
     def post_grid(self, job_id: int, specs: list[FrameSpec]) -> None:
         with self._lock:
             self._grid.extend((job_id, i, s) for i, s in enumerate(specs))
@@ -141,7 +148,6 @@ class _EngineWorker(QObject):
             self._idle_tasks.clear()
             self._grid.clear()
             self._frame = None
-            self._classify = None
             self._latest.clear()
 
     # ---------------------------------------------------------------- engine thread
@@ -163,8 +169,6 @@ class _EngineWorker(QObject):
                     kind, item = "grid", self._grid.popleft()
                 elif self._idle_tasks:
                     kind, item = "task", self._idle_tasks.popleft()
-                elif self._classify is not None:
-                    kind, item, self._classify = "classify", self._classify, None
                 else:
                     return
             try:
@@ -172,10 +176,8 @@ class _EngineWorker(QObject):
                     item()
                 elif kind == "frame":
                     self._render_frame(item)
-                elif kind == "grid":
-                    self._render_grid_tile(*item)
                 else:
-                    self._run_classify(*item)
+                    self._render_grid_tile(*item)
             except Exception as exc:  # a failed request never kills the thread
                 traceback.print_exc()
                 self.failed.emit(kind, _describe(exc))
@@ -224,15 +226,35 @@ class _EngineWorker(QObject):
             self.notice.emit(f"Latent directions could not be computed: {_describe(exc)}")
         self.directionsReady.emit(out)
 
+    def encoder_loading(self) -> None:
+        """The encoder is about to be (re)loaded: directions wait for it (any thread)."""
+        with self._lock:
+            self._encoder_loading = True
+
+    def request_directions(self, model_dir: Path | None) -> None:
+        """Compute the slider directions once no frame is pending and the encoder is loaded."""
+        with self._lock:
+            if self._encoder_loading:
+                self._directions_wanted = (model_dir,)
+                return
+            self._directions_wanted = None
+        self.post_idle(lambda: self.load_directions(model_dir))
+
     def load_encoder(self, model_dir: Path | None, device: str) -> None:
+        """Runs on the side thread (see EngineSession)."""
         self._encoder_tried = True
         self.encoder = None
         try:
             self.encoder = self._encoder_factory(model_dir, device)
         except Exception as exc:
             self.encoderUnavailable.emit(_describe(exc))
-            return
-        self.encoderReady.emit(int(getattr(self.encoder, "embed_dim", 0)))
+        else:
+            self.encoderReady.emit(int(getattr(self.encoder, "embed_dim", 0)))
+        with self._lock:
+            self._encoder_loading = False
+            wanted, self._directions_wanted = self._directions_wanted, None
+        if wanted is not None:
+            self.post_idle(lambda: self.load_directions(wanted[0]))
 
     def encode_text(self, request_id: int, prompt: str) -> None:
         c: np.ndarray | None = None
@@ -252,6 +274,7 @@ class _EngineWorker(QObject):
                 c = np.zeros(c_dim, np.float32)
         elif c_dim > 0:
             c = np.zeros(c_dim, np.float32)
+        startup_trace.mark("text_encoded")
         self.textEncoded.emit(request_id, c, unknown)
 
     def text_direction(
@@ -332,6 +355,7 @@ class _EngineWorker(QObject):
         t0 = time.perf_counter()
         res = self.renderer.render(self._request(spec))
         ms = (time.perf_counter() - t0) * 1000.0
+        startup_trace.mark("first_render_done")
         self.frameReady.emit(spec.request_id, np.ascontiguousarray(res.image), res.ws, ms)
 
     def _render_grid_tile(self, job_id: int, index: int, spec: FrameSpec) -> None:
@@ -354,6 +378,63 @@ class _EngineWorker(QObject):
         self.classified.emit(request_id, probs)
 
 
+class _SideLane(QObject):
+    """A second engine thread for work that must not wait behind (or delay) frames: loading
+    the text encoder, encoding text, the fidelity classifier and mockup composites. Ordered
+    tasks run first, then keyed latest-wins tasks (a newer classify or composite replaces an
+    unstarted older one)."""
+
+    wake = Signal()
+
+    def __init__(self, on_error: Callable[[str, str], None]) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._tasks: collections.deque[Callable[[], None]] = collections.deque()
+        self._latest: dict[str, Callable[[], None]] = {}
+        self._stopping = False
+        self._on_error = on_error
+        self.wake.connect(self._drain)
+
+    def post(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            self._tasks.append(task)
+        self.wake.emit()
+
+    def post_latest(self, key: str, task: Callable[[], None]) -> None:
+        with self._lock:
+            self._latest[key] = task
+        self.wake.emit()
+
+    def pending(self, key: str) -> bool:
+        with self._lock:
+            return key in self._latest
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._tasks.clear()
+            self._latest.clear()
+
+    @Slot()
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return
+                if self._tasks:
+                    key, task = "task", self._tasks.popleft()
+                elif self._latest:
+                    key = next(iter(self._latest))
+                    task = self._latest.pop(key)
+                else:
+                    return
+            try:
+                task()
+            except Exception as exc:  # a failed request never kills the thread
+                traceback.print_exc()
+                self._on_error(key, _describe(exc))
+
+
 class EngineSession(QObject):
     """GUI-side facade: owns the engine thread; every method returns immediately."""
 
@@ -370,7 +451,12 @@ class EngineSession(QObject):
             renderer_factory or default_renderer_factory, encoder_factory or default_encoder_factory
         )
         self.worker.moveToThread(self.thread)
+        self.side_thread = QThread()
+        self.side_thread.setObjectName("wenyang-engine-side")
+        self.side = _SideLane(self.worker.failed.emit)
+        self.side.moveToThread(self.side_thread)
         self.thread.start()
+        self.side_thread.start()
         self._grid_ids = 0
 
     @property
@@ -382,13 +468,23 @@ class EngineSession(QObject):
         self.worker.post(lambda: self.worker.load_model(model_dir, device))
 
     def load_encoder(self, model_dir: Path | None = None, device: str = "auto") -> None:
-        self.worker.post(lambda: self.worker.load_encoder(model_dir, device))
+        """Load the text encoder on the side thread, in parallel with the generator."""
+        self.worker.encoder_loading()
+        self.side.post(lambda: self.worker.load_encoder(model_dir, device))
+
+    def expect_encoder(self) -> None:
+        """An encoder load will follow later: directions wait for it."""
+        self.worker.encoder_loading()
 
     def load_directions(self, model_dir: Path | None) -> None:
-        self.worker.post_idle(lambda: self.worker.load_directions(model_dir))
+        self.worker.post(lambda: self.worker.request_directions(model_dir))
 
     def encode_text(self, request_id: int, prompt: str) -> None:
-        self.worker.post(lambda: self.worker.encode_text(request_id, prompt))
+        self.side.post(lambda: self.worker.encode_text(request_id, prompt))
+
+    def run_side(self, key: str, task: Callable[[], None]) -> None:
+        """Latest-wins side work (mockup composites, cache writes): never delays a frame."""
+        self.side.post_latest(key, task)
 
     def text_direction(
         self, request_id: int, text: str, base_c: np.ndarray | None, seed: int
@@ -399,7 +495,8 @@ class EngineSession(QObject):
         self.worker.post_frame(spec)
 
     def classify(self, request_id: int, image: np.ndarray) -> None:
-        self.worker.post_classify(request_id, image)
+        """Fidelity classification on the side thread (latest wins)."""
+        self.side.post_latest("classify", lambda: self.worker._run_classify(request_id, image))
 
     def render_grid(self, specs: list[FrameSpec]) -> int:
         self._grid_ids += 1
@@ -411,10 +508,12 @@ class EngineSession(QObject):
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Stop after the current request; the window closes only once the thread ended."""
-        if not self.thread.isRunning():
-            return
         self.worker.stop()
-        self.thread.quit()
-        if not self.thread.wait(timeout_ms):
-            self.thread.terminate()
-            self.thread.wait()
+        self.side.stop()
+        for t in (self.thread, self.side_thread):
+            if not t.isRunning():
+                continue
+            t.quit()
+            if not t.wait(timeout_ms):
+                t.terminate()
+                t.wait()

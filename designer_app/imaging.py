@@ -16,6 +16,16 @@ def to_pixmap(image: np.ndarray) -> QPixmap:
     return QPixmap.fromImage(to_qimage(image))
 
 
+def rgba_pixmap(image: np.ndarray) -> QPixmap:
+    """An RGBA (or RGB) uint8 array as a pixmap, transparency kept."""
+    if image.ndim == 3 and image.shape[2] == 3:
+        return to_pixmap(image)
+    a = np.ascontiguousarray(image, dtype=np.uint8)
+    h, w = a.shape[:2]
+    img = QImage(a.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+    return QPixmap.fromImage(img)
+
+
 def from_qimage(img: QImage) -> np.ndarray:
     img = img.convertToFormat(QImage.Format.Format_RGB888)
     w, h, bpl = img.width(), img.height(), img.bytesPerLine()

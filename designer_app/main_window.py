@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from designer_app import documents
 from designer_app.actions import Actions
 from designer_app.commands import AddOffsetCommand, SetFieldCommand, SetFieldsCommand
+from designer_app.condition_cache import ConditionCache
 from designer_app.engine_jobs import EngineJobs
 from designer_app.engine_worker import EngineSession
 from designer_app.export_controller import ExportController
@@ -86,20 +87,29 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         self.jobs = JobManager(self)
         self.session = session or EngineSession(parent=self)
         try:
-            self.render = RenderController(self.model, self.state, self.session, self.jobs, self)
+            clip_dir = self.settings.clip_dir()
+            self.render = RenderController(
+                self.model,
+                self.state,
+                self.session,
+                self.jobs,
+                self,
+                conditions=ConditionCache(clip_dir),
+            )
             # start loading torch and the model now, while the widgets are being built
             self.render.load(
                 self.settings.generator_dir(self.model_override),
-                self.settings.clip_dir(),
+                clip_dir,
                 self.device(),
             )
+            # styled before the widgets exist: one polish per widget, not a second pass
+            self.apply_theme(str(self.settings.get("theme")))
             self.actions_ = Actions(self)
             self.autosaver = documents.Autosaver()
             self._grid_base = 0
             self._build_ui()
             self._build_menus()
             self._connect()
-            self.apply_theme(str(self.settings.get("theme")))
             geometry, dock_state = self.settings.window_state()
             if geometry is not None:
                 self.restoreGeometry(geometry)
@@ -112,7 +122,11 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
             self._autosave_timer.start(int(self.settings.get("autosave_seconds")) * 1000)
             self._sync_from_model("*")
             self._on_model_state()
-            self._start_thumbnails()
+            self._thumbnails_started = False
+            # region thumbnails are drawn after the first frame (or once there is none to
+            # wait for): they share the CPU with the torch import and the first render
+            self.state.imageChanged.connect(self._start_thumbnails)
+            self.state.modelChanged.connect(self._thumbnails_if_no_frame)
 
         except BaseException:
             # a half-built window must not leave the engine thread or jobs running
@@ -125,7 +139,14 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         return self.device_override or str(self.settings.get("device"))
 
     # ------------------------------------------------------------------ building
-    def _start_thumbnails(self) -> None:
+    def _thumbnails_if_no_frame(self) -> None:
+        if self.state.model_state not in ("loading", "ready"):
+            self._start_thumbnails()
+
+    def _start_thumbnails(self, *_: object) -> None:
+        if self._thumbnails_started:
+            return
+        self._thumbnails_started = True
         from designer_app.thumbnails import thumbnails
 
         def show(v: object) -> None:
@@ -137,6 +158,14 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
             thumbnails,
             list(self.regions.cards),
             on_yield=show,
+        )
+        from designer_app.thumbnails import garment_icons
+
+        self.jobs.run(
+            self.tr("Drawing garment icons"),
+            garment_icons,
+            self.mockup_panel.template_names(),
+            on_yield=self.mockup_panel.set_icon,
         )
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

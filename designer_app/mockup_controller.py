@@ -165,7 +165,7 @@ class MockupController(QObject):
                 return
             emit(seq, out)
 
-        self.session.worker.post_latest("mockup", task)
+        self.session.run_side("mockup", task)
 
     def _renderer(self, key: tuple[Any, ...], make: Any) -> Any:
         r = self._renderers.get(key)

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from designer_app import lexicon
+from designer_app import lexicon, startup_trace
+from designer_app.condition_cache import ConditionCache
 from designer_app.engine_worker import EngineSession
 from designer_app.frame_spec import FrameSpec, spec_from_design
 from designer_app.models.design_model import RENDER_FIELDS, DesignModel
@@ -21,8 +22,13 @@ from designer_app.models.studio_state import StudioState, directions_from_engine
 from designer_app.workers import JobManager
 from engine.project import ModelRef
 
-THROTTLE_MS = 33  # ~30 Hz while dragging
-CLASSIFY_DEBOUNCE_MS = 150
+# One frame request in flight at a time: while the engine renders, newer edits wait on the GUI
+# side and only the newest goes out when the frame lands (no fixed throttle delay, no render of
+# a design that is already outdated). A frame that never lands (a failed or dropped request)
+# stops blocking after this long.
+IN_FLIGHT_TIMEOUT_MS = 2000
+# The fidelity classifier (~0.3 s of CPU) runs once the picture has settled this long.
+CLASSIFY_DEBOUNCE_MS = 300
 
 
 class RenderController(QObject):
@@ -41,16 +47,23 @@ class RenderController(QObject):
         session: EngineSession,
         jobs: JobManager,
         parent: QObject | None = None,
+        conditions: ConditionCache | None = None,
     ) -> None:
         super().__init__(parent)
         self.model, self.state, self.session, self.jobs = model, state, session, jobs
+        self.conditions = conditions  # prompt -> CLIP embedding, kept between launches
+        self._encoder_args: tuple[Path | None, str] | None = None  # a deferred encoder load
+        self._encoding: dict[int, str] = {}  # request id -> prompt, to cache the result
         self._rid = 0
+        self._in_flight: tuple[int, float] | None = None  # (request id, sent at)
+        self._frame_wanted = False
         self._encode_rid = 0
         self._tdir_rid = 0
         self._submitted_at = 0.0
         self._pending_change: list[tuple[float, int | None]] = []
         self.latencies_ms: list[float] = []
         self.render_ms: list[float] = []
+        self.classify_requests = 0  # fidelity classifications sent (tests, self-test)
         self.first_frame_at: float | None = None
         self.grid_job: int | None = None
         self._stopped = False
@@ -60,9 +73,9 @@ class RenderController(QObject):
         self._grid_filled = 0
         self.grid_seeds: list[int] = []
         self.grid_images: list[np.ndarray | None] = []
-        self._throttle = QTimer(self)
-        self._throttle.setSingleShot(True)
-        self._throttle.timeout.connect(self._submit)
+        self._in_flight_timer = QTimer(self)
+        self._in_flight_timer.setSingleShot(True)
+        self._in_flight_timer.timeout.connect(self._in_flight_expired)
         self._classify_timer = QTimer(self)
         self._classify_timer.setSingleShot(True)
         self._classify_timer.timeout.connect(self._classify)
@@ -70,7 +83,7 @@ class RenderController(QObject):
         sig = session.signals
         sig.modelReady.connect(self._on_model_ready)
         sig.modelUnavailable.connect(self._on_model_missing)
-        sig.encoderReady.connect(lambda dim: state.set_encoder(True, f"{dim}-d"))
+        sig.encoderReady.connect(self._on_encoder_ready)
         sig.encoderUnavailable.connect(lambda msg: state.set_encoder(False, msg))
         sig.textEncoded.connect(self._on_encoded)
         sig.frameReady.connect(self._on_frame)
@@ -81,7 +94,7 @@ class RenderController(QObject):
         sig.textDirection.connect(self._on_text_direction)
         sig.notice.connect(self.notice)
         state.policyChanged.connect(self.request_frame)
-        sig.failed.connect(lambda what, msg: self.failed.emit(f"{what}: {msg}"))
+        sig.failed.connect(self._on_failed)
 
     # ------------------------------------------------------------------ loading
     def load(self, model_dir: Path | None, clip_dir: Path | None, device: str) -> None:
@@ -89,9 +102,34 @@ class RenderController(QObject):
         self.state.set_directions([])
         job = self.jobs.add(self.tr("Loading models"))
         self.session.load_model(model_dir, device)
-        self.session.load_encoder(clip_dir, device)
+        d = self.model.design
+        if self.conditions is not None and self.conditions.lookup(
+            lexicon.prompt_for(d.region, d.text)
+        ):
+            # the first frame's condition is cached: CLIP (seconds of torch/open_clip work)
+            # loads once that frame is on screen instead of competing with it for the CPU
+            self._encoder_args = (clip_dir, device)
+            self.session.expect_encoder()
+        else:
+            self._encoder_args = None
+            self.session.load_encoder(clip_dir, device)
         self.session.load_directions(model_dir)
         self._load_job = job.id
+
+    def _on_encoder_ready(self, dim: int) -> None:
+        self.state.set_encoder(True, f"{dim}-d")
+        if self.state.image is not None:  # the meter catches up with the frame on screen
+            self._classify_timer.start(CLASSIFY_DEBOUNCE_MS)
+
+    def _load_deferred_encoder(self) -> None:
+        if self._encoder_args is not None:
+            args, self._encoder_args = self._encoder_args, None
+            self.session.load_encoder(*args)
+
+    def _on_failed(self, what: str, message: str) -> None:
+        if what == "frame":
+            self._frame_landed()
+        self.failed.emit(f"{what}: {message}")
 
     def _finish_load_job(self) -> None:
         jid = getattr(self, "_load_job", None)
@@ -101,6 +139,7 @@ class RenderController(QObject):
 
     def _on_model_ready(self, info: object, device: str) -> None:
         self._finish_load_job()
+        self._in_flight = None  # a request sent to the previous model never lands
         self.state.set_model("ready", info, device)
         d = self.model.design
         d.model = ModelRef(str(info.model_id), str(info.model_hash))  # type: ignore[attr-defined]
@@ -118,19 +157,42 @@ class RenderController(QObject):
 
     def _on_model_missing(self, message: str) -> None:
         self._finish_load_job()
+        self._load_deferred_encoder()
         self.state.set_model("missing", message=message)
 
     # ------------------------------------------------------------------ conditioning
     def encode(self) -> None:
+        """The design's condition from its words: from the on-disk cache when this CLIP model
+        encoded the same prompt before (no wait), else on the side thread."""
         d = self.model.design
         self._encode_rid += 1
         self._awaiting_condition = True
-        self.session.encode_text(self._encode_rid, lexicon.prompt_for(d.region, d.text))
+        prompt = lexicon.prompt_for(d.region, d.text)
+        info = self.state.info
+        c_dim = int(info.c_dim) if info is not None else 0  # type: ignore[attr-defined]
+        hit = self.conditions.lookup(prompt) if self.conditions and c_dim > 0 else None
+        if hit is not None and hit[0].shape == (c_dim,):
+            self._on_encoded(self._encode_rid, hit[0], hit[1])
+            return
+        self._load_deferred_encoder()
+        self._encoding = {self._encode_rid: prompt}
+        self.session.encode_text(self._encode_rid, prompt)
 
     def _on_encoded(self, rid: int, c: np.ndarray | None, unknown: list[str]) -> None:
         if rid != self._encode_rid:
             return  # superseded by newer words
         self._awaiting_condition = False
+        prompt = self._encoding.pop(rid, None)
+        cache = self.conditions
+        if (
+            cache is not None
+            and prompt is not None
+            and c is not None
+            and self.state.encoder_ready  # zeros stand in when there is no encoder
+            and bool(np.any(c))
+        ):
+            cc, uw = np.array(c, np.float32), list(unknown)
+            self.session.run_side(f"cache:{prompt}", lambda: cache.store(prompt, cc, uw))
         self.unknownWords.emit(list(unknown))
         if c is None and self.model.design.condition is None:
             self.request_frame()
@@ -159,15 +221,24 @@ class RenderController(QObject):
             self.request_frame()
 
     def request_frame(self) -> None:
-        """Throttled: the first change goes out at once, later ones at most every 33 ms."""
+        """The design changed: render it now, or as soon as the frame in flight lands."""
         self._pending_change.append((time.perf_counter(), None))
-        if self._throttle.isActive():
-            return
-        wait = THROTTLE_MS - (time.perf_counter() - self._submitted_at) * 1000.0
-        if wait <= 0:
+        self._frame_wanted = True
+        self._send_if_free()
+
+    def _send_if_free(self) -> None:
+        if self._frame_wanted and self._in_flight is None:
+            self._frame_wanted = False
             self._submit()
-        else:
-            self._throttle.start(int(wait) + 1)
+
+    def _frame_landed(self) -> None:
+        self._in_flight = None
+        self._in_flight_timer.stop()
+        self._send_if_free()
+
+    def _in_flight_expired(self) -> None:
+        if self._in_flight is not None:
+            self._frame_landed()
 
     def _policy_offset(self) -> np.ndarray | None:
         """The tuned policy's w offset for this region, text and strength (numpy: cheap here);
@@ -191,13 +262,19 @@ class RenderController(QObject):
             return
         self._rid += 1
         self._submitted_at = time.perf_counter()
+        self._in_flight = (self._rid, self._submitted_at)
+        self._in_flight_timer.start(IN_FLIGHT_TIMEOUT_MS)
         self._pending_change = [
             (t, r if r is not None else self._rid) for t, r in self._pending_change
         ]
         self.session.render(spec_from_design(self.model.design, self._rid, self._policy_offset()))
 
     def _on_frame(self, rid: int, image: np.ndarray, ws: object, ms: float) -> None:
-        if self._stopped or rid <= self.state.image_id:
+        if self._stopped:
+            return
+        if self._in_flight is not None and rid >= self._in_flight[0]:
+            self._frame_landed()  # the newest edit goes out before this frame is drawn
+        if rid <= self.state.image_id:
             return  # stale: a newer frame is already on screen
         now = time.perf_counter()
         self.render_ms.append(ms)
@@ -207,6 +284,8 @@ class RenderController(QObject):
         self._pending_change = [(t, r) for t, r in self._pending_change if r is None or r > rid]
         if self.first_frame_at is None:
             self.first_frame_at = now
+            startup_trace.mark("first_frame")
+        self._load_deferred_encoder()
         self._classify_timer.start(CLASSIFY_DEBOUNCE_MS)
 
     @property
@@ -216,7 +295,8 @@ class RenderController(QObject):
     def idle(self) -> bool:
         """True when the frame on screen shows the current design."""
         return (
-            not self._throttle.isActive()
+            not self._frame_wanted
+            and self._in_flight is None
             and not self._pending_change
             and not self._awaiting_condition
             and self.state.image_id == self._rid
@@ -224,7 +304,15 @@ class RenderController(QObject):
 
     # ------------------------------------------------------------------ fidelity
     def _classify(self) -> None:
+        """Debounced side work: only once the picture settled, never while frames are due (the
+        classifier then shares the CPU with the renderer); latest wins on the side thread."""
+        if self._stopped:
+            return
+        if not self.idle():
+            self._classify_timer.start(CLASSIFY_DEBOUNCE_MS)
+            return
         if self.state.image is not None and self.state.encoder_ready:
+            self.classify_requests += 1
             self.session.classify(self.state.image_id, self.state.image)
 
     def _on_classified(self, rid: int, probs: np.ndarray) -> None:
@@ -294,5 +382,5 @@ class RenderController(QObject):
     def stop(self) -> None:
         """The window is closing: results still in flight are ignored from now on."""
         self._stopped = True
-        self._throttle.stop()
+        self._in_flight_timer.stop()
         self._classify_timer.stop()

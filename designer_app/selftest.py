@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from designer_app import startup_trace
+
 DRAG_STEPS = 12
 STEP_MS = 30  # a designer's drag delivers a new value every ~30 ms
 LOAD_TIMEOUT_S = 180.0
@@ -38,6 +40,22 @@ g = Generator(**generator_kwargs(preset, c_dim=c_dim, tileable=True)).eval()
 save_generator(g, out, {"note": "random weights for the self-test"},
                model_id=f"random-{preset}-selftest")
 """
+
+
+def shipped_clip_width() -> int:
+    """Embedding width of the shipped CLIP model (0 without one): the shipped generator is
+    conditioned on it, so the stand-in generator is too (same mapping cost, same path to the
+    first frame: the text condition must exist before a frame can be drawn)."""
+    from engine.paths import MODELS_DIR
+
+    for cfg in sorted((MODELS_DIR / "clip").glob("*.json")):
+        try:
+            dim = json.loads(cfg.read_text(encoding="utf-8")).get("embed_dim")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(dim, int) and cfg.with_suffix(".safetensors").is_file():
+            return dim
+    return 0
 
 
 def make_random_model(out_dir: Path, preset: str = "tiny", c_dim: int = 0) -> Path:
@@ -105,6 +123,40 @@ def _wait(pred: Callable[[], bool], timeout_s: float) -> bool:
     return pred()
 
 
+def run_with_random_model(args: argparse.Namespace) -> int:
+    """`--selftest --random-model PRESET`: build the stand-in generator, then run the self-test
+    in a fresh studio process on it, so first_frame_ms counts from that process's start like a
+    real launch (and not the minutes-old process that built the model)."""
+    import shutil
+    import subprocess
+
+    tmp = Path(tempfile.mkdtemp(prefix="wenyang-random-model-"))
+    try:
+        c_dim = shipped_clip_width()
+        try:
+            model_dir = make_random_model(tmp / "random-generator", args.random_model, c_dim)
+        except Exception as exc:
+            report = {
+                "ok": False,
+                "steps": [{"name": "random_model", "outcome": "failed", "error": str(exc)}],
+            }
+            print(json.dumps(report, ensure_ascii=False))
+            return 1
+        note = (
+            f"random-weight generator (preset {args.random_model}, c_dim {c_dim}) built for "
+            "this self-test: no shipped generator was used"
+        )
+        cmd = [sys.executable, "-m", "designer_app.main", "--selftest", "--model", str(model_dir)]
+        cmd += ["--model-note", note]
+        if args.device:
+            cmd += ["--device", args.device]
+        if args.out:
+            cmd += ["--out", args.out]
+        return subprocess.run(cmd, check=False).returncode
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_selftest(args: argparse.Namespace, t_start: float) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="wenyang-selftest-"))
     os.environ["WENYANG_DATA_DIR"] = str(tmp / "data")
@@ -122,20 +174,18 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
         return ok
 
     model_dir = args.model
-    if args.random_model and not model_dir:
-        model_dir = str(make_random_model(tmp / "random-generator", args.random_model))
-        t_start = time.perf_counter()  # "launch" starts once the stand-in model exists
-        report["model_note"] = (
-            f"random-weight generator (preset {args.random_model}) built "
-            "for this self-test: no shipped generator was used"
-        )
+    if getattr(args, "model_note", None):
+        report["model_note"] = args.model_note
 
     from PySide6.QtWidgets import QApplication
 
+    startup_trace.mark("qt_imported")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    startup_trace.mark("qt_app")
     from designer_app.main_window import MainWindow
     from designer_app.settings import StudioSettings
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    startup_trace.mark("window_imported")
     settings = StudioSettings(tmp / "data" / "settings.ini")
     try:
         win = MainWindow(settings, model_dir=model_dir, interactive=False, device=args.device)
@@ -153,7 +203,9 @@ def run_selftest(args: argparse.Namespace, t_start: float) -> int:
         return 1
     messages: list[tuple[str, str]] = []
     win.messageShown.connect(lambda lvl, text: messages.append((lvl, text)))
+    startup_trace.mark("window_built")
     win.show()
+    startup_trace.mark("window_shown")
     stalls = _Stalls()
     try:
         _run_steps(win, app, step, report, stalls, t_start, tmp, args)
@@ -254,6 +306,8 @@ def _run_steps(
     got = _wait(lambda: state.image is not None and render.idle(), LOAD_TIMEOUT_S)
     if got and render.first_frame_at is not None:
         report["first_frame_ms"] = round((render.first_frame_at - t_start) * 1000.0, 1)
+    report["startup_ms"] = startup_trace.report(t_start)  # from process start
+    report["startup_cpu_ms"] = startup_trace.cpu_report()
     if not step("first_frame", got and win.canvas.tile is not None):
         return
     _wait(lambda: state.encoder_ready or bool(state.encoder_message), 60)

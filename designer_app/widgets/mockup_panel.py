@@ -26,19 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer_app.imaging import to_pixmap
+from designer_app.imaging import rgba_pixmap, to_pixmap
 from designer_app.mockup_controller import PHOTO, MockupController
 from designer_app.widgets.mask_editor import MaskEditor
 from designer_app.widgets.value_slider import ValueSlider
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
-
-
-def _template_icon(name: str) -> QIcon:
-    from engine.mockup.template import TEMPLATES_DIR
-
-    p = TEMPLATES_DIR / name / "base.png"
-    return QIcon(str(p)) if p.is_file() else QIcon()
 
 
 class MockupPanel(QWidget):
@@ -57,7 +50,8 @@ class MockupPanel(QWidget):
         self.gallery.setWrapping(False)
         self.gallery.setToolTip(self.tr("Tick the garments to show side by side"))
         for name in list_templates():
-            it = QListWidgetItem(_template_icon(name), name, self.gallery)
+            # icons arrive later (set_icon): decoding the 1024 px photos here delayed the window
+            it = QListWidgetItem(name, self.gallery)
             it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             it.setData(Qt.ItemDataRole.UserRole, name)
         self.gallery.itemChanged.connect(self._on_gallery)
@@ -122,6 +116,26 @@ class MockupPanel(QWidget):
         ctl.maskRefined.connect(self._on_refined)
         ctl.model.changed.connect(self._sync)
         self._sync("*")
+
+    def template_names(self) -> list[str]:
+        return [
+            str(self.gallery.item(i).data(Qt.ItemDataRole.UserRole))
+            for i in range(self.gallery.count())
+        ]
+
+    def set_icon(self, value: object) -> None:
+        """(template name, RGBA uint8) from thumbnails.garment_icons (on the GUI thread)."""
+        if not (isinstance(value, tuple) and len(value) == 2):
+            return
+        name, img = value
+        self.gallery.blockSignals(True)  # an icon is not a tick: no itemChanged, no edit
+        try:
+            for i in range(self.gallery.count()):
+                it = self.gallery.item(i)
+                if it.data(Qt.ItemDataRole.UserRole) == name:
+                    it.setIcon(QIcon(rgba_pixmap(np.asarray(img))))
+        finally:
+            self.gallery.blockSignals(False)
 
     # ------------------------------------------------------------------ model → view
     def _sync(self, field: str) -> None:
