@@ -75,6 +75,7 @@ def make_window(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
         model_dir: str | None = None,
         renderer_factory: Callable[..., Any] | None = None,
         settings_path: Path | None = None,
+        encoder_factory: Callable[..., Any] | None = None,
     ) -> Any:
         r = renderer if renderer is not None else FakeRenderer()
         enc = FakeEncoder() if encoder == "fake" else encoder
@@ -84,7 +85,9 @@ def make_window(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
                 raise RuntimeError("no CLIP encoder in this test")
             return enc
 
-        session = EngineSession(renderer_factory or (lambda d, dev: r), enc_factory)
+        session = EngineSession(
+            renderer_factory or (lambda d, dev: r), encoder_factory or enc_factory
+        )
         w = MainWindow(
             StudioSettings(settings_path or tmp_path / "settings.ini"),
             model_dir=model_dir,

@@ -1,0 +1,209 @@
+"""What keeps the studio quick to open and responsive while dragging (issue 6, Verification):
+the first frame does not wait for CLIP when its condition is cached, side work (classifier,
+mockups, thumbnails) never delays or crowds out a frame, and only the newest edit is rendered.
+Orderings and counts only: the timings themselves come from `wenyang-studio --selftest`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from studio_fakes import FakeEncoder, FakeRenderer, wait_idle
+
+from designer_app import lexicon, startup_trace
+from designer_app.condition_cache import ConditionCache
+from engine.project import Design
+
+
+def _clip_dir(tmp_path: Path, weights: bytes = b"weights-1") -> Path:
+    d = tmp_path / "clip"
+    d.mkdir(exist_ok=True)
+    (d / "m.json").write_text('{"embed_dim": 4}', encoding="utf-8")
+    (d / "m.safetensors").write_bytes(weights)
+    return d
+
+
+def _default_prompt() -> str:
+    d = Design()
+    return lexicon.prompt_for(d.region, d.text)
+
+
+# ------------------------------------------------------------------ the condition cache
+def test_condition_cache_round_trip_and_model_key(tmp_path):
+    clip = _clip_dir(tmp_path)
+    cache = ConditionCache(clip, root=tmp_path / "cache")
+    assert cache.lookup("Miao pattern") is None
+    c = np.arange(4, dtype=np.float32)
+    cache.store("Miao pattern", c, ["zzqx"])
+    got = ConditionCache(clip, root=tmp_path / "cache").lookup("Miao pattern")
+    assert got is not None
+    assert np.array_equal(got[0], c) and got[0].dtype == np.float32
+    assert got[1] == ["zzqx"]
+    assert ConditionCache(clip, root=tmp_path / "cache").lookup("Miao pattern, gold") is None
+
+
+def test_condition_cache_misses_after_the_clip_weights_change(tmp_path):
+    clip = _clip_dir(tmp_path)
+    cache = ConditionCache(clip, root=tmp_path / "cache")
+    cache.store("Miao pattern", np.ones(4, np.float32), [])
+    key = cache.model_key()
+    (clip / "m.safetensors").write_bytes(b"weights-2, retrained")
+    other = ConditionCache(clip, root=tmp_path / "cache")
+    assert other.model_key() != key
+    assert other.lookup("Miao pattern") is None
+
+
+def test_condition_cache_without_a_clip_model_stores_nothing(tmp_path):
+    cache = ConditionCache(tmp_path / "no-clip-here", root=tmp_path / "cache")
+    cache.store("Miao pattern", np.ones(4, np.float32), [])
+    assert cache.model_key() == ""
+    assert cache.lookup("Miao pattern") is None
+
+
+# ------------------------------------------------------------------ first frame first
+def _recording_encoder_factory(calls: list[float]):
+    enc = FakeEncoder()
+
+    def factory(d, dev):
+        calls.append(time.perf_counter())
+        return enc
+
+    return factory
+
+
+def test_first_frame_does_not_wait_for_clip_when_its_condition_is_cached(qtbot, make_window):
+    c = np.array([0.5, -0.5, 0.5, 0.5], np.float32)
+    ConditionCache(None).store(_default_prompt(), c, [])  # the shipped CLIP's key
+    calls: list[float] = []
+    w = make_window(
+        renderer=FakeRenderer(c_dim=4), encoder_factory=_recording_encoder_factory(calls)
+    )
+    wait_idle(qtbot, w)
+    assert np.array_equal(w.model.design.condition, c)  # the cached vector drew the frame
+    qtbot.waitUntil(lambda: w.state.encoder_ready, timeout=5000)  # CLIP still loads, after
+    assert len(calls) == 1 and w.render.first_frame_at is not None
+    assert calls[0] > w.render.first_frame_at
+
+
+def test_uncached_condition_is_encoded_then_cached_for_the_next_launch(qtbot, make_window):
+    calls: list[float] = []
+    w = make_window(
+        renderer=FakeRenderer(c_dim=4), encoder_factory=_recording_encoder_factory(calls)
+    )
+    wait_idle(qtbot, w)
+    assert len(calls) == 1  # loaded at once: the frame needs it
+    cache = ConditionCache(None)
+    qtbot.waitUntil(lambda: cache.lookup(_default_prompt()) is not None, timeout=5000)
+    got = cache.lookup(_default_prompt())
+    assert np.allclose(got[0], w.model.design.condition)
+
+
+def test_region_thumbnails_wait_for_the_first_frame(qtbot, make_window):
+    gate = threading.Event()
+    r = FakeRenderer()
+
+    def slow_factory(d, dev):
+        gate.wait(10)
+        return r
+
+    w = make_window(renderer_factory=slow_factory)
+    qtbot.wait(200)
+    assert w.state.model_state == "loading"
+    assert not w._thumbnails_started
+    gate.set()
+    wait_idle(qtbot, w)
+    assert w._thumbnails_started
+
+
+# ------------------------------------------------------------------ dragging
+def _drag(w, qtbot, values) -> None:
+    s = w.sliders.truncation.slider
+    s.setSliderDown(True)
+    for v in values:
+        s.setValue(v)
+        qtbot.wait(2)
+    s.setSliderDown(False)
+
+
+def test_one_frame_in_flight_and_only_the_newest_edit_is_rendered(qtbot, make_window):
+    r = FakeRenderer(delay_s=0.03)
+    w = make_window(renderer=r)
+    wait_idle(qtbot, w)
+    events: list[tuple[str, int]] = []
+    send = w.session.render
+    w.session.render = lambda spec: (events.append(("sent", spec.request_id)), send(spec))
+    w.session.signals.frameReady.connect(lambda rid, *_: events.append(("landed", rid)))
+    calls0 = r.calls
+    _drag(w, qtbot, range(40, 140, 4))  # 25 edits, faster than frames come back
+    wait_idle(qtbot, w)
+    sent = [rid for kind, rid in events if kind == "sent"]
+    assert 1 <= len(sent) < 25 and r.calls - calls0 == len(sent)  # stale edits never rendered
+    outstanding = 0
+    for kind, _ in events:  # never a second request while one is being rendered
+        outstanding += 1 if kind == "sent" else -1
+        assert outstanding in (0, 1)
+    # the frame on screen is the final design's
+    final = r.render(w.session.worker._request(_spec(w)))
+    assert np.array_equal(w.state.image, final.image)
+
+
+def _spec(w):
+    from designer_app.frame_spec import spec_from_design
+
+    return spec_from_design(w.model.design, 0, None)
+
+
+def test_classifier_runs_only_once_the_picture_settled(qtbot, make_window):
+    w = make_window(renderer=FakeRenderer(delay_s=0.01))
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: w.state.probabilities is not None, timeout=5000)
+    idle_at_send: list[bool] = []
+    classify = w.session.classify
+    w.session.classify = lambda rid, img: (idle_at_send.append(w.render.idle()), classify(rid, img))
+    sent0 = w.render.classify_requests
+    _drag(w, qtbot, range(40, 140, 5))
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: w.render.classify_requests > sent0, timeout=5000)
+    assert idle_at_send and all(idle_at_send)  # never while frames were due
+    assert w.render.classify_requests - sent0 <= len(w.render.render_ms)
+    last = w.state.image_id
+    qtbot.waitUntil(lambda: w.state.probabilities is not None, timeout=5000)
+    assert w.state.image_id == last
+
+
+def test_a_slow_mockup_composite_does_not_hold_back_frames(qtbot, make_window):
+    w = make_window()
+    w.mockup_dock.raise_()
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: len(w.mockups.previews) > 0, timeout=10000)
+    started, release = threading.Event(), threading.Event()
+    composite = w.mockups._composite
+
+    def slow(*a, **k):  # side thread
+        started.set()
+        release.wait(10)
+        return composite(*a, **k)
+
+    w.mockups._composite = slow
+    w.random_seed()  # a new frame, and a composite that now hangs
+    qtbot.waitUntil(started.is_set, timeout=5000)
+    before = w.state.image_id
+    w.random_seed()
+    wait_idle(qtbot, w)  # frames land while the composite is still running
+    assert w.state.image_id > before and not release.is_set()
+    release.set()
+
+
+def test_startup_trace_keeps_the_first_mark_and_orders_stages():
+    startup_trace.mark("test-stage-a")
+    t = startup_trace.at("test-stage-a")
+    startup_trace.mark("test-stage-a")
+    startup_trace.mark("test-stage-b")
+    assert startup_trace.at("test-stage-a") == t
+    rep = startup_trace.report()
+    names = list(rep)
+    assert names.index("test-stage-a") < names.index("test-stage-b")
+    assert rep["test-stage-a"] >= 0.0  # measured from the process start, which came first
+    assert set(startup_trace.cpu_report()) == set(rep)
