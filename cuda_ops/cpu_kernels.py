@@ -164,3 +164,85 @@ def torgb_add(
         tileable,
     )
     return out
+
+
+def pad_scale(
+    x: torch.Tensor,
+    styles: torch.Tensor | None,
+    lo: int,
+    hi: int,
+    tileable: bool,
+    to_channels_last: bool = False,
+) -> torch.Tensor:
+    """x * styles[n, i] padded by (lo, hi) on both spatial axes, wrapped (tileable) or with
+    zeros, in x's memory format (or channels-last when asked): the input pass of a conv with
+    constant weights."""
+    s = x.new_empty(0) if styles is None else styles
+    out: torch.Tensor = torch.ops.wenyang_cpu.pad_scale(x, s, lo, hi, tileable, to_channels_last)
+    return out
+
+
+def taps_act(
+    z: torch.Tensor,
+    hp: int,
+    wp: int,
+    taps: torch.Tensor,
+    out: torch.Tensor,
+    dco: torch.Tensor | None,
+    shift: torch.Tensor,
+    act: str,
+    clamp: float | None,
+    alpha: float = 0.2,
+) -> torch.Tensor:
+    """out[n, o, y, x] = clamp(act(dco * sum_t z[n, (y + dy_t) * wp + x + dx_t, t, o] + shift))
+    for z [N * hp * wp, T * O] (per padded pixel, its product with every tap's weight) and
+    taps rows (0, t, dy, dx). Returns out."""
+    torch.ops.wenyang_cpu.taps_act(
+        z,
+        hp,
+        wp,
+        taps,
+        out,
+        z.new_empty(0) if dco is None else dco,
+        shift,
+        ACT_CODES[act],
+        alpha,
+        -1.0 if clamp is None else float(clamp),
+    )
+    return out
+
+
+def taps_fir_act(
+    z: torch.Tensor,
+    hp: int,
+    wp: int,
+    taps: torch.Tensor,
+    fy: torch.Tensor,
+    fx: torch.Tensor,
+    off: int,
+    out: torch.Tensor,
+    dco: torch.Tensor | None,
+    shift: torch.Tensor,
+    act: str,
+    clamp: float | None,
+    alpha: float = 0.2,
+) -> torch.Tensor:
+    """2x-up layer from z (as in `taps_act`; taps rows (phase, t, dy, dx), phase 2*py + px):
+    the four phases interleaved on the 2x grid I, then out[Y, X] = epilogue(sum fy[ky] fx[kx]
+    I[Y + off + ky, X + off + kx]). Returns out."""
+    torch.ops.wenyang_cpu.taps_fir_act(
+        z,
+        hp,
+        wp,
+        taps,
+        fy,
+        fx,
+        off,
+        out,
+        z.new_empty(0) if dco is None else dco,
+        shift,
+        ACT_CODES[act],
+        alpha,
+        -1.0 if clamp is None else float(clamp),
+    )
+    return out

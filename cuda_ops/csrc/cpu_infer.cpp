@@ -6,11 +6,17 @@
 //   scale_act_ : scale + shift + activation + clamp, in place
 //   torgb_add  : 1x1 modulated toRGB + bias + clamp + the [1,3,3,1] 2x upsampling of the
 //                previous image, added
+//   pad_scale  : styles x input, wrapped or zero-padded (the input pass of a layer)
+//   taps_act / taps_fir_act : the rest of a conv computed as ONE matrix product of every
+//                padded pixel with all its taps' weights (Z = x @ [W_t1 .. W_tT]): sums of
+//                shifted tap products, for 2x-up layers phase interleave + separable FIR,
+//                then the epilogue
 // Layouts: NCHW or channels-last (NHWC memory); shifts are read through their strides, so a
 // broadcast bias ([1, O, 1, 1] expanded) and a cached [1, O, R, R] noise+bias both work.
 
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
 #include <c10/util/Exception.h>
 #include <torch/library.h>
 
@@ -306,6 +312,282 @@ void torgb_add(const at::Tensor& x, const at::Tensor& wt, const at::Tensor& bias
   });
 }
 
+
+// out = x * styles[n, i], padded by (lo, hi) on both spatial axes: wrapped (tileable) or
+// zeros; keeps x's memory format. The input pass of a layer whose conv has constant weights.
+at::Tensor pad_scale(const at::Tensor& x, const at::Tensor& styles, int64_t lo, int64_t hi,
+                     bool tileable, bool to_cl) {
+  check_f32_cpu(x, "x");
+  TORCH_CHECK(x.dim() == 4, "x must be 4-D");
+  const int64_t N = x.size(0), I = x.size(1), H = x.size(2), W = x.size(3);
+  TORCH_CHECK(lo >= 0 && hi >= 0 && (!tileable || (lo <= H && hi <= H && lo <= W && hi <= W)),
+              "padding larger than the tile");
+  const bool has_s = styles.defined() && styles.numel() > 0;
+  at::Tensor st = has_s ? styles.to(at::kFloat).contiguous() : at::Tensor();
+  TORCH_CHECK(!has_s || st.numel() == N * I, "styles must be [N, I]");
+  const bool cl = to_cl || (x.stride(1) == 1 && I > 1 && !x.is_contiguous());
+  const int64_t Hp = H + lo + hi, Wp = W + lo + hi;
+  at::Tensor out = at::empty({N, I, Hp, Wp}, x.options().memory_format(
+                                                cl ? at::MemoryFormat::ChannelsLast
+                                                   : at::MemoryFormat::Contiguous));
+  const float* xp = x.data_ptr<float>();
+  const float* spp = has_s ? st.data_ptr<float>() : nullptr;
+  float* op = out.data_ptr<float>();
+  const int64_t xN = x.stride(0), xC = x.stride(1), xH = x.stride(2), xW = x.stride(3);
+  const int64_t oN = out.stride(0), oC = out.stride(1), oH = out.stride(2), oW = out.stride(3);
+  std::vector<int64_t> col(Wp);
+  for (int64_t j = 0; j < Wp; ++j) col[j] = wrap_or(j - lo, W, tileable);
+  if (cl) {
+    at::parallel_for(0, N * Hp, 1, [&](int64_t b0, int64_t b1) {
+      std::vector<float> ones(I, 1.f);
+      for (int64_t nr = b0; nr < b1; ++nr) {
+        const int64_t n = nr / Hp, r = nr % Hp;
+        const int64_t sr = wrap_or(r - lo, H, tileable);
+        const float* sv = spp ? spp + n * I : ones.data();
+        for (int64_t j = 0; j < Wp; ++j) {
+          float* dst = op + n * oN + r * oH + j * oW;
+          if (sr < 0 || col[j] < 0) {
+            std::fill(dst, dst + I, 0.f);
+            continue;
+          }
+          const float* src = xp + n * xN + sr * xH + col[j] * xW;
+#pragma omp simd
+          for (int64_t i = 0; i < I; ++i) dst[i] = src[i * xC] * sv[i];
+        }
+      }
+    });
+    return out;
+  }
+  at::parallel_for(0, N * I, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t ni = b0; ni < b1; ++ni) {
+      const int64_t n = ni / I, i = ni % I;
+      const float sv = spp ? spp[ni] : 1.f;
+      for (int64_t r = 0; r < Hp; ++r) {
+        float* dst = op + n * oN + i * oC + r * oH;
+        const int64_t sr = wrap_or(r - lo, H, tileable);
+        if (sr < 0) {
+          for (int64_t j = 0; j < Wp; ++j) dst[j * oW] = 0.f;
+          continue;
+        }
+        const float* src = xp + n * xN + i * xC + sr * xH;
+        for (int64_t j = 0; j < Wp; ++j)
+          dst[j * oW] = col[j] < 0 ? 0.f : src[col[j] * xW] * sv;
+      }
+    }
+  });
+  return out;
+}
+
+// The second half of a convolution computed as one GEMM over its taps: Z [N, Hp*Wp, T*O]
+// holds, per padded input pixel, x . W_t for every tap t (one large matrix product, which
+// runs near the machine's peak). Tap (phase p, t, dy, dx) contributes Z[(a+dy, b+dx), t] to
+// the phase-p output at (a, b); summing those shifted reads is fused with what follows.
+struct TapSet {
+  std::vector<std::vector<int64_t>> off;  // per phase: Z offsets (floats) of its taps
+};
+
+TapSet tap_offsets(const at::Tensor& taps, int64_t P, int64_t T, int64_t O, int64_t Wp) {
+  const at::Tensor tp = taps.to(at::kLong).contiguous();
+  TORCH_CHECK(tp.dim() == 2 && tp.size(1) == 4, "taps must be [K, 4]");
+  TapSet ts;
+  ts.off.resize(P);
+  const int64_t* q = tp.data_ptr<int64_t>();
+  for (int64_t k = 0; k < tp.size(0); ++k) {
+    const int64_t p = q[4 * k], t = q[4 * k + 1], dy = q[4 * k + 2], dx = q[4 * k + 3];
+    TORCH_CHECK(p >= 0 && p < P && t >= 0 && t < T && dy >= 0 && dx >= 0, "bad tap");
+    ts.off[p].push_back((dy * Wp + dx) * T * O + t * O);
+  }
+  return ts;
+}
+
+// dst[0:O] = sum over offs of src[off + 0:O]
+inline void tap_sum(const float* src, const std::vector<int64_t>& offs, int64_t O, float* dst) {
+  const int64_t nt = static_cast<int64_t>(offs.size());
+  int64_t o = 0;
+  for (; o + 16 <= O; o += 16) {
+    v16 a = v16{};
+    for (int64_t k = 0; k < nt; ++k) a += load16(src + offs[k] + o);
+    store16(dst + o, a);
+  }
+  for (; o < O; ++o) {
+    float a = 0.f;
+    for (int64_t k = 0; k < nt; ++k) a += src[offs[k] + o];
+    dst[o] = a;
+  }
+}
+
+struct Epi {
+  const float* dv;  // [O] scale
+  const float* s;   // shift at this pixel, channel stride sC
+  int64_t sC;
+  int64_t act;
+  float alpha, clamp;
+};
+
+// dst (channel stride dC) = epilogue(acc[0:O])
+inline void store_epi(const float* acc, int64_t O, const Epi& e, float* dst, int64_t dC) {
+  int64_t o = 0;
+  if (dC == 1 && e.sC == 1) {
+    for (; o + 16 <= O; o += 16)
+      store16(dst + o, epilogue16(load16(acc + o), load16(e.dv + o), load16(e.s + o), e.act,
+                                  e.alpha, e.clamp));
+  }
+  for (; o < O; ++o)
+    dst[o * dC] = epilogue(acc[o], e.dv[o], e.s[o * e.sC], e.act, e.alpha, e.clamp);
+}
+
+struct EpiArgs {
+  at::Tensor d, sh;
+  const float* dp;
+  const float* sp;
+  int64_t sN, sC, sH, sW;
+};
+
+EpiArgs epi_args(const at::Tensor& dco, const at::Tensor& shift, int64_t N, int64_t O,
+                 int64_t R, int64_t RW) {
+  check_f32_cpu(shift, "shift");
+  EpiArgs a;
+  const bool has_d = dco.defined() && dco.numel() > 0;
+  a.d = has_d ? dco.to(at::kFloat).contiguous() : at::Tensor();
+  TORCH_CHECK(!has_d || a.d.numel() == N * O, "dco must be [N, O]");
+  a.sh = shift.expand({N, O, R, RW});
+  a.dp = has_d ? a.d.data_ptr<float>() : nullptr;
+  a.sp = a.sh.data_ptr<float>();
+  a.sN = a.sh.stride(0);
+  a.sC = a.sh.stride(1);
+  a.sH = a.sh.stride(2);
+  a.sW = a.sh.stride(3);
+  return a;
+}
+
+// Plain conv: out[n, o, y, x] = epilogue(sum_t Z[n, (y+dy_t, x+dx_t), t, o]).
+void taps_act(const at::Tensor& Z, int64_t Hp, int64_t Wp, const at::Tensor& taps,
+              at::Tensor out, const at::Tensor& dco, const at::Tensor& shift, int64_t act,
+              double alpha, double clamp) {
+  check_f32_cpu(Z, "Z");
+  check_f32_cpu(out, "out");
+  TORCH_CHECK(Z.is_contiguous() && out.dim() == 4, "Z must be contiguous, out 4-D");
+  const int64_t N = out.size(0), O = out.size(1), R = out.size(2), RW = out.size(3);
+  TORCH_CHECK(Z.numel() % (N * Hp * Wp * O) == 0, "Z size");
+  const int64_t T = Z.numel() / (N * Hp * Wp * O);
+  const TapSet ts = tap_offsets(taps, 1, T, O, Wp);
+  for (int64_t off : ts.off[0]) {
+    const int64_t row = off / (T * O);
+    TORCH_CHECK(R - 1 + row / Wp < Hp && RW - 1 + row % Wp < Wp, "window outside Z");
+  }
+  const EpiArgs ea = epi_args(dco, shift, N, O, R, RW);
+  const float* zp = Z.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const int64_t oN = out.stride(0), oC = out.stride(1), oH = out.stride(2), oW = out.stride(3);
+  const float fa = static_cast<float>(alpha), fc = static_cast<float>(clamp);
+  at::parallel_for(0, N * R, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<float> acc(O), ones(O, 1.f);
+    for (int64_t ny = b0; ny < b1; ++ny) {
+      const int64_t n = ny / R, y = ny % R;
+      const float* zrow = zp + ((n * Hp + y) * Wp) * T * O;
+      const float* dv = ea.dp ? ea.dp + n * O : ones.data();
+      for (int64_t x = 0; x < RW; ++x) {
+        tap_sum(zrow + x * T * O, ts.off[0], O, acc.data());
+        const Epi e{dv, ea.sp + n * ea.sN + y * ea.sH + x * ea.sW, ea.sC, act, fa, fc};
+        store_epi(acc.data(), O, e, op + n * oN + y * oH + x * oW, oC);
+      }
+    }
+  });
+}
+
+// 2x-up layer: the four phases of the stride-2 transposed conv (phase p = 2*py + px at
+// low-res (a, b): sum of its taps in Z) interleaved on the 2x grid I, then the separable
+// FIR out[Y, X] = sum_ky fy[ky] sum_kx fx[kx] I[Y + off + ky, X + off + kx], then the
+// epilogue. Rows of I are filtered horizontally once each and kept in a ring of four.
+void taps_fir_act(const at::Tensor& Z, int64_t Hp, int64_t Wp, const at::Tensor& taps,
+                  const at::Tensor& fy, const at::Tensor& fx, int64_t off, at::Tensor out,
+                  const at::Tensor& dco, const at::Tensor& shift, int64_t act, double alpha,
+                  double clamp) {
+  check_f32_cpu(Z, "Z");
+  check_f32_cpu(out, "out");
+  TORCH_CHECK(Z.is_contiguous() && out.dim() == 4, "Z must be contiguous, out 4-D");
+  const int64_t N = out.size(0), O = out.size(1), R = out.size(2), RW = out.size(3);
+  TORCH_CHECK(Z.numel() % (N * Hp * Wp * O) == 0, "Z size");
+  const int64_t T = Z.numel() / (N * Hp * Wp * O);
+  const TapSet ts = tap_offsets(taps, 4, T, O, Wp);
+  int64_t maxdy = 0, maxdx = 0;
+  for (const auto& v : ts.off)
+    for (int64_t o2 : v) {
+      const int64_t row = o2 / (T * O);
+      maxdy = std::max(maxdy, row / Wp);
+      maxdx = std::max(maxdx, row % Wp);
+    }
+  // low-res phase positions used: a <= (R - 1 + off + 3) / 2, likewise b
+  TORCH_CHECK((R + off + 2) / 2 + maxdy < Hp && (RW + off + 2) / 2 + maxdx < Wp,
+              "output larger than the phases in Z");
+  TORCH_CHECK(fy.numel() == 4 && fx.numel() == 4, "filters must have 4 taps");
+  const at::Tensor fyc = fy.to(at::kFloat).contiguous(), fxc = fx.to(at::kFloat).contiguous();
+  float fyv[4], fxv[4];
+  std::copy(fyc.data_ptr<float>(), fyc.data_ptr<float>() + 4, fyv);
+  std::copy(fxc.data_ptr<float>(), fxc.data_ptr<float>() + 4, fxv);
+  const EpiArgs ea = epi_args(dco, shift, N, O, R, RW);
+  const float* zp = Z.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const int64_t oN = out.stride(0), oC = out.stride(1), oH = out.stride(2), oW = out.stride(3);
+  const float fa = static_cast<float>(alpha), fc = static_cast<float>(clamp);
+  const int64_t TO = T * O;
+  const int64_t NI = RW + 3;  // interleaved columns r = off .. off + RW + 2
+  at::parallel_for(0, N * R, 8, [&](int64_t b0, int64_t b1) {
+    std::vector<float> irow(NI * O), ring(4 * RW * O), acc(O), ones(O, 1.f);
+    int64_t ring_q[4] = {-1, -1, -1, -1};
+    int64_t ring_n = -1;
+    // horizontally filtered interleaved row q of sample n, into ring slot q % 4
+    auto hrow = [&](int64_t n, int64_t q) {
+      float* H = ring.data() + (q & 3) * RW * O;
+      const int64_t py = q & 1, a = q >> 1;
+      const float* zr = zp + (n * Hp + a) * Wp * TO;
+      for (int64_t j = 0; j < NI; ++j) {
+        const int64_t r = off + j, px = r & 1, b = r >> 1;
+        tap_sum(zr + b * TO, ts.off[(py << 1) | px], O, irow.data() + j * O);
+      }
+      for (int64_t X = 0; X < RW; ++X) {
+        const float* s = irow.data() + X * O;
+        float* h = H + X * O;
+        int64_t o = 0;
+        for (; o + 16 <= O; o += 16)
+          store16(h + o, load16(s + o) * fxv[0] + load16(s + O + o) * fxv[1] +
+                             load16(s + 2 * O + o) * fxv[2] + load16(s + 3 * O + o) * fxv[3]);
+        for (; o < O; ++o)
+          h[o] = s[o] * fxv[0] + s[O + o] * fxv[1] + s[2 * O + o] * fxv[2] +
+                 s[3 * O + o] * fxv[3];
+      }
+      ring_q[q & 3] = q;
+    };
+    for (int64_t nY = b0; nY < b1; ++nY) {
+      const int64_t n = nY / R, Y = nY % R;
+      if (n != ring_n) {
+        ring_n = n;
+        for (auto& v : ring_q) v = -1;
+      }
+      for (int64_t ky = 0; ky < 4; ++ky)
+        if (ring_q[(Y + off + ky) & 3] != Y + off + ky) hrow(n, Y + off + ky);
+      const float* h0 = ring.data() + ((Y + off) & 3) * RW * O;
+      const float* h1 = ring.data() + ((Y + off + 1) & 3) * RW * O;
+      const float* h2 = ring.data() + ((Y + off + 2) & 3) * RW * O;
+      const float* h3 = ring.data() + ((Y + off + 3) & 3) * RW * O;
+      const float* dv = ea.dp ? ea.dp + n * O : ones.data();
+      for (int64_t X = 0; X < RW; ++X) {
+        const int64_t c = X * O;
+        int64_t o = 0;
+        for (; o + 16 <= O; o += 16)
+          store16(acc.data() + o,
+                  load16(h0 + c + o) * fyv[0] + load16(h1 + c + o) * fyv[1] +
+                      load16(h2 + c + o) * fyv[2] + load16(h3 + c + o) * fyv[3]);
+        for (; o < O; ++o)
+          acc[o] = h0[c + o] * fyv[0] + h1[c + o] * fyv[1] + h2[c + o] * fyv[2] +
+                   h3[c + o] * fyv[3];
+        const Epi e{dv, ea.sp + n * ea.sN + Y * ea.sH + X * ea.sW, ea.sC, act, fa, fc};
+        store_epi(acc.data(), O, e, op + n * oN + Y * oH + X * oW, oC);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 TORCH_LIBRARY(wenyang_cpu, m) {
@@ -318,10 +600,20 @@ TORCH_LIBRARY(wenyang_cpu, m) {
   m.def(
       "torgb_add(Tensor x, Tensor wt, Tensor bias, Tensor img, Tensor(a!) out, float clamp, "
       "bool tileable) -> ()");
+  m.def(
+      "taps_act(Tensor Z, int Hp, int Wp, Tensor taps, Tensor(a!) out, Tensor dco, "
+      "Tensor shift, int act, float alpha, float clamp) -> ()");
+  m.def(
+      "taps_fir_act(Tensor Z, int Hp, int Wp, Tensor taps, Tensor fy, Tensor fx, int off, "
+      "Tensor(a!) out, Tensor dco, Tensor shift, int act, float alpha, float clamp) -> ()");
+  m.def("pad_scale(Tensor x, Tensor styles, int lo, int hi, bool tileable, bool to_cl) -> Tensor");
 }
 
 TORCH_LIBRARY_IMPL(wenyang_cpu, CPU, m) {
   m.impl("up_fir_act", &up_fir_act);
   m.impl("scale_act_", &scale_act_);
   m.impl("torgb_add", &torgb_add);
+  m.impl("pad_scale", &pad_scale);
+  m.impl("taps_act", &taps_act);
+  m.impl("taps_fir_act", &taps_fir_act);
 }

@@ -258,6 +258,13 @@ def synthesis_layer(
     if layer.up == 2:
         return _transposed_layer(layer, k, x, styles, dco, noise_mode, g, gain)
     fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
+    if _fused(x) and GEMM_PLAIN:
+        return _gemm_layer(layer, k, x, styles, dco, noise_mode, g, gain, fmt)
+    if _fused(x) and FUSED_CONST_WEIGHTS:  # three passes: scaled wrap, packed conv, epilogue
+        xin = cpu_kernels.pad_scale(x, styles, 1, 1, layer.tileable)
+        y = _conv_const(k.weight, k.packed, xin, 0)
+        shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
+        return _scale_act(layer, y, dco, shift, gain).contiguous(memory_format=fmt)
     scale_weights = n * k.weight.numel() < x.numel()
     if scale_weights:  # fold styles and demodulation into the (smaller) weights
         outer = dco.unsqueeze(2) * styles.unsqueeze(1)  # [N, O, I]
@@ -329,6 +336,12 @@ def _transposed_layer(
     n, in_ch = x.shape[:2]
     out_ch = layer.out_channels
     fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
+    if _fused(x) and GEMM_UP and _gemm_consts(layer, k).fy is not None:
+        return _gemm_layer(layer, k, x, styles, dco, noise_mode, g, gain, fmt)
+    if _fused(x) and FUSED_CONST_WEIGHTS:
+        xin = cpu_kernels.pad_scale(x, styles, 2, 1, layer.tileable)
+        y = _conv_const(k.tkern, k.packed_t, xin, 0)
+        return _up_fir_act(layer, k, y, dco, n, fmt, noise_mode, g, gain)
     scale_weights = n * k.tkern.numel() < x.numel()
     if scale_weights:
         outer = dco.repeat(1, 4).unsqueeze(2) * styles.unsqueeze(1)  # [N, 4*O, I]
@@ -338,19 +351,121 @@ def _transposed_layer(
     else:
         xin = _pad(x * styles.reshape(n, -1, 1, 1), 2, 1, layer.tileable)
         y = _conv_const(k.tkern, k.packed_t, xin, 0)
-    if _fused(y):  # interleave, FIR, scale, shift, activation and clamp in one pass
-        res = layer.resolution
-        out = torch.empty([n, out_ch, res, res], dtype=y.dtype, memory_format=fmt)
-        shift = _shift(layer, k, n, res, fmt == torch.channels_last, noise_mode, g)
-        clamp = layer.conv_clamp * gain if layer.conv_clamp is not None else None
-        d = None if scale_weights else dco
-        return cpu_kernels.up_fir_act(y, out, k.blur[0, 0], d, shift, 1, layer.activation, clamp)
+    if _fused(y):
+        return _up_fir_act(layer, k, y, None if scale_weights else dco, n, fmt, noise_mode, g, gain)
     il = _Interleave(y, out_ch)  # T on the 2x grid, one pixel margin more each side
     il.out.copy_(il.src)
     y = F.conv2d(il.image, k.blur, groups=out_ch)[:, :, 1:, 1:]
     shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
     y = torch.add(y, shift) if scale_weights else torch.addcmul(shift, y, dco[:, :, None, None])
     return _finish(layer, y.contiguous(memory_format=fmt), gain)
+
+
+def _up_fir_act(
+    layer: SynthesisLayer,
+    k: _Consts,
+    y: torch.Tensor,
+    dco: torch.Tensor | None,
+    n: int,
+    fmt: torch.memory_format,
+    noise_mode: str,
+    g: float,
+    gain: float,
+) -> torch.Tensor:
+    """Phase interleave, FIR, scale, shift, activation and clamp of a 2x-up layer, one pass."""
+    res = layer.resolution
+    out = torch.empty([n, layer.out_channels, res, res], dtype=y.dtype, memory_format=fmt)
+    shift = _shift(layer, k, n, res, fmt == torch.channels_last, noise_mode, g)
+    clamp = layer.conv_clamp * gain if layer.conv_clamp is not None else None
+    return cpu_kernels.up_fir_act(y, out, k.blur[0, 0], dco, shift, 1, layer.activation, clamp)
+
+
+@dataclass
+class _GemmConsts:
+    key: tuple[int, ...]
+    w: torch.Tensor  # [I, T*O]: every real tap's weight, side by side
+    taps: torch.Tensor  # [T, 4] (phase, t, dy, dx)
+    fy: torch.Tensor | None  # up=2: 1-D FIR (separable filters only, else None)
+
+
+_UP_TAPS = {0: [2, 0], 1: [3, 1]}  # as in transposed_phase_kernels: tap 3 is the zero
+
+
+def _gemm_consts(layer: SynthesisLayer, k: _Consts) -> _GemmConsts:
+    """Tap weights for the GEMM form of the layer's conv: plain 3x3 -> 9 taps; 2x-up -> the
+    9 real taps of the four 2x2 phase kernels (4 + 2 + 2 + 1)."""
+    cached: _GemmConsts | None = _cache(layer).get("gemm")
+    if cached is not None and cached.key == k.key:
+        return cached
+    with torch.inference_mode():
+        rows: list[list[int]] = []
+        blocks: list[torch.Tensor] = []
+        if layer.up == 1:
+            for dy in range(3):
+                for dx in range(3):
+                    rows.append([0, len(rows), dy, dx])
+                    blocks.append(k.weight[:, :, dy, dx])
+        else:
+            o = layer.out_channels
+            for p in range(4):
+                py, px = p >> 1, p & 1
+                for dy in range(2):
+                    for dx in range(2):
+                        if _UP_TAPS[py][dy] != 3 and _UP_TAPS[px][dx] != 3:
+                            rows.append([p, len(rows), dy, dx])
+                            blocks.append(k.tkern[p * o : (p + 1) * o, :, dy, dx])
+        w = torch.cat([b.t() for b in blocks], dim=1).contiguous()  # [I, T*O]
+        fy = None
+        if layer.up == 2:
+            blur = k.blur[0, 0]
+            f1 = blur.sum(dim=1) / blur.sum().sqrt()
+            if torch.allclose(torch.outer(f1, f1), blur, atol=1e-7, rtol=1e-6):
+                fy = f1.contiguous()
+    found = _GemmConsts(key=k.key, w=w, taps=torch.tensor(rows, dtype=torch.int64), fy=fy)
+    _cache(layer)["gemm"] = found
+    return found
+
+
+def _gemm_layer(
+    layer: SynthesisLayer,
+    k: _Consts,
+    x: torch.Tensor,
+    styles: torch.Tensor,
+    dco: torch.Tensor,
+    noise_mode: str,
+    g: float,
+    gain: float,
+    fmt: torch.memory_format,
+) -> torch.Tensor:
+    """The layer as: styles applied while wrapping (channels-last), ONE matrix product of
+    every padded pixel with all real taps' weights (MKL runs it near peak; a 2x-up layer
+    has 9 real taps, not the 16 of 2x2 phase kernels), then one fused pass that sums the
+    shifted tap products and, for 2x-up layers, interleaves the phases and applies the FIR,
+    then scale, shift, activation and clamp."""
+    gc = _gemm_consts(layer, k)
+    n, in_ch = x.shape[:2]
+    lo, hi = (2, 1) if layer.up == 2 else (1, 1)
+    xs = cpu_kernels.pad_scale(x, styles, lo, hi, layer.tileable, to_channels_last=True)
+    hp, wp = xs.shape[2:]
+    z = torch.mm(xs.permute(0, 2, 3, 1).reshape(-1, in_ch), gc.w)
+    res = layer.resolution
+    out = torch.empty([n, layer.out_channels, res, res], dtype=x.dtype, memory_format=fmt)
+    shift = _shift(layer, k, n, res, fmt == torch.channels_last, noise_mode, g)
+    clamp = layer.conv_clamp * gain if layer.conv_clamp is not None else None
+    if layer.up == 2:
+        assert gc.fy is not None
+        return cpu_kernels.taps_fir_act(
+            z, hp, wp, gc.taps, gc.fy, gc.fy, 1, out, dco, shift, layer.activation, clamp
+        )
+    return cpu_kernels.taps_act(z, hp, wp, gc.taps, out, dco, shift, layer.activation, clamp)
+
+
+GEMM_UP = True  # 2x-up layers in GEMM form (with the fused kernels)
+GEMM_PLAIN = False  # plain 3x3 layers in GEMM form
+
+# with the fused kernels: always convolve with the constant pre-packed weight, the styles
+# applied in the (fused) input wrap; re-laying out per-frame modulated weights costs more
+FUSED_CONST_WEIGHTS = True
 
 
 def _fused(y: torch.Tensor) -> bool:

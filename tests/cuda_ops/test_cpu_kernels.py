@@ -141,3 +141,85 @@ def test_build_key_follows_source(monkeypatch: pytest.MonkeyPatch, tmp_path) -> 
     a = cpu_kernels.build_key()
     src.write_text("// b")
     assert cpu_kernels.build_key() != a and len(a) == 16
+
+
+@needs_kernels
+@pytest.mark.parametrize("fmt", ["cl", "nchw"])
+@pytest.mark.parametrize("tileable", [False, True])
+@pytest.mark.parametrize("lo,hi", [(1, 1), (2, 1), (0, 3)])
+@pytest.mark.parametrize("to_cl", [False, True])
+def test_pad_scale_matches_torch(fmt: str, tileable: bool, lo: int, hi: int, to_cl: bool) -> None:
+    torch.manual_seed(3)
+    x = torch.randn(2, 6, 5, 7).contiguous(memory_format=FMT[fmt])
+    for styles in (None, torch.rand(2, 6) + 0.5):
+        got = cpu_kernels.pad_scale(x, styles, lo, hi, tileable, to_channels_last=to_cl)
+        xs = x * styles[:, :, None, None] if styles is not None else x
+        mode = "circular" if tileable else "constant"
+        want = F.pad(xs.contiguous(), (lo, hi, lo, hi), mode=mode)
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-6)
+        if to_cl or fmt == "cl":
+            assert got.is_contiguous(memory_format=CL)
+
+
+def _tap_product(xp: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """z [N*Hp*Wp, T*O] for padded x [N, I, Hp, Wp] and per-tap weights w [T, O, I]."""
+    i = xp.shape[1]
+    flat = xp.permute(0, 2, 3, 1).reshape(-1, i)
+    return flat @ w.permute(2, 0, 1).reshape(i, -1)
+
+
+@needs_kernels
+@pytest.mark.parametrize("o", [16, 3, 18])
+@pytest.mark.parametrize("fmt_out", ["cl", "nchw"])
+def test_taps_act_is_a_3x3_conv(o: int, fmt_out: str) -> None:
+    torch.manual_seed(4)
+    n, i, h, w = 2, 5, 6, 9
+    xp = torch.randn(n, i, h + 2, w + 2)
+    weight = torch.randn(o, i, 3, 3)
+    taps = torch.tensor([[0, 3 * dy + dx, dy, dx] for dy in range(3) for dx in range(3)])
+    wt = torch.stack([weight[:, :, dy, dx] for dy in range(3) for dx in range(3)])
+    z = _tap_product(xp, wt)
+    dco, shift = torch.rand(n, o) + 0.5, torch.randn(1, o, h, w)
+    out = torch.empty(n, o, h, w, memory_format=FMT[fmt_out])
+    cpu_kernels.taps_act(z, h + 2, w + 2, taps, out, dco, shift, "lrelu", 0.9)
+    want = _act(F.conv2d(xp, weight) * dco[:, :, None, None] + shift, "lrelu", 0.9)
+    torch.testing.assert_close(out, want, atol=1e-5, rtol=1e-5)
+
+
+@needs_kernels
+@pytest.mark.parametrize("o", [16, 7, 35])
+@pytest.mark.parametrize("fmt_out", ["cl", "nchw"])
+@pytest.mark.parametrize("tileable", [False, True])
+@pytest.mark.parametrize("h", [4, 5])
+def test_taps_fir_act_is_the_upsampling_conv(o: int, fmt_out: str, tileable: bool, h: int) -> None:
+    """Pad (2, 1), 9 real taps of the 2x2 phase kernels, interleave, separable FIR: the same
+    as the phase-kernel conv + interleave + 4x4 FIR of the PyTorch path."""
+    from engine.stylegan import infer
+
+    torch.manual_seed(5)
+    n, i = 2, 6
+    x, weight = torch.randn(n, i, h, h), torch.randn(o, i, 3, 3)
+    xp = infer._pad(x, 2, 1, tileable)
+    tk = infer.transposed_phase_kernels(weight)  # [4*O, I, 2, 2]
+    rows, blocks = [], []
+    for p in range(4):
+        py, px = p >> 1, p & 1
+        for dy in range(2):
+            for dx in range(2):
+                if infer._UP_TAPS[py][dy] != 3 and infer._UP_TAPS[px][dx] != 3:
+                    rows.append([p, len(rows), dy, dx])
+                    blocks.append(tk[p * o : (p + 1) * o, :, dy, dx])
+    assert len(rows) == 9
+    z = _tap_product(xp, torch.stack(blocks))
+    f1 = torch.tensor([1.0, 3.0, 3.0, 1.0]) / 4
+    f1b = torch.tensor([1.0, 2.5, 3.5, 1.0]) / 4  # a different vertical filter: not swapped
+    dco, shift = torch.rand(n, o) + 0.5, torch.randn(n, o, 2 * h, 2 * h)
+    out = torch.empty(n, o, 2 * h, 2 * h, memory_format=FMT[fmt_out])
+    taps = torch.tensor(rows)
+    cpu_kernels.taps_fir_act(z, h + 3, h + 3, taps, f1b, f1, 1, out, dco, shift, "lrelu", 2.0)
+    y = F.conv2d(xp, tk)
+    image = _interleaved(y, o)
+    blur = torch.outer(f1b, f1)[None, None].expand(o, 1, 4, 4)
+    want = F.conv2d(image, blur, groups=o)[:, :, 1:, 1:]
+    want = _act(want * dco[:, :, None, None] + shift, "lrelu", 2.0)
+    torch.testing.assert_close(out, want, atol=1e-5, rtol=1e-5)
