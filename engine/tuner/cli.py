@@ -69,10 +69,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--fidelity",
         choices=("auto", "proxy", "classifier"),
         default="auto",
-        help="cultural-fidelity term: proxy = Mahalanobis to the region's logged w "
-        "(fast, default in the reward); classifier = CLIP region classifier on "
-        "rendered images (slow); auto = proxy, plus classifier accuracy in the report "
-        "when the generator and CLIP model are there",
+        help="cultural-fidelity term: auto = the CLIP region classifier distilled on a "
+        "few hundred renders (when the generator and CLIP model are there, else proxy), "
+        "with the classifier's own accuracy on renders in the report; classifier = the "
+        "classifier on a render of every rollout (slow); proxy = Mahalanobis distance "
+        "to the region's logged w (never renders)",
     )
     p.add_argument(
         "--clip-embed",

@@ -114,8 +114,8 @@ def fidelity_guard(
     """
     rng = np.random.default_rng(seed)
     scale = np.ones(len(trained), np.float32)
-    n = sample if isinstance(fid, MahalanobisFidelity) else 128
-    steps = 12 if isinstance(fid, MahalanobisFidelity) else 5
+    n = sample if is_fast(fid) else 128
+    steps = 12 if is_fast(fid) else 5
     for j in np.flatnonzero(trained):
         idx = np.flatnonzero(region == j)
         if len(idx) > n:
@@ -132,3 +132,97 @@ def fidelity_guard(
             lo, hi = (mid, hi) if ok else (lo, mid)
         scale[j] = lo
     return scale
+
+
+@dataclass
+class DistilledFidelity:
+    """The CLIP region classifier distilled into a softmax-linear model of z.
+
+    The classifier itself renders every w it judges (tens of ms each), so a PPO run that asks
+    it for every rollout takes tens of minutes on a CPU. This fits, once, a multinomial
+    logistic model z → region probabilities to the classifier's own outputs on a few hundred
+    renders around the logged variants (offsets up to a few standard deviations, the range
+    the policy explores) and answers at the proxy's speed. `agreement` is the share of
+    held-out renders on which the model and the classifier pick the same region.
+    """
+
+    weight: np.ndarray  # [k, R]
+    bias: np.ndarray  # [R]
+    agreement: float  # % of held-out renders, same argmax as the classifier
+    samples: int  # renders fitted on (train + held-out)
+    name: str = "classifier-distilled"
+    description: str = (
+        "cultural fidelity: the CLIP region classifier on rendered images, distilled into a "
+        "softmax-linear model of the latent (probability of the intended region)"
+    )
+
+    def probs(self, z: np.ndarray) -> np.ndarray:
+        logits = z.astype(np.float64) @ self.weight + self.bias
+        logits -= logits.max(1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(1, keepdims=True)
+
+    def score(self, z: np.ndarray, region: np.ndarray, base_idx: np.ndarray) -> np.ndarray:
+        return self.probs(z)[np.arange(len(region)), region]
+
+    def accuracy(self, z: np.ndarray, region: np.ndarray, base_idx: np.ndarray) -> float:
+        return 100.0 * float(np.mean(self.probs(z).argmax(1) == region))
+
+    @staticmethod
+    def fit(
+        teacher: ClassifierFidelity,
+        z: np.ndarray,
+        samples: int = 320,
+        max_offset: float = 1.0,
+        holdout: float = 0.2,
+        l2: float = 1e-2,
+        seed: int = 0,
+        cancel: Callable[[], bool] | None = None,
+    ) -> DistilledFidelity:
+        """Render `samples` latents (logged z plus Gaussian offsets whose per-coordinate
+        standard deviation is drawn up to `max_offset`, in the whitened z units), ask
+        `teacher` for region probabilities, fit by L-BFGS on the soft cross-entropy with an
+        L2 penalty, and measure agreement on a held-out share."""
+        from scipy.optimize import minimize
+
+        rng = np.random.default_rng(seed)
+        n, k = z.shape
+        base = rng.integers(0, n, samples)
+        spread = rng.uniform(0.0, max_offset, (samples, 1))
+        zs = (z[base] + rng.standard_normal((samples, k)) * spread).astype(np.float32)
+        probs = []
+        for s in range(0, samples, 32):
+            if cancel is not None and cancel():
+                raise InterruptedError("cancelled while distilling the region classifier")
+            probs.append(teacher._probs(zs[s : s + 32], base[s : s + 32]))
+        p = np.concatenate(probs).astype(np.float64)
+        r = p.shape[1]
+        n_hold = round(samples * holdout)
+        tr, ho = slice(n_hold, None), slice(0, n_hold)
+        x = zs.astype(np.float64)
+
+        def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            w, b = theta[: k * r].reshape(k, r), theta[k * r :]
+            lg = x[tr] @ w + b
+            lg -= lg.max(1, keepdims=True)
+            q = np.exp(lg)
+            q /= q.sum(1, keepdims=True)
+            m = len(lg)
+            ce = -float((p[tr] * np.log(q + 1e-12)).sum()) / m + 0.5 * l2 * float((w * w).sum())
+            g = (q - p[tr]) / m
+            return ce, np.concatenate([(x[tr].T @ g + l2 * w).ravel(), g.sum(0)])
+
+        # start at the classifier's mean answer: bias = log mean probability
+        theta0 = np.concatenate([np.zeros(k * r), np.log(p[tr].mean(0) + 1e-6)])
+        sol = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+        w, b = sol.x[: k * r].reshape(k, r), sol.x[k * r :]
+        out = DistilledFidelity(w, b, 0.0, samples)
+        if n_hold:
+            agree = out.probs(x[ho]).argmax(1) == p[ho].argmax(1)
+            out.agreement = 100.0 * float(agree.mean())
+        return out
+
+
+def is_fast(fid: object) -> bool:
+    """Whether a fidelity answers without rendering (so it may score thousands of samples)."""
+    return isinstance(fid, MahalanobisFidelity | DistilledFidelity)

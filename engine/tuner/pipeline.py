@@ -22,7 +22,13 @@ from engine.tuner.batch import Batch, read_batches, region_ids
 from engine.tuner.csvimport import ImportedResults, import_results
 from engine.tuner.estimates import region_estimates
 from engine.tuner.features import EmbeddingSpace, LatentSpace, one_hot
-from engine.tuner.fidelity import Fidelity, MahalanobisFidelity, fidelity_guard
+from engine.tuner.fidelity import (
+    DistilledFidelity,
+    Fidelity,
+    MahalanobisFidelity,
+    fidelity_guard,
+    is_fast,
+)
 from engine.tuner.policy import Policy, policy_means, save_policy
 from engine.tuner.ppo import Env, PPOConfig, PPOResult, train_ppo
 from engine.tuner.reward import POOLED, ArmFigures, RewardWeights, arm_figures, power_guidance
@@ -43,10 +49,12 @@ class TuneConfig:
     max_fidelity_drop: float = 3.0  # guard: a region's offset is shrunk until it holds
     crossfit: bool = True  # also estimate uplift with policies scored on held-out folds
     ppo: PPOConfig = field(default_factory=PPOConfig)
-    # "auto": proxy in the reward, the region classifier on rendered images for the report
-    # when the generator and CLIP model are there; "classifier": also in the reward (slow);
-    # "proxy": never render.
+    # "auto": when the generator and CLIP model are there, the region classifier distilled
+    # on `distill_samples` renders in the reward and the classifier itself on rendered
+    # images in the report; else the proxy. "classifier": the classifier itself in the
+    # reward too (renders every rollout: slow). "proxy": never render.
     fidelity: str = "auto"
+    distill_samples: int = 320
     clip_embed: bool = False  # embed variants/<id>.png with engine.clip when the batch has none
     model_dir: str | None = None  # generator for the classifier (None = shipped)
     clip_dir: str | None = None  # CLIP model (None = shipped)
@@ -222,6 +230,16 @@ def _tune(
             if cf is None:
                 raise UserInputError(f"--fidelity classifier: {why}")
             fid = cf
+        elif cf is not None:  # auto: the classifier's judgement at the proxy's speed
+            say("distilling the region classifier", 0.25)
+            dist = DistilledFidelity.fit(
+                cf, z_all, samples=cfg.distill_samples, seed=cfg.ppo.seed, cancel=cancel
+            )
+            notes.append(
+                f"fidelity term: the region classifier distilled on {dist.samples} renders "
+                f"(held-out agreement with the classifier {dist.agreement:.0f}%)"
+            )
+            fid = dist
         culture = cf
     elif cfg.fidelity not in ("auto", "classifier", "proxy"):
         raise UserInputError(f"--fidelity {cfg.fidelity}: expected auto, proxy or classifier")
@@ -273,7 +291,7 @@ def _tune(
         y,
         seed=cfg.ppo.seed,
         # the proxy is cheap: all variants; a classifier renders, so a sample
-        fidelity_sample=4096 if isinstance(fid, MahalanobisFidelity) else 256,
+        fidelity_sample=4096 if is_fast(fid) else 256,
         culture=culture,
     )
     if cfg.crossfit:

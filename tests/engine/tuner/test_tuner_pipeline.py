@@ -156,3 +156,75 @@ def test_fidelity_guard_shrinks_only_regions_that_drift():
     m = region == 0
     drop = fid.accuracy(z[m], region[m], m) - fid.accuracy(z[m] + scale[0] * mu[m], region[m], m)
     assert drop <= 3.0
+
+
+def _brightness_teacher(market):
+    """A ClassifierFidelity whose "image" is w[0] of layer 0 and whose classifier says
+    dunhuang (index 0) when bright, miao (1) when dark: a known softmax-linear truth."""
+    from engine.tuner.batch import read_batches
+    from engine.tuner.classifier import LatentStore
+    from engine.tuner.features import LatentSpace
+    from engine.tuner.fidelity import ClassifierFidelity
+
+    batch = read_batches(market.batch_dirs)
+    space = LatentSpace.fit(batch.w_mean)
+    z = space.to_z(batch.w_mean)
+    centre = float(batch.w_mean[:, 0].mean())
+    spread = float(batch.w_mean[:, 0].std())
+    renders = []
+
+    def render(ws):
+        renders.append(len(ws))
+        return np.repeat(ws[:, :1, :1, None], 3, axis=3)
+
+    def classify(images):
+        p0 = 1 / (1 + np.exp(-(images[:, 0, 0, 0] - centre) / spread * 3))
+        out = np.zeros((len(images), 8))
+        out[:, 0], out[:, 1] = p0, 1 - p0
+        return out
+
+    teacher = ClassifierFidelity(render, classify, LatentStore(batch), z, space.offset_to_w)
+    return teacher, z, space, batch, renders
+
+
+def test_distilled_fidelity_learns_the_classifier(market):
+    from engine.tuner.fidelity import DistilledFidelity, is_fast
+
+    teacher, z, space, batch, renders = _brightness_teacher(market)
+    dist = DistilledFidelity.fit(teacher, z, samples=200, seed=3)
+    assert sum(renders) == 200 and dist.samples == 200  # rendered once, in chunks
+    assert dist.agreement >= 90.0
+    assert is_fast(dist) and not is_fast(teacher)
+    # on fresh latents it agrees with the classifier it was distilled from
+    rng = np.random.default_rng(11)
+    idx = rng.integers(0, len(z), 64)
+    zq = (z[idx] + rng.standard_normal((64, space.k)) * 0.5).astype(np.float32)
+    want = teacher._probs(zq, idx)[:, 0]
+    got = dist.score(zq, np.zeros(64, np.int64), idx)
+    assert ((got > 0.5) == (want > 0.5)).mean() >= 0.85
+    assert np.all((got >= 0) & (got <= 1))
+    assert np.corrcoef(got, want)[0, 1] > 0.8
+    with pytest.raises(InterruptedError):
+        DistilledFidelity.fit(teacher, z, samples=64, cancel=lambda: True)
+
+
+def test_auto_fidelity_distils_when_the_models_are_there(market, monkeypatch):
+    import engine.tuner.classifier as clf
+
+    teacher, *_rest, renders = _brightness_teacher(market)
+    monkeypatch.setattr(clf, "classifier_fidelity", lambda *a, **k: (teacher, "fake models"))
+    cfg = TuneConfig(ppo=PPOConfig(iterations=4), crossfit=False, distill_samples=96)
+    res = tune(market.batch_dirs, market.csvs, None, config=cfg)
+    assert res.fidelity_name == "classifier-distilled"
+    assert any("distilled on 96 renders" in n for n in res.notes)
+    # PPO never rendered: only the distillation and the report's small culture sample did
+    assert sum(renders) <= 96 + 2 * 32
+    reg = res.regions[0]
+    assert 0.0 <= reg["cultural_accuracy_before"] <= 100.0
+    proxy = tune(
+        market.batch_dirs,
+        market.csvs,
+        None,
+        config=TuneConfig(**{**cfg.__dict__, "fidelity": "proxy"}),
+    )
+    assert proxy.fidelity_name == "mahalanobis"
