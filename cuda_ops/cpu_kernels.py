@@ -246,3 +246,14 @@ def taps_fir_act(
         -1.0 if clamp is None else float(clamp),
     )
     return out
+
+
+def styles_dco(
+    w: torch.Tensor, a: torch.Tensor, b: torch.Tensor, wsq: torch.Tensor | None, g: float
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """styles = b + w @ a ([N, I]) and, with wsq [O, I], the demodulation times gain
+    dco = g / sqrt(styles^2 @ wsq.T + 1e-8) ([N, O]); a [K, I] and wsq contiguous."""
+    styles, dco = torch.ops.wenyang_cpu.styles_dco(
+        w, a, b, w.new_empty(0) if wsq is None else wsq, g
+    )
+    return styles, (dco if wsq is not None else None)

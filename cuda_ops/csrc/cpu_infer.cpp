@@ -6,6 +6,7 @@
 //   scale_act_ : scale + shift + activation + clamp, in place
 //   torgb_add  : 1x1 modulated toRGB + bias + clamp + the [1,3,3,1] 2x upsampling of the
 //                previous image, added
+//   styles_dco : a layer's style affine and demodulation coefficients
 //   pad_scale  : styles x input, wrapped or zero-padded (the input pass of a layer)
 //   taps_act / taps_fir_act : the rest of a conv computed as ONE matrix product of every
 //                padded pixel with all its taps' weights (Z = x @ [W_t1 .. W_tT]): sums of
@@ -21,6 +22,8 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <cmath>
+#include <tuple>
 #include <cstdint>
 #include <vector>
 
@@ -588,6 +591,57 @@ void taps_fir_act(const at::Tensor& Z, int64_t Hp, int64_t Wp, const at::Tensor&
   });
 }
 
+// A layer's styles and demodulation in one call (they are ~7 tiny ops otherwise):
+// styles[n, i] = b[i] + sum_k w[n, k] A[k, i]; dco[n, o] = g / sqrt(sum_i styles^2 wsq[o, i]
+// + 1e-8); dco is empty when wsq is (toRGB: no demodulation).
+std::tuple<at::Tensor, at::Tensor> styles_dco(const at::Tensor& w, const at::Tensor& A,
+                                              const at::Tensor& b, const at::Tensor& wsq,
+                                              double g) {
+  check_f32_cpu(w, "w");
+  check_f32_cpu(A, "A");
+  check_f32_cpu(b, "b");
+  TORCH_CHECK(w.dim() == 2 && A.dim() == 2 && A.is_contiguous() && b.is_contiguous(),
+              "w [N, K], A [K, I] contiguous, b [I]");
+  const int64_t N = w.size(0), K = w.size(1), I = A.size(1);
+  TORCH_CHECK(A.size(0) == K && b.numel() == I, "shapes");
+  const at::Tensor wc = w.contiguous();
+  at::Tensor styles = at::empty({N, I}, w.options());
+  const float* wp = wc.data_ptr<float>();
+  const float* ap = A.data_ptr<float>();
+  const float* bp = b.data_ptr<float>();
+  float* sp = styles.data_ptr<float>();
+  for (int64_t n = 0; n < N; ++n) {
+    float* srow = sp + n * I;
+    std::copy(bp, bp + I, srow);
+    for (int64_t k = 0; k < K; ++k) {
+      const float c = wp[n * K + k];
+      const float* arow = ap + k * I;
+#pragma omp simd
+      for (int64_t i = 0; i < I; ++i) srow[i] += c * arow[i];
+    }
+  }
+  if (!wsq.defined() || wsq.numel() == 0) return {styles, at::Tensor()};
+  check_f32_cpu(wsq, "wsq");
+  TORCH_CHECK(wsq.dim() == 2 && wsq.size(1) == I && wsq.is_contiguous(), "wsq must be [O, I]");
+  const int64_t O = wsq.size(0);
+  at::Tensor dco = at::empty({N, O}, w.options());
+  const float* qp = wsq.data_ptr<float>();
+  float* dp = dco.data_ptr<float>();
+  std::vector<float> s2(I);
+  const float fg = static_cast<float>(g);
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t i = 0; i < I; ++i) s2[i] = sp[n * I + i] * sp[n * I + i];
+    for (int64_t o = 0; o < O; ++o) {
+      const float* q = qp + o * I;
+      float acc = 0.f;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t i = 0; i < I; ++i) acc += s2[i] * q[i];
+      dp[n * O + o] = fg / std::sqrt(acc + 1e-8f);
+    }
+  }
+  return {styles, dco};
+}
+
 }  // namespace
 
 TORCH_LIBRARY(wenyang_cpu, m) {
@@ -606,6 +660,7 @@ TORCH_LIBRARY(wenyang_cpu, m) {
   m.def(
       "taps_fir_act(Tensor Z, int Hp, int Wp, Tensor taps, Tensor fy, Tensor fx, int off, "
       "Tensor(a!) out, Tensor dco, Tensor shift, int act, float alpha, float clamp) -> ()");
+  m.def("styles_dco(Tensor w, Tensor A, Tensor b, Tensor wsq, float g) -> (Tensor, Tensor)");
   m.def("pad_scale(Tensor x, Tensor styles, int lo, int hi, bool tileable, bool to_cl) -> Tensor");
 }
 
@@ -614,6 +669,7 @@ TORCH_LIBRARY_IMPL(wenyang_cpu, CPU, m) {
   m.impl("scale_act_", &scale_act_);
   m.impl("torgb_add", &torgb_add);
   m.impl("pad_scale", &pad_scale);
+  m.impl("styles_dco", &styles_dco);
   m.impl("taps_act", &taps_act);
   m.impl("taps_fir_act", &taps_fir_act);
 }

@@ -250,9 +250,19 @@ def synthesis_layer(
     """`SynthesisLayer.forward` for inference; x [N, I, h, w] -> [N, O, R, R]."""
     k = _layer_consts(layer)
     n, in_ch = x.shape[:2]
-    styles = affine(layer.affine, w)  # [N, I]
     g = layer.act_gain * gain
-    dco = (styles.square() @ k.wsq.t() + 1e-8).rsqrt() * g  # [N, O] demodulation x gain
+    fused_styles = _affine_consts(layer.affine, w) if _fused(x) else None
+    if fused_styles is not None:
+        a, b = fused_styles
+        styles, d = cpu_kernels.styles_dco(w, a, b, k.wsq, g)
+        assert d is not None
+        dco = d
+    else:
+        styles = affine(layer.affine, w)  # [N, I]
+        dco = (styles.square() @ k.wsq.t() + 1e-8).rsqrt() * g  # [N, O] demodulation x gain
+    if layer.up == 2 and _fused(x) and GEMM_UP and _gemm_consts(layer, k).fy is not None:
+        fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
+        return _gemm_layer(layer, k, x, styles, dco, noise_mode, g, gain, fmt)
     if layer.up == 2 and x.shape[2] * x.shape[3] <= UPSAMPLE_FIRST_MAX_PIXELS:
         return _upsample_first_layer(layer, k, x, styles, dco, noise_mode, g, gain)
     if layer.up == 2:
@@ -336,8 +346,6 @@ def _transposed_layer(
     n, in_ch = x.shape[:2]
     out_ch = layer.out_channels
     fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
-    if _fused(x) and GEMM_UP and _gemm_consts(layer, k).fy is not None:
-        return _gemm_layer(layer, k, x, styles, dco, noise_mode, g, gain, fmt)
     if _fused(x) and FUSED_CONST_WEIGHTS:
         xin = cpu_kernels.pad_scale(x, styles, 2, 1, layer.tileable)
         y = _conv_const(k.tkern, k.packed_t, xin, 0)
@@ -468,6 +476,15 @@ GEMM_PLAIN = False  # plain 3x3 layers in GEMM form
 FUSED_CONST_WEIGHTS = True
 
 
+def channels_last_everywhere() -> bool:
+    """Inference with the fused kernels keeps every block channels-last (pre-packed oneDNN
+    convs return channels-last even for NCHW inputs; converting back cost a copy)."""
+    return ALL_CHANNELS_LAST and not torch.is_grad_enabled() and cpu_kernels.available()
+
+
+ALL_CHANNELS_LAST = True
+
+
 def _fused(y: torch.Tensor) -> bool:
     """Use the fused C++ passes: float32 CPU tensors, kernels built."""
     return y.dtype == torch.float32 and y.device.type == "cpu" and cpu_kernels.available()
@@ -503,6 +520,12 @@ def _shift(
 ) -> torch.Tensor:
     """(noise + bias) * gain: [1, O, 1, 1], [N, O, R, R] (random) or [1, O, R, R] (const,
     cached in the memory format the layer output has)."""
+    if layer.use_noise and noise_mode == "const":
+        key = (k.key, g, res, cl)
+        cached = _cache(layer).get("shift")
+        if cached is not None and cached[0] == key:
+            hit: torch.Tensor = cached[1]
+            return hit
     b = (k.bias * g).reshape(1, -1, 1, 1)
     if not layer.use_noise or noise_mode == "none":
         return b
@@ -511,11 +534,6 @@ def _shift(
         shift = noise * (layer.noise_strength * g) + b
         return shift.contiguous(memory_format=torch.channels_last) if cl else shift
     assert k.noise is not None
-    key = (k.key, g, res, cl)
-    cached = _cache(layer).get("shift")
-    if cached is not None and cached[0] == key:
-        hit: torch.Tensor = cached[1]
-        return hit
     shift = (k.noise * g).reshape(1, 1, res, res) + b  # [1, O, R, R]
     if cl:
         shift = shift.contiguous(memory_format=torch.channels_last)
@@ -625,13 +643,49 @@ def torgb_image(
         and (img is None or (img.dtype == torch.float32 and _is_default_filter(f)))
         and _fused(x)
     ):
-        styles = affine(layer.affine, w) * layer.weight_gain  # [N, I]
-        wt = layer.weight[:, :, 0, 0].unsqueeze(0) * styles.unsqueeze(1)  # [N, 3, I]
+        found = _affine_consts(layer.affine, w)
+        if found is not None:
+            styles = cpu_kernels.styles_dco(w, found[0], found[1], None, 1.0)[0]
+        else:
+            styles = affine(layer.affine, w)
+        wt = _torgb_weight(layer) * styles.unsqueeze(1)  # [N, 3, I]
         return cpu_kernels.torgb_add(x, wt, layer.bias, img, layer.conv_clamp, tileable)
     y = layer(x, w).to(dtype=torch.float32)
     if img is None:
         return y.contiguous()
     return upsample_img(img, f, tileable).add_(y)
+
+
+def _affine_consts(
+    layer: FullyConnectedLayer, w: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(A [K, I] contiguous, b [I]) with the gains applied, for `styles_dco`; None where
+    the affine is not a plain float32 linear layer."""
+    weight, bias = layer.weight, layer.bias
+    if bias is None or layer.activation != "linear" or w.dtype != torch.float32 or w.ndim != 2:
+        return None
+    key = _version_key(weight, bias)
+    cached = _cache(layer).get("affine_c")
+    if cached is None or cached[0] != key:
+        with torch.inference_mode():
+            a = (weight.to(torch.float32) * layer.weight_gain).t().contiguous()
+            b = (bias.to(torch.float32) * layer.bias_gain).contiguous()
+        cached = (key, a, b)
+        _cache(layer)["affine_c"] = cached
+    return cached[1], cached[2]
+
+
+def _torgb_weight(layer: ToRGBLayer) -> torch.Tensor:
+    """[1, C, I]: the 1x1 toRGB weight times its weight gain (cached)."""
+    key = _version_key(layer.weight)
+    cached = _cache(layer).get("rgb_w")
+    if cached is None or cached[0] != key:
+        with torch.inference_mode():
+            wt = (layer.weight[:, :, 0, 0].to(torch.float32) * layer.weight_gain).unsqueeze(0)
+        cached = (key, wt.contiguous())
+        _cache(layer)["rgb_w"] = cached
+    found: torch.Tensor = cached[1]
+    return found
 
 
 def affine(layer: FullyConnectedLayer, w: torch.Tensor) -> torch.Tensor:

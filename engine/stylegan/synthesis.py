@@ -268,10 +268,13 @@ class SynthesisBlock(torch.nn.Module):
     def prefers_channels_last(self, device: torch.device, force_fp32: bool, impl: str) -> bool:
         """Channels-last for fp16 blocks that ask for it, and on the CPU from 32 px up:
         oneDNN is much faster with it for wide images with few channels, slower for
-        small images with many channels. impl="ref" stays the plain NCHW path."""
+        small images with many channels (plain convs); with the fused CPU kernels at every
+        size (packed convs write channels-last anyway). impl="ref" stays NCHW."""
         if self.channels_last and not force_fp32:
             return True
-        return device.type == "cpu" and impl != "ref" and self.resolution >= 32
+        if device.type != "cpu" or impl == "ref":
+            return False
+        return self.resolution >= 32 or infer.channels_last_everywhere()
 
     def forward(
         self,

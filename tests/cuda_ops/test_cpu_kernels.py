@@ -223,3 +223,19 @@ def test_taps_fir_act_is_the_upsampling_conv(o: int, fmt_out: str, tileable: boo
     want = F.conv2d(image, blur, groups=o)[:, :, 1:, 1:]
     want = _act(want * dco[:, :, None, None] + shift, "lrelu", 2.0)
     torch.testing.assert_close(out, want, atol=1e-5, rtol=1e-5)
+
+
+@needs_kernels
+@pytest.mark.parametrize("n,k,i,o", [(1, 16, 32, 16), (3, 7, 5, 9)])
+def test_styles_dco_matches_torch(n: int, k: int, i: int, o: int) -> None:
+    torch.manual_seed(6)
+    w, a, b = torch.randn(n, k), torch.randn(k, i), torch.randn(i)
+    wsq = torch.rand(o, i)
+    styles, dco = cpu_kernels.styles_dco(w, a, b, wsq, 1.7)
+    want = torch.addmm(b[None], w, a)
+    torch.testing.assert_close(styles, want, atol=1e-5, rtol=1e-5)
+    assert dco is not None
+    torch.testing.assert_close(dco, (want.square() @ wsq.t() + 1e-8).rsqrt() * 1.7)
+    only, none = cpu_kernels.styles_dco(w, a, b, None, 1.0)
+    assert none is None
+    torch.testing.assert_close(only, want, atol=1e-5, rtol=1e-5)
