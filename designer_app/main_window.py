@@ -395,6 +395,7 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         """A hidden Mockup dock costs nothing: composites only while it is on screen."""
         self.mockups.active = visible
         if visible:
+            self.mockup_panel.ensure_gallery()
             self.mockups.schedule()
 
     # ------------------------------------------------------------------ model → views

@@ -104,22 +104,29 @@ class _Stalls:
 
 
 def _pump(ms: float) -> None:
-    from PySide6.QtCore import QEventLoop
-    from PySide6.QtWidgets import QApplication
+    """Run the event loop for `ms`, sleeping between events like app.exec() does (a polling
+    loop here took a share of the CPU and the GIL from the very work being measured)."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    end = time.perf_counter() + ms / 1000.0
-    app = QApplication.instance()
-    while time.perf_counter() < end:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-        time.sleep(0.001)
+    loop = QEventLoop()
+    QTimer.singleShot(max(0, round(ms)), loop.quit)
+    loop.exec()
 
 
 def _wait(pred: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the event loop until `pred()` holds (checked every 5 ms) or the timeout passes."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if pred():
+        return True
     end = time.perf_counter() + timeout_s
-    while time.perf_counter() < end:
-        if pred():
-            return True
-        _pump(5)
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(5)
+    poll.timeout.connect(lambda: (pred() or time.perf_counter() > end) and loop.quit())
+    poll.start()
+    loop.exec()
+    poll.stop()
     return pred()
 
 
@@ -274,6 +281,14 @@ def shot(win: Any, args: argparse.Namespace, name: str) -> None:
     win.grab().save(str(out / f"{name}.png"))
 
 
+def _slider_group(slider_id: str) -> str:
+    """ "dir:fine:fine_3" -> "fine", "text:more gold" -> "text", "truncation" -> "truncation"."""
+    parts = slider_id.split(":")
+    if parts[0] == "dir" and len(parts) > 1:
+        return parts[1]
+    return parts[0]
+
+
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return a is not None and b is not None and a.shape == b.shape and bool(np.array_equal(a, b))
 
@@ -374,6 +389,7 @@ def _run_steps(
     # the crossover layer only matters while mixing: drag the mix source first
     sliders.sort(key=lambda s: {"mix_seed": 0, "mix_from_layer": 1}.get(s.slider_id, -1))
     render.latencies_ms.clear()
+    by_group: dict[str, list[float]] = {}
     stalls.start()
     dragged = 0
     for s in sliders:
@@ -382,6 +398,7 @@ def _run_steps(
         before = state.image.copy()
         n_before = stack.index()
         q = s.slider
+        n_lat = len(render.latencies_ms)
         lo, hi = q.minimum(), q.maximum()
         v0 = q.value()
         target = hi if v0 - lo < (hi - lo) / 2 else lo
@@ -395,6 +412,7 @@ def _run_steps(
             _pump(STEP_MS)
         q.setSliderDown(False)
         _wait(render.idle, 60)
+        by_group.setdefault(_slider_group(s.slider_id), []).extend(render.latencies_ms[n_lat:])
         entries = stack.index() - n_before
         changed = not _same(before, state.image)
         dragged += 1
@@ -411,6 +429,9 @@ def _run_steps(
         report["slider_to_frame_p50_ms"] = round(float(np.percentile(lat, 50)), 1)
         report["slider_to_frame_p95_ms"] = round(float(np.percentile(lat, 95)), 1)
         report["slider_samples"] = len(lat)
+        report["slider_to_frame_p95_by_group_ms"] = {
+            g: round(float(np.percentile(v, 95)), 1) for g, v in sorted(by_group.items()) if v
+        }
     report["max_stall_ms"] = round(stalls.max_ms, 1)
     step("sliders_present", dragged >= 4, count=dragged)
     final_image = state.image.copy()

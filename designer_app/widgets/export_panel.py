@@ -3,6 +3,7 @@ and the repeat previewed at its physical size on this screen."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from designer_app.imaging import to_pixmap
 from designer_app.settings import StudioSettings
 
 PREVIEW_PX = 260  # the physical-scale preview window, in screen pixels
+PREVIEW_MAX_WAIT_MS = 750  # during a long drag the preview still follows this often
 
 
 class ExportPanel(QWidget):
@@ -141,7 +143,8 @@ class ExportPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(150)
         self._timer.timeout.connect(self.update_preview)
-        ctl.state.imageChanged.connect(lambda *_: self._schedule_preview())
+        self._pending_since: float | None = None
+        ctl.state.imageChanged.connect(lambda *_: self._schedule_preview(debounce=True))
         for w in (self.repeat_cm,):
             w.valueChanged.connect(lambda *_: self._schedule_preview())
         self.layout_box.currentIndexChanged.connect(lambda *_: self._schedule_preview())
@@ -176,9 +179,22 @@ class ExportPanel(QWidget):
         )
 
     # ------------------------------------------------------------------ physical preview
-    def _schedule_preview(self) -> None:
-        if self.isVisible() and not self._stopped and not self._timer.isActive():
+    def _schedule_preview(self, debounce: bool = False) -> None:
+        """Redraw soon. New frames debounce it: while a slider is dragged the preview (a resize
+        to printed size, ~10 ms on the GUI thread) waits until the picture settles, or at most
+        PREVIEW_MAX_WAIT_MS, instead of taking GUI time from every other frame."""
+        if not self.isVisible() or self._stopped:
+            return
+        now = time.perf_counter()
+        if not self._timer.isActive():
+            self._pending_since = now
             self._timer.start()
+        elif (
+            debounce
+            and self._pending_since is not None
+            and (now - self._pending_since) * 1000.0 < PREVIEW_MAX_WAIT_MS
+        ):
+            self._timer.start()  # restart: wait for the picture to settle
 
     def screen_px_per_cm(self) -> float:
         screen = self.screen() or QGuiApplication.primaryScreen()
@@ -187,6 +203,7 @@ class ExportPanel(QWidget):
 
     def update_preview(self) -> None:
         """The repeat at its printed size: 1 cm on paper is 1 cm on this screen."""
+        self._pending_since = None
         tile = self.ctl.state.image
         if tile is None:
             return

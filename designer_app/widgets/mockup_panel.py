@@ -40,8 +40,6 @@ class MockupPanel(QWidget):
         self.ctl = ctl
         self.setAcceptDrops(True)
         lay = QVBoxLayout(self)
-        from engine.mockup import list_templates
-
         self.gallery = QListWidget(self)
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
         self.gallery.setIconSize(QSize(56, 56))
@@ -49,11 +47,7 @@ class MockupPanel(QWidget):
         self.gallery.setFlow(QListWidget.Flow.LeftToRight)
         self.gallery.setWrapping(False)
         self.gallery.setToolTip(self.tr("Tick the garments to show side by side"))
-        for name in list_templates():
-            # icons arrive later (set_icon): decoding the 1024 px photos here delayed the window
-            it = QListWidgetItem(name, self.gallery)
-            it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            it.setData(Qt.ItemDataRole.UserRole, name)
+        self._gallery_filled = False  # see ensure_gallery
         self.gallery.itemChanged.connect(self._on_gallery)
         lay.addWidget(self.gallery)
 
@@ -117,7 +111,27 @@ class MockupPanel(QWidget):
         ctl.model.changed.connect(self._sync)
         self._sync("*")
 
+    def ensure_gallery(self) -> None:
+        """Fill the garment gallery (once): when the dock is first shown or after the first
+        frame. Listing the templates imports engine.mockup (OpenCV), and decoding the 1024 px
+        photos for icons took ~0.25 s: neither belongs before the first frame."""
+        if self._gallery_filled:
+            return
+        self._gallery_filled = True
+        from engine.mockup import list_templates
+
+        self.gallery.blockSignals(True)
+        try:
+            for name in list_templates():
+                it = QListWidgetItem(name, self.gallery)  # icons arrive later (set_icon)
+                it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                it.setData(Qt.ItemDataRole.UserRole, name)
+        finally:
+            self.gallery.blockSignals(False)
+        self._sync("*")
+
     def template_names(self) -> list[str]:
+        self.ensure_gallery()
         return [
             str(self.gallery.item(i).data(Qt.ItemDataRole.UserRole))
             for i in range(self.gallery.count())

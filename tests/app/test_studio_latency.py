@@ -207,3 +207,23 @@ def test_startup_trace_keeps_the_first_mark_and_orders_stages():
     assert names.index("test-stage-a") < names.index("test-stage-b")
     assert rep["test-stage-a"] >= 0.0  # measured from the process start, which came first
     assert set(startup_trace.cpu_report()) == set(rep)
+
+
+def test_export_preview_redraws_once_after_a_burst_of_frames(qtbot, make_window):
+    w = make_window()
+    w.export_dock.raise_()
+    wait_idle(qtbot, w)
+    panel = w.export_panel
+    qtbot.waitUntil(lambda: not panel._timer.isActive(), timeout=5000)
+    drawn: list[int] = []
+    update = panel.update_preview
+    panel.update_preview = lambda: (drawn.append(w.state.image_id), update())
+    panel._timer.timeout.disconnect()
+    panel._timer.timeout.connect(panel.update_preview)
+    img = w.state.image
+    for k in range(1, 21):  # twenty frames before the event loop runs again
+        w.state.set_image(img[::-1].copy() if k % 2 else img, w.state.image_id + 1)
+    assert drawn == []  # nothing drawn on the GUI thread per frame
+    qtbot.waitUntil(lambda: len(drawn) == 1, timeout=5000)
+    qtbot.wait(400)
+    assert drawn == [w.state.image_id]  # one redraw, of the newest frame
