@@ -129,6 +129,7 @@ class RenderController(QObject):
     def _on_failed(self, what: str, message: str) -> None:
         if what == "frame":
             self._frame_landed()
+            self._load_deferred_encoder()  # no first frame to wait for
         self.failed.emit(f"{what}: {message}")
 
     def _finish_load_job(self) -> None:
