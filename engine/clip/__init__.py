@@ -2,7 +2,7 @@
 
 Importing this package registers our model configs with open_clip (at once when open_clip is
 already loaded, otherwise right after open_clip is first imported), so that
-`open_clip.create_model_and_transforms("wenyang-clip-s", pretrained=path)` works. The heavy
+`open_clip.create_model_and_transforms("wenyang-clip-rn", pretrained=path)` works. The heavy
 imports (torch, open_clip) are deferred so `wenyang --help` stays fast.
 """
 

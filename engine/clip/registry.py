@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-DEFAULT_MODEL_NAME = "wenyang-clip-s"
+# A small ModifiedResNet image tower at 96 px: convolutions see the fine repeating motif
+# structure that a 5×5-token ViT (`wenyang-clip-s`, kept for its model card) could not.
+DEFAULT_MODEL_NAME = "wenyang-clip-rn"
 _REQUIRED = ("embed_dim", "vision_cfg", "text_cfg")
 _registered: set[str] = set()
 

@@ -2,7 +2,8 @@
 
 Kept model-agnostic so a user's ViT-B-32 works like our small model; for open_clip's
 VisionTransformer we also expose the pooled pre-projection features (a discriminator head
-uses them) and the projected patch tokens (local alignment).
+uses them) and the projected patch tokens (local alignment). Other towers (our ModifiedResNet)
+give their embedding as the pooled features and no tokens; local alignment then encodes crops.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def register_train(sub: argparse._SubParsersAction) -> None:
         "--init",
         metavar="MODEL",
         default=None,
-        help="open_clip architecture name (default: the project's wenyang-clip-s)",
+        help="open_clip architecture name (default: the project's wenyang-clip-rn)",
     )
     p.add_argument(
         "--pretrained",

@@ -42,3 +42,19 @@ def test_project_config_is_small_open_clip_config() -> None:
     assert cfg["vision_cfg"]["image_size"] <= 128
     assert 32 <= cfg["text_cfg"]["context_length"] <= 77
     assert cfg["text_cfg"]["vocab_size"] == 49408  # open_clip's own BPE vocabulary
+
+
+def test_default_config_is_a_resnet_tower_in_the_generators_condition_width() -> None:
+    import torch
+
+    from engine.clip.checkpoint import create_model
+    from engine.clip.registry import model_config
+
+    cfg = model_config(DEFAULT_MODEL_NAME)
+    assert cfg["embed_dim"] == 256  # the generator's c_dim
+    assert isinstance(cfg["vision_cfg"]["layers"], list)  # open_clip's ModifiedResNet
+    model = create_model(DEFAULT_MODEL_NAME).eval()
+    with torch.no_grad():
+        emb = model.encode_image(torch.zeros(2, 3, 96, 96))
+    assert emb.shape == (2, 256)
+    assert is_model_config(CONFIG_DIR / "wenyang-clip-s.json")  # the earlier ViT stays loadable
