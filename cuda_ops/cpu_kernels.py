@@ -151,19 +151,20 @@ def torgb_add(
     tileable: bool,
 ) -> torch.Tensor:
     """up2(img) + clamp(bias + wt @ x) per pixel as a new NCHW [N, C, H, W] image; up2 is
-    the [1,3,3,1] 2x upsampling (wrapped when tileable, zeros beyond the edges otherwise)."""
-    n, _, h, w = x.shape
-    out = x.new_empty([n, wt.shape[1], h, w])
-    torch.ops.wenyang_cpu.torgb_add(
-        x,
-        wt,
+    the [1,3,3,1] 2x upsampling (wrapped when tileable, zeros beyond the edges otherwise).
+    The product is one batched matrix product ([C, I] @ [I, HW] gives NCHW rows); bias,
+    clamp and the upsampled image follow in one pass."""
+    n, i, h, w = x.shape
+    xf = x.permute(0, 2, 3, 1).reshape(n, h * w, i)  # a view for channels-last x
+    y = torch.matmul(wt, xf.transpose(1, 2)).view(n, wt.shape[1], h, w)
+    torch.ops.wenyang_cpu.rgb_add_(
+        y,
         bias,
         x.new_empty(0) if img is None else img,
-        out,
         -1.0 if clamp is None else float(clamp),
         tileable,
     )
-    return out
+    return y
 
 
 def pad_scale(

@@ -4,8 +4,8 @@
 //   up_fir_act : phase interleave of a stride-2 transposed conv + 4x4 FIR + scale + shift
 //                + activation + clamp
 //   scale_act_ : scale + shift + activation + clamp, in place
-//   torgb_add  : 1x1 modulated toRGB + bias + clamp + the [1,3,3,1] 2x upsampling of the
-//                previous image, added
+//   rgb_add_   : toRGB bias + clamp + the [1,3,3,1] 2x upsampling of the previous image,
+//                added (the 1x1 toRGB product itself is one batched matrix product)
 //   styles_dco : a layer's style affine and demodulation coefficients
 //   pad_scale  : styles x input, wrapped or zero-padded (the input pass of a layer)
 //   taps_act / taps_fir_act : the rest of a conv computed as ONE matrix product of every
@@ -53,6 +53,8 @@ inline v16 load16(const float* p) {
 }
 
 inline void store16(float* p, v16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
+
+const v16 zero16 = {};
 
 inline v16 epilogue16(v16 v, v16 d, v16 s, int64_t act, float alpha, float clamp) {
   const v16 zero = {};
@@ -182,8 +184,10 @@ void scale_act_(at::Tensor y, const at::Tensor& dco, const at::Tensor& shift, in
           float* v = yp + n * sN + h * sH + w * sW;
           const float* s = sp + n * tN + h * tH + w * tW;
           if (tC == 1) {
-#pragma omp simd
-            for (int64_t o = 0; o < O; ++o) v[o] = epilogue(v[o], dv[o], s[o], act, fa, fc);
+            int64_t o = 0;
+            for (; o + 16 <= O; o += 16)
+              store16(v + o, epilogue16(load16(v + o), load16(dv + o), load16(s + o), act, fa, fc));
+            for (; o < O; ++o) v[o] = epilogue(v[o], dv[o], s[o], act, fa, fc);
           } else {
             for (int64_t o = 0; o < O; ++o) v[o] = epilogue(v[o], dv[o], s[o * tC], act, fa, fc);
           }
@@ -221,19 +225,14 @@ inline int64_t wrap_or(int64_t i, int64_t n, bool tile) {
   return (i % n + n) % n;
 }
 
-// out[n, c] = up2(img)[n, c] + clamp(bias[c] + sum_i wt[n, c, i] x[n, i]); out NCHW [N, C, R, R].
-// up2 is the [1,3,3,1] 2x upsampling (gain 4), wrapped (tileable) or with zeros beyond the
-// edges; img may be empty (first toRGB).
-void torgb_add(const at::Tensor& x, const at::Tensor& wt, const at::Tensor& bias,
-               const at::Tensor& img, at::Tensor out, double clamp, bool tileable) {
-  check_f32_cpu(x, "x");
-  check_f32_cpu(out, "out");
-  TORCH_CHECK(x.dim() == 4 && out.dim() == 4 && out.is_contiguous(), "bad x/out");
-  const int64_t N = x.size(0), I = x.size(1), H = x.size(2), W = x.size(3);
-  const int64_t C = out.size(1);
-  TORCH_CHECK(out.size(0) == N && out.size(2) == H && out.size(3) == W, "out shape");
-  const at::Tensor w = wt.to(at::kFloat).contiguous();  // [N, C, I]
-  TORCH_CHECK(w.numel() == N * C * I, "wt must be [N, C, I]");
+// In place on a toRGB output y [N, C, H, W] (NCHW, contiguous):
+// y = clamp(y + bias[c]) + up2(img), where up2 is the [1,3,3,1] 2x upsampling (gain 4) of the
+// previous image, wrapped (tileable) or with zeros beyond the edges; img may be empty.
+void rgb_add_(at::Tensor y, const at::Tensor& bias, const at::Tensor& img, double clamp,
+              bool tileable) {
+  check_f32_cpu(y, "y");
+  TORCH_CHECK(y.dim() == 4 && y.is_contiguous(), "y must be contiguous NCHW");
+  const int64_t N = y.size(0), C = y.size(1), H = y.size(2), W = y.size(3);
   const at::Tensor b = bias.to(at::kFloat).contiguous();
   TORCH_CHECK(b.numel() == C, "bias must be [C]");
   const bool has_img = img.defined() && img.numel() > 0;
@@ -242,79 +241,47 @@ void torgb_add(const at::Tensor& x, const at::Tensor& wt, const at::Tensor& bias
   TORCH_CHECK(!has_img || (im.size(0) == N && im.size(1) == C && im.size(2) * 2 == H &&
                            im.size(3) * 2 == W),
               "img must be [N, C, H/2, W/2]");
-  const float* xp = x.data_ptr<float>();
-  const float* wp = w.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
   const float* bp = b.data_ptr<float>();
   const float* ip = has_img ? im.data_ptr<float>() : nullptr;
-  float* op = out.data_ptr<float>();
-  const int64_t sN = x.stride(0), sC = x.stride(1), sH = x.stride(2), sW = x.stride(3);
   const float fc = static_cast<float>(clamp);
-  const bool cl = sC == 1 && I > 1;
-  at::parallel_for(0, N * H, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<float> acc(C * W);
+  at::parallel_for(0, N * C * H, 1, [&](int64_t b0, int64_t b1) {
     std::vector<float> rowbuf(w2 + 2);
-    for (int64_t nh = b0; nh < b1; ++nh) {
-      const int64_t n = nh / H, Y = nh % H;
-      const float* wn = wp + n * C * I;
-      for (int64_t c = 0; c < C; ++c) std::fill(acc.begin() + c * W, acc.begin() + (c + 1) * W, bp[c]);
-      if (cl) {
-        for (int64_t X = 0; X < W; ++X) {
-          const float* px = xp + n * sN + Y * sH + X * sW;
-          for (int64_t c = 0; c < C; ++c) {
-            const float* wc = wn + c * I;
-            float s = 0.f;
-#pragma omp simd reduction(+ : s)
-            for (int64_t i = 0; i < I; ++i) s += wc[i] * px[i];
-            acc[c * W + X] += s;
-          }
-        }
-      } else {
-        for (int64_t i = 0; i < I; ++i) {
-          const float* row = xp + n * sN + i * sC + Y * sH;
-          for (int64_t c = 0; c < C; ++c) {
-            const float k = wn[c * I + i];
-            float* a = acc.data() + c * W;
-            if (sW == 1) {
-#pragma omp simd
-              for (int64_t X = 0; X < W; ++X) a[X] += k * row[X];
-            } else {
-              for (int64_t X = 0; X < W; ++X) a[X] += k * row[X * sW];
-            }
-          }
-        }
-      }
-      // image rows: Y = 2i + py takes (i-1, i) with (1, 3)/4 (py = 0) or (i, i+1) with (3, 1)/4
-      const int64_t i0 = Y >> 1, py = Y & 1;
-      const int64_t ra = ip ? wrap_or(py ? i0 : i0 - 1, h2, tileable) : -1;
-      const int64_t rb = ip ? wrap_or(py ? i0 + 1 : i0, h2, tileable) : -1;
-      const float wa = py ? 0.75f : 0.25f, wb = py ? 0.25f : 0.75f;
-      for (int64_t c = 0; c < C; ++c) {
-        float* dst = op + ((n * C + c) * H + Y) * W;
-        const float* a = acc.data() + c * W;
+    for (int64_t r = b0; r < b1; ++r) {
+      const int64_t nc = r / H, Y = r % H, c = nc % C;
+      float* dst = yp + r * W;
+      const float bc = bp[c];
+      int64_t X = 0;
+      for (; X + 16 <= W; X += 16) {
+        v16 v = load16(dst + X) + bc;
         if (fc >= 0.f) {
-#pragma omp simd
-          for (int64_t X = 0; X < W; ++X) dst[X] = std::min(std::max(a[X], -fc), fc);
-        } else {
-          std::copy(a, a + W, dst);
+          v = v < -fc ? zero16 - fc : v;
+          v = v > fc ? zero16 + fc : v;
         }
-        if (!ip) continue;
-        // blend the two image rows first (zero where a row is outside), then the columns
-        const float* base = ip + (n * C + c) * h2 * w2;
-        float* rr = rowbuf.data() + 1;  // rr[-1] and rr[w2]: the wrapped or zero neighbours
-        for (int64_t j = 0; j < w2; ++j)
-          rr[j] = (ra >= 0 ? wa * base[ra * w2 + j] : 0.f) +
-                  (rb >= 0 ? wb * base[rb * w2 + j] : 0.f);
-        rr[-1] = tileable ? rr[w2 - 1] : 0.f;
-        rr[w2] = tileable ? rr[0] : 0.f;
-        for (int64_t j = 0; j < w2; ++j) {
-          dst[2 * j] += 0.25f * rr[j - 1] + 0.75f * rr[j];
-          dst[2 * j + 1] += 0.75f * rr[j] + 0.25f * rr[j + 1];
-        }
+        store16(dst + X, v);
+      }
+      for (; X < W; ++X) dst[X] = fc >= 0.f ? std::min(std::max(dst[X] + bc, -fc), fc) : dst[X] + bc;
+      if (!ip) continue;
+      // rows: Y = 2i + py takes (i-1, i) with (1, 3)/4 (py = 0) or (i, i+1) with (3, 1)/4;
+      // the two image rows are blended first (zero where outside), then the columns
+      const int64_t i0 = Y >> 1, py = Y & 1;
+      const int64_t ra = wrap_or(py ? i0 : i0 - 1, h2, tileable);
+      const int64_t rb = wrap_or(py ? i0 + 1 : i0, h2, tileable);
+      const float wa = py ? 0.75f : 0.25f, wb = py ? 0.25f : 0.75f;
+      const float* base = ip + nc * h2 * w2;
+      float* rr = rowbuf.data() + 1;  // rr[-1] and rr[w2]: the wrapped or zero neighbours
+      for (int64_t j = 0; j < w2; ++j)
+        rr[j] = (ra >= 0 ? wa * base[ra * w2 + j] : 0.f) +
+                (rb >= 0 ? wb * base[rb * w2 + j] : 0.f);
+      rr[-1] = tileable ? rr[w2 - 1] : 0.f;
+      rr[w2] = tileable ? rr[0] : 0.f;
+      for (int64_t j = 0; j < w2; ++j) {
+        dst[2 * j] += 0.25f * rr[j - 1] + 0.75f * rr[j];
+        dst[2 * j + 1] += 0.75f * rr[j] + 0.25f * rr[j + 1];
       }
     }
   });
 }
-
 
 // out = x * styles[n, i], padded by (lo, hi) on both spatial axes: wrapped (tileable) or
 // zeros; keeps x's memory format. The input pass of a layer whose conv has constant weights.
@@ -354,8 +321,13 @@ at::Tensor pad_scale(const at::Tensor& x, const at::Tensor& styles, int64_t lo, 
             continue;
           }
           const float* src = xp + n * xN + sr * xH + col[j] * xW;
-#pragma omp simd
-          for (int64_t i = 0; i < I; ++i) dst[i] = src[i * xC] * sv[i];
+          if (xC == 1) {
+            int64_t i = 0;
+            for (; i + 16 <= I; i += 16) store16(dst + i, load16(src + i) * load16(sv + i));
+            for (; i < I; ++i) dst[i] = src[i] * sv[i];
+          } else {
+            for (int64_t i = 0; i < I; ++i) dst[i] = src[i * xC] * sv[i];
+          }
         }
       }
     });
@@ -651,9 +623,7 @@ TORCH_LIBRARY(wenyang_cpu, m) {
   m.def(
       "scale_act_(Tensor(a!) y, Tensor dco, Tensor shift, int act, float alpha, float clamp) "
       "-> ()");
-  m.def(
-      "torgb_add(Tensor x, Tensor wt, Tensor bias, Tensor img, Tensor(a!) out, float clamp, "
-      "bool tileable) -> ()");
+  m.def("rgb_add_(Tensor(a!) y, Tensor bias, Tensor img, float clamp, bool tileable) -> ()");
   m.def(
       "taps_act(Tensor Z, int Hp, int Wp, Tensor taps, Tensor(a!) out, Tensor dco, "
       "Tensor shift, int act, float alpha, float clamp) -> ()");
@@ -667,7 +637,7 @@ TORCH_LIBRARY(wenyang_cpu, m) {
 TORCH_LIBRARY_IMPL(wenyang_cpu, CPU, m) {
   m.impl("up_fir_act", &up_fir_act);
   m.impl("scale_act_", &scale_act_);
-  m.impl("torgb_add", &torgb_add);
+  m.impl("rgb_add_", &rgb_add_);
   m.impl("pad_scale", &pad_scale);
   m.impl("styles_dco", &styles_dco);
   m.impl("taps_act", &taps_act);

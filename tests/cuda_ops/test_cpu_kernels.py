@@ -90,7 +90,7 @@ def test_scale_act_matches_torch(fmt: str, o: int, shift_kind: str) -> None:
 @pytest.mark.parametrize("tileable", [False, True])
 @pytest.mark.parametrize("fmt", ["cl", "nchw"])
 @pytest.mark.parametrize("with_img", [True, False])
-@pytest.mark.parametrize("size,ch", [(8, 16), (2, 5), (6, 33)])
+@pytest.mark.parametrize("size,ch", [(8, 16), (2, 5), (6, 33), (18, 7)])
 def test_torgb_add_matches_torch(
     tileable: bool, fmt: str, with_img: bool, size: int, ch: int
 ) -> None:
