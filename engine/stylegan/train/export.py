@@ -53,6 +53,7 @@ def export_snapshot(snapshot: Path, out_dir: Path, float16: bool = False) -> dic
         "train_seconds": round(float(meta.get("train_seconds", 0.0)), 1),
         "clip_head": cfg.get("clip_head"),
         "contrastive": cfg.get("contrastive"),
+        "clip_hash": meta.get("clip_hash"),
         "snapshot": str(snapshot),
     }
     export_generator(G, out_dir, info, G_kwargs, float16)

@@ -328,6 +328,8 @@ class Trainer:
         if self.rank != 0:
             dist_.barrier()
             return None
+        from engine.stylegan.train.conditioning import encoder_hash
+
         meta = {
             "config": self.cfg.to_json(),
             "G_kwargs": self.G_kwargs,
@@ -340,6 +342,9 @@ class Trainer:
             "world": self.world,
             "c_dim": self.c_dim,
             "cond": self.cfg.cond,
+            # which encoder the conditions (and CLIP head) came from: a generator only
+            # understands text embedded by the same CLIP model
+            "clip_hash": None if self.encoder is None else encoder_hash(self.encoder),
         }
         path = S.save_snapshot(
             self.run_dir,

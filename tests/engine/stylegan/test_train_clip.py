@@ -58,6 +58,19 @@ def test_clip_conditioned_training_with_head_and_contrastive(
     t2 = Trainer(cfg, verbose=False)
     assert torch.equal(t2.cond, t.cond)
     assert len(list((tmp_path / "cache" / "gan_conditions").glob("*.safetensors"))) == 1
+    # the snapshot and the exported generator name the encoder the conditions came from
+    import json
+
+    from engine.clip import load_encoder
+    from engine.stylegan.train.export import export_snapshot
+
+    snap = t.save()
+    assert snap is not None
+    want = load_encoder(clip_dir).model_hash[:16]
+    assert json.loads((snap / "state.json").read_text())["clip_hash"] == want
+    info = export_snapshot(snap, tmp_path / "gen")
+    assert info["clip_hash"] == want
+    assert json.loads((tmp_path / "gen" / "config.json").read_text())["meta"]["clip_hash"] == want
 
 
 def test_auto_condition_falls_back_to_unconditional_without_clip(tmp_path: Path) -> None:
@@ -72,4 +85,5 @@ def test_auto_condition_falls_back_to_unconditional_without_clip(tmp_path: Path)
     assert snap is not None
     import json
 
-    assert json.loads((snap / "state.json").read_text())["config"]["cond"] == "none"
+    meta = json.loads((snap / "state.json").read_text())
+    assert meta["config"]["cond"] == "none" and meta["clip_hash"] is None
