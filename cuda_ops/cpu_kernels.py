@@ -183,10 +183,9 @@ def pad_scale(
     return out
 
 
-def taps_act(
-    z: torch.Tensor,
-    hp: int,
-    wp: int,
+def conv_taps_act(
+    xs: torch.Tensor,
+    w: torch.Tensor,
     taps: torch.Tensor,
     out: torch.Tensor,
     dco: torch.Tensor | None,
@@ -195,16 +194,16 @@ def taps_act(
     clamp: float | None,
     alpha: float = 0.2,
 ) -> torch.Tensor:
-    """out[n, o, y, x] = clamp(act(dco * sum_t z[n, (y + dy_t) * wp + x + dx_t, t, o] + shift))
-    for z [N * hp * wp, T * O] (per padded pixel, its product with every tap's weight) and
-    taps rows (0, t, dy, dx). Returns out."""
-    torch.ops.wenyang_cpu.taps_act(
-        z,
-        hp,
-        wp,
+    """A "valid" conv of the padded channels-last xs [N, I, Hp, Wp] as matrix products:
+    out[n, o, y, x] = clamp(act(dco * sum_t (xs[n, :, y + dy_t, x + dx_t] @ w_t)[o] + shift)),
+    with w [I, T*O] (tap t's weight in columns t*O .. t*O + O) and taps rows (0, t, dy, dx).
+    Returns out."""
+    torch.ops.wenyang_cpu.conv_taps_act(
+        xs,
+        w,
         taps,
         out,
-        z.new_empty(0) if dco is None else dco,
+        xs.new_empty(0) if dco is None else dco,
         shift,
         ACT_CODES[act],
         alpha,
@@ -213,10 +212,9 @@ def taps_act(
     return out
 
 
-def taps_fir_act(
-    z: torch.Tensor,
-    hp: int,
-    wp: int,
+def conv_taps_fir_act(
+    xs: torch.Tensor,
+    w: torch.Tensor,
     taps: torch.Tensor,
     fy: torch.Tensor,
     fx: torch.Tensor,
@@ -228,19 +226,18 @@ def taps_fir_act(
     clamp: float | None,
     alpha: float = 0.2,
 ) -> torch.Tensor:
-    """2x-up layer from z (as in `taps_act`; taps rows (phase, t, dy, dx), phase 2*py + px):
-    the four phases interleaved on the 2x grid I, then out[Y, X] = epilogue(sum fy[ky] fx[kx]
-    I[Y + off + ky, X + off + kx]). Returns out."""
-    torch.ops.wenyang_cpu.taps_fir_act(
-        z,
-        hp,
-        wp,
+    """2x-up layer from the padded low-res xs (as in `conv_taps_act`; taps rows (phase, t,
+    dy, dx), phase 2*py + px): the four phases interleaved on the 2x grid I, then
+    out[Y, X] = epilogue(sum fy[ky] fx[kx] I[Y + off + ky, X + off + kx]). Returns out."""
+    torch.ops.wenyang_cpu.conv_taps_fir_act(
+        xs,
+        w,
         taps,
         fy,
         fx,
         off,
         out,
-        z.new_empty(0) if dco is None else dco,
+        xs.new_empty(0) if dco is None else dco,
         shift,
         ACT_CODES[act],
         alpha,
@@ -258,3 +255,10 @@ def styles_dco(
         w, a, b, w.new_empty(0) if wsq is None else wsq, g
     )
     return styles, (dco if wsq is not None else None)
+
+
+def set_band_bytes(nbytes: int) -> int:
+    """Size of the row bands in which the conv kernels compute their tap products (default
+    512 KiB, about half of L2); returns the previous value. For tests and tuning."""
+    old: int = torch.ops.wenyang_cpu.set_band_bytes(nbytes)
+    return old

@@ -8,21 +8,24 @@
 //                added (the 1x1 toRGB product itself is one batched matrix product)
 //   styles_dco : a layer's style affine and demodulation coefficients
 //   pad_scale  : styles x input, wrapped or zero-padded (the input pass of a layer)
-//   taps_act / taps_fir_act : the rest of a conv computed as ONE matrix product of every
-//                padded pixel with all its taps' weights (Z = x @ [W_t1 .. W_tT]): sums of
-//                shifted tap products, for 2x-up layers phase interleave + separable FIR,
-//                then the epilogue
+//   conv_taps_act / conv_taps_fir_act : a conv as matrix products of the padded pixels with
+//                all its taps' weights (Z = x @ [W_t1 .. W_tT], in row bands that stay in
+//                cache), then sums of shifted tap products, for 2x-up layers the phase
+//                interleave and separable FIR, then the epilogue
 // Layouts: NCHW or channels-last (NHWC memory); shifts are read through their strides, so a
 // broadcast bias ([1, O, 1, 1] expanded) and a cached [1, O, R, R] noise+bias both work.
 
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/mm.h>
 #include <c10/util/Exception.h>
 #include <torch/library.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <utility>
 #include <tuple>
 #include <cstdint>
 #include <vector>
@@ -353,40 +356,108 @@ at::Tensor pad_scale(const at::Tensor& x, const at::Tensor& styles, int64_t lo, 
   return out;
 }
 
-// The second half of a convolution computed as one GEMM over its taps: Z [N, Hp*Wp, T*O]
-// holds, per padded input pixel, x . W_t for every tap t (one large matrix product, which
-// runs near the machine's peak). Tap (phase p, t, dy, dx) contributes Z[(a+dy, b+dx), t] to
-// the phase-p output at (a, b); summing those shifted reads is fused with what follows.
-struct TapSet {
-  std::vector<std::vector<int64_t>> off;  // per phase: Z offsets (floats) of its taps
+// A convolution as matrix products over its taps: Z = xs @ [W_t1 .. W_tT] gives, per padded
+// input pixel, its product with every tap's weight (MKL runs this near the machine's peak);
+// tap (phase p, t, dy, dx) then contributes Z[(a + dy, b + dx), t] to the phase-p output at
+// (a, b), and summing those shifted reads is fused with what follows. Z is computed in bands
+// of input rows kept in a buffer of ~band_bytes (rows no output needs any more are dropped,
+// the next rows appended), so it stays in the L2 cache instead of making a trip through L3
+// or memory (a 256 px layer's full Z is ~10 MB).
+int64_t band_bytes = 512 * 1024;  // settable (tests force bands on small inputs)
+
+int64_t set_band_bytes(int64_t b) {
+  const int64_t old = band_bytes;
+  if (b > 0) band_bytes = b;
+  return old;
+}
+
+struct Taps {
+  // per phase: (dy, offset within a Z row = dx * T * O + t * O)
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> ph;
+  int64_t maxdy = 0, maxdx = 0;
 };
 
-TapSet tap_offsets(const at::Tensor& taps, int64_t P, int64_t T, int64_t O, int64_t Wp) {
+Taps make_taps(const at::Tensor& taps, int64_t P, int64_t T, int64_t O) {
   const at::Tensor tp = taps.to(at::kLong).contiguous();
   TORCH_CHECK(tp.dim() == 2 && tp.size(1) == 4, "taps must be [K, 4]");
-  TapSet ts;
-  ts.off.resize(P);
+  Taps ts;
+  ts.ph.resize(P);
   const int64_t* q = tp.data_ptr<int64_t>();
   for (int64_t k = 0; k < tp.size(0); ++k) {
     const int64_t p = q[4 * k], t = q[4 * k + 1], dy = q[4 * k + 2], dx = q[4 * k + 3];
     TORCH_CHECK(p >= 0 && p < P && t >= 0 && t < T && dy >= 0 && dx >= 0, "bad tap");
-    ts.off[p].push_back((dy * Wp + dx) * T * O + t * O);
+    ts.ph[p].emplace_back(dy, dx * T * O + t * O);
+    ts.maxdy = std::max(ts.maxdy, dy);
+    ts.maxdx = std::max(ts.maxdx, dx);
   }
   return ts;
 }
 
-// dst[0:O] = sum over offs of src[off + 0:O]
-inline void tap_sum(const float* src, const std::vector<int64_t>& offs, int64_t O, float* dst) {
-  const int64_t nt = static_cast<int64_t>(offs.size());
+// Rows [z0, z0 + cnt) of Z for sample n, computed on demand in bands.
+class ZRows {
+ public:
+  ZRows(const at::Tensor& xs, const at::Tensor& w, int64_t min_rows)
+      : N_(xs.size(0)), Hp_(xs.size(2)), Wp_(xs.size(3)), TO_(w.size(1)) {
+    const int64_t I = xs.size(1);
+    xs2_ = xs.permute({0, 2, 3, 1}).reshape({N_ * Hp_ * Wp_, I});  // a view: xs is NHWC
+    w_ = w;
+    const int64_t row_bytes = Wp_ * TO_ * 4;
+    cap_ = std::max(min_rows, band_bytes / row_bytes);
+    if (Hp_ * row_bytes <= 3 * band_bytes) cap_ = Hp_;  // small: one product, better shaped
+    cap_ = std::min(cap_, Hp_);
+    buf_ = at::empty({cap_ * Wp_, TO_}, xs.options());
+  }
+
+  const float* row(int64_t r) const { return buf_.data_ptr<float>() + (r - z0_) * Wp_ * TO_; }
+
+  // make rows [lo, hi] of sample n available (rows below lo may be dropped)
+  void need(int64_t n, int64_t lo, int64_t hi) {
+    TORCH_CHECK(hi < Hp_ && hi - lo + 1 <= cap_, "Z rows out of range");
+    if (n != n_) {
+      n_ = n;
+      z0_ = lo;
+      cnt_ = 0;
+    }
+    if (lo >= z0_ && hi < z0_ + cnt_) return;
+    const int64_t rs = Wp_ * TO_;
+    float* b = buf_.data_ptr<float>();
+    if (lo >= z0_ + cnt_) {
+      z0_ = lo;
+      cnt_ = 0;
+    } else if (lo > z0_) {
+      const int64_t keep = z0_ + cnt_ - lo;
+      std::memmove(b, b + (lo - z0_) * rs, keep * rs * sizeof(float));
+      z0_ = lo;
+      cnt_ = keep;
+    }
+    const int64_t r1 = std::min(Hp_, z0_ + cap_);
+    const int64_t first = z0_ + cnt_, count = r1 - first;
+    at::Tensor dst = buf_.narrow(0, cnt_ * Wp_, count * Wp_);
+    at::mm_out(dst, xs2_.narrow(0, (n * Hp_ + first) * Wp_, count * Wp_), w_);
+    cnt_ = r1 - z0_;
+  }
+
+  int64_t cap() const { return cap_; }
+
+ private:
+  int64_t N_, Hp_, Wp_, TO_, cap_;
+  at::Tensor xs2_, w_, buf_;
+  int64_t n_ = -1, z0_ = 0, cnt_ = 0;
+};
+
+// dst[0:O] = sum over the taps of the Z rows' shifted products
+inline void tap_sum(const float* const* rows, const std::vector<std::pair<int64_t, int64_t>>& tl,
+                    int64_t base, int64_t O, float* dst) {
+  const int64_t nt = static_cast<int64_t>(tl.size());
   int64_t o = 0;
   for (; o + 16 <= O; o += 16) {
     v16 a = v16{};
-    for (int64_t k = 0; k < nt; ++k) a += load16(src + offs[k] + o);
+    for (int64_t k = 0; k < nt; ++k) a += load16(rows[tl[k].first] + base + tl[k].second + o);
     store16(dst + o, a);
   }
   for (; o < O; ++o) {
     float a = 0.f;
-    for (int64_t k = 0; k < nt; ++k) a += src[offs[k] + o];
+    for (int64_t k = 0; k < nt; ++k) a += rows[tl[k].first][base + tl[k].second + o];
     dst[o] = a;
   }
 }
@@ -435,117 +506,112 @@ EpiArgs epi_args(const at::Tensor& dco, const at::Tensor& shift, int64_t N, int6
   return a;
 }
 
-// Plain conv: out[n, o, y, x] = epilogue(sum_t Z[n, (y+dy_t, x+dx_t), t, o]).
-void taps_act(const at::Tensor& Z, int64_t Hp, int64_t Wp, const at::Tensor& taps,
-              at::Tensor out, const at::Tensor& dco, const at::Tensor& shift, int64_t act,
-              double alpha, double clamp) {
-  check_f32_cpu(Z, "Z");
+void check_conv_args(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& out) {
+  check_f32_cpu(xs, "xs");
+  check_f32_cpu(w, "w");
   check_f32_cpu(out, "out");
-  TORCH_CHECK(Z.is_contiguous() && out.dim() == 4, "Z must be contiguous, out 4-D");
+  TORCH_CHECK(xs.dim() == 4 && out.dim() == 4 && w.dim() == 2, "xs, out 4-D; w 2-D");
+  TORCH_CHECK(xs.size(1) == 1 || xs.is_contiguous(at::MemoryFormat::ChannelsLast),
+              "xs must be channels-last");
+  TORCH_CHECK(w.is_contiguous() && w.size(0) == xs.size(1), "w must be [I, T*O] contiguous");
+  TORCH_CHECK(out.size(0) == xs.size(0), "batch sizes differ");
+}
+
+// Plain conv of the padded xs: out[n, o, y, x] = epilogue(sum_t Z[n, (y+dy_t, x+dx_t), t, o]).
+void conv_taps_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& taps,
+                   at::Tensor out, const at::Tensor& dco, const at::Tensor& shift, int64_t act,
+                   double alpha, double clamp) {
+  check_conv_args(xs, w, out);
   const int64_t N = out.size(0), O = out.size(1), R = out.size(2), RW = out.size(3);
-  TORCH_CHECK(Z.numel() % (N * Hp * Wp * O) == 0, "Z size");
-  const int64_t T = Z.numel() / (N * Hp * Wp * O);
-  const TapSet ts = tap_offsets(taps, 1, T, O, Wp);
-  for (int64_t off : ts.off[0]) {
-    const int64_t row = off / (T * O);
-    TORCH_CHECK(R - 1 + row / Wp < Hp && RW - 1 + row % Wp < Wp, "window outside Z");
-  }
+  const int64_t Hp = xs.size(2), Wp = xs.size(3);
+  TORCH_CHECK(w.size(1) % O == 0, "w must be [I, T*O]");
+  const int64_t T = w.size(1) / O, TO = w.size(1);
+  const Taps ts = make_taps(taps, 1, T, O);
+  TORCH_CHECK(R - 1 + ts.maxdy < Hp && RW - 1 + ts.maxdx < Wp, "window outside xs");
   const EpiArgs ea = epi_args(dco, shift, N, O, R, RW);
-  const float* zp = Z.data_ptr<float>();
   float* op = out.data_ptr<float>();
   const int64_t oN = out.stride(0), oC = out.stride(1), oH = out.stride(2), oW = out.stride(3);
   const float fa = static_cast<float>(alpha), fc = static_cast<float>(clamp);
-  at::parallel_for(0, N * R, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<float> acc(O), ones(O, 1.f);
-    for (int64_t ny = b0; ny < b1; ++ny) {
-      const int64_t n = ny / R, y = ny % R;
-      const float* zrow = zp + ((n * Hp + y) * Wp) * T * O;
-      const float* dv = ea.dp ? ea.dp + n * O : ones.data();
+  ZRows z(xs, w, ts.maxdy + 1);
+  std::vector<float> acc(O), ones(O, 1.f);
+  std::vector<const float*> rows(ts.maxdy + 1);
+  for (int64_t n = 0; n < N; ++n) {
+    const float* dv = ea.dp ? ea.dp + n * O : ones.data();
+    for (int64_t y = 0; y < R; ++y) {
+      z.need(n, y, y + ts.maxdy);
+      for (int64_t dy = 0; dy <= ts.maxdy; ++dy) rows[dy] = z.row(y + dy);
       for (int64_t x = 0; x < RW; ++x) {
-        tap_sum(zrow + x * T * O, ts.off[0], O, acc.data());
+        tap_sum(rows.data(), ts.ph[0], x * TO, O, acc.data());
         const Epi e{dv, ea.sp + n * ea.sN + y * ea.sH + x * ea.sW, ea.sC, act, fa, fc};
         store_epi(acc.data(), O, e, op + n * oN + y * oH + x * oW, oC);
       }
     }
-  });
+  }
 }
 
-// 2x-up layer: the four phases of the stride-2 transposed conv (phase p = 2*py + px at
-// low-res (a, b): sum of its taps in Z) interleaved on the 2x grid I, then the separable
-// FIR out[Y, X] = sum_ky fy[ky] sum_kx fx[kx] I[Y + off + ky, X + off + kx], then the
-// epilogue. Rows of I are filtered horizontally once each and kept in a ring of four.
-void taps_fir_act(const at::Tensor& Z, int64_t Hp, int64_t Wp, const at::Tensor& taps,
-                  const at::Tensor& fy, const at::Tensor& fx, int64_t off, at::Tensor out,
-                  const at::Tensor& dco, const at::Tensor& shift, int64_t act, double alpha,
-                  double clamp) {
-  check_f32_cpu(Z, "Z");
-  check_f32_cpu(out, "out");
-  TORCH_CHECK(Z.is_contiguous() && out.dim() == 4, "Z must be contiguous, out 4-D");
+// 2x-up layer of the padded low-res xs: the four phases of the stride-2 transposed conv
+// (phase p = 2*py + px at low-res (a, b): the sum of its taps) interleaved on the 2x grid I,
+// then the separable FIR out[Y, X] = sum_ky fy[ky] sum_kx fx[kx] I[Y+off+ky, X+off+kx], then
+// the epilogue. Rows of I are filtered horizontally once each and kept in a ring of four.
+void conv_taps_fir_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& taps,
+                       const at::Tensor& fy, const at::Tensor& fx, int64_t off, at::Tensor out,
+                       const at::Tensor& dco, const at::Tensor& shift, int64_t act,
+                       double alpha, double clamp) {
+  check_conv_args(xs, w, out);
   const int64_t N = out.size(0), O = out.size(1), R = out.size(2), RW = out.size(3);
-  TORCH_CHECK(Z.numel() % (N * Hp * Wp * O) == 0, "Z size");
-  const int64_t T = Z.numel() / (N * Hp * Wp * O);
-  const TapSet ts = tap_offsets(taps, 4, T, O, Wp);
-  int64_t maxdy = 0, maxdx = 0;
-  for (const auto& v : ts.off)
-    for (int64_t o2 : v) {
-      const int64_t row = o2 / (T * O);
-      maxdy = std::max(maxdy, row / Wp);
-      maxdx = std::max(maxdx, row % Wp);
-    }
+  const int64_t Hp = xs.size(2), Wp = xs.size(3);
+  TORCH_CHECK(w.size(1) % O == 0, "w must be [I, T*O]");
+  const int64_t T = w.size(1) / O, TO = w.size(1);
+  const Taps ts = make_taps(taps, 4, T, O);
   // low-res phase positions used: a <= (R - 1 + off + 3) / 2, likewise b
-  TORCH_CHECK((R + off + 2) / 2 + maxdy < Hp && (RW + off + 2) / 2 + maxdx < Wp,
-              "output larger than the phases in Z");
+  TORCH_CHECK((R + off + 2) / 2 + ts.maxdy < Hp && (RW + off + 2) / 2 + ts.maxdx < Wp,
+              "output larger than the phases of xs");
   TORCH_CHECK(fy.numel() == 4 && fx.numel() == 4, "filters must have 4 taps");
   const at::Tensor fyc = fy.to(at::kFloat).contiguous(), fxc = fx.to(at::kFloat).contiguous();
   float fyv[4], fxv[4];
   std::copy(fyc.data_ptr<float>(), fyc.data_ptr<float>() + 4, fyv);
   std::copy(fxc.data_ptr<float>(), fxc.data_ptr<float>() + 4, fxv);
   const EpiArgs ea = epi_args(dco, shift, N, O, R, RW);
-  const float* zp = Z.data_ptr<float>();
   float* op = out.data_ptr<float>();
   const int64_t oN = out.stride(0), oC = out.stride(1), oH = out.stride(2), oW = out.stride(3);
   const float fa = static_cast<float>(alpha), fc = static_cast<float>(clamp);
-  const int64_t TO = T * O;
   const int64_t NI = RW + 3;  // interleaved columns r = off .. off + RW + 2
-  at::parallel_for(0, N * R, 8, [&](int64_t b0, int64_t b1) {
-    std::vector<float> irow(NI * O), ring(4 * RW * O), acc(O), ones(O, 1.f);
+  ZRows z(xs, w, ts.maxdy + 1);
+  std::vector<float> irow(NI * O), ring(4 * RW * O), acc(O), ones(O, 1.f);
+  std::vector<const float*> rows(ts.maxdy + 1);
+  for (int64_t n = 0; n < N; ++n) {
     int64_t ring_q[4] = {-1, -1, -1, -1};
-    int64_t ring_n = -1;
-    // horizontally filtered interleaved row q of sample n, into ring slot q % 4
-    auto hrow = [&](int64_t n, int64_t q) {
+    // horizontally filtered interleaved row q, into ring slot q % 4
+    auto hrow = [&](int64_t q) {
       float* H = ring.data() + (q & 3) * RW * O;
       const int64_t py = q & 1, a = q >> 1;
-      const float* zr = zp + (n * Hp + a) * Wp * TO;
+      z.need(n, a, a + ts.maxdy);
+      for (int64_t dy = 0; dy <= ts.maxdy; ++dy) rows[dy] = z.row(a + dy);
       for (int64_t j = 0; j < NI; ++j) {
         const int64_t r = off + j, px = r & 1, b = r >> 1;
-        tap_sum(zr + b * TO, ts.off[(py << 1) | px], O, irow.data() + j * O);
+        tap_sum(rows.data(), ts.ph[(py << 1) | px], b * TO, O, irow.data() + j * O);
       }
       for (int64_t X = 0; X < RW; ++X) {
-        const float* s = irow.data() + X * O;
+        const float* sv = irow.data() + X * O;
         float* h = H + X * O;
         int64_t o = 0;
         for (; o + 16 <= O; o += 16)
-          store16(h + o, load16(s + o) * fxv[0] + load16(s + O + o) * fxv[1] +
-                             load16(s + 2 * O + o) * fxv[2] + load16(s + 3 * O + o) * fxv[3]);
+          store16(h + o, load16(sv + o) * fxv[0] + load16(sv + O + o) * fxv[1] +
+                             load16(sv + 2 * O + o) * fxv[2] + load16(sv + 3 * O + o) * fxv[3]);
         for (; o < O; ++o)
-          h[o] = s[o] * fxv[0] + s[O + o] * fxv[1] + s[2 * O + o] * fxv[2] +
-                 s[3 * O + o] * fxv[3];
+          h[o] = sv[o] * fxv[0] + sv[O + o] * fxv[1] + sv[2 * O + o] * fxv[2] +
+                 sv[3 * O + o] * fxv[3];
       }
       ring_q[q & 3] = q;
     };
-    for (int64_t nY = b0; nY < b1; ++nY) {
-      const int64_t n = nY / R, Y = nY % R;
-      if (n != ring_n) {
-        ring_n = n;
-        for (auto& v : ring_q) v = -1;
-      }
+    const float* dv = ea.dp ? ea.dp + n * O : ones.data();
+    for (int64_t Y = 0; Y < R; ++Y) {
       for (int64_t ky = 0; ky < 4; ++ky)
-        if (ring_q[(Y + off + ky) & 3] != Y + off + ky) hrow(n, Y + off + ky);
+        if (ring_q[(Y + off + ky) & 3] != Y + off + ky) hrow(Y + off + ky);
       const float* h0 = ring.data() + ((Y + off) & 3) * RW * O;
       const float* h1 = ring.data() + ((Y + off + 1) & 3) * RW * O;
       const float* h2 = ring.data() + ((Y + off + 2) & 3) * RW * O;
       const float* h3 = ring.data() + ((Y + off + 3) & 3) * RW * O;
-      const float* dv = ea.dp ? ea.dp + n * O : ones.data();
       for (int64_t X = 0; X < RW; ++X) {
         const int64_t c = X * O;
         int64_t o = 0;
@@ -560,7 +626,7 @@ void taps_fir_act(const at::Tensor& Z, int64_t Hp, int64_t Wp, const at::Tensor&
         store_epi(acc.data(), O, e, op + n * oN + Y * oH + X * oW, oC);
       }
     }
-  });
+  }
 }
 
 // A layer's styles and demodulation in one call (they are ~7 tiny ops otherwise):
@@ -625,13 +691,18 @@ TORCH_LIBRARY(wenyang_cpu, m) {
       "-> ()");
   m.def("rgb_add_(Tensor(a!) y, Tensor bias, Tensor img, float clamp, bool tileable) -> ()");
   m.def(
-      "taps_act(Tensor Z, int Hp, int Wp, Tensor taps, Tensor(a!) out, Tensor dco, "
+      "conv_taps_act(Tensor xs, Tensor w, Tensor taps, Tensor(a!) out, Tensor dco, "
       "Tensor shift, int act, float alpha, float clamp) -> ()");
   m.def(
-      "taps_fir_act(Tensor Z, int Hp, int Wp, Tensor taps, Tensor fy, Tensor fx, int off, "
+      "conv_taps_fir_act(Tensor xs, Tensor w, Tensor taps, Tensor fy, Tensor fx, int off, "
       "Tensor(a!) out, Tensor dco, Tensor shift, int act, float alpha, float clamp) -> ()");
   m.def("styles_dco(Tensor w, Tensor A, Tensor b, Tensor wsq, float g) -> (Tensor, Tensor)");
+  m.def("set_band_bytes(int b) -> int");
   m.def("pad_scale(Tensor x, Tensor styles, int lo, int hi, bool tileable, bool to_cl) -> Tensor");
+}
+
+TORCH_LIBRARY_IMPL(wenyang_cpu, CompositeImplicitAutograd, m) {
+  m.impl("set_band_bytes", &set_band_bytes);
 }
 
 TORCH_LIBRARY_IMPL(wenyang_cpu, CPU, m) {
@@ -640,6 +711,6 @@ TORCH_LIBRARY_IMPL(wenyang_cpu, CPU, m) {
   m.impl("rgb_add_", &rgb_add_);
   m.impl("pad_scale", &pad_scale);
   m.impl("styles_dco", &styles_dco);
-  m.impl("taps_act", &taps_act);
-  m.impl("taps_fir_act", &taps_fir_act);
+  m.impl("conv_taps_act", &conv_taps_act);
+  m.impl("conv_taps_fir_act", &conv_taps_fir_act);
 }

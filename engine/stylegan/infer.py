@@ -451,21 +451,19 @@ def _gemm_layer(
     shifted tap products and, for 2x-up layers, interleaves the phases and applies the FIR,
     then scale, shift, activation and clamp."""
     gc = _gemm_consts(layer, k)
-    n, in_ch = x.shape[:2]
+    n = x.shape[0]
     lo, hi = (2, 1) if layer.up == 2 else (1, 1)
     xs = cpu_kernels.pad_scale(x, styles, lo, hi, layer.tileable, to_channels_last=True)
-    hp, wp = xs.shape[2:]
-    z = torch.mm(xs.permute(0, 2, 3, 1).reshape(-1, in_ch), gc.w)
     res = layer.resolution
     out = torch.empty([n, layer.out_channels, res, res], dtype=x.dtype, memory_format=fmt)
     shift = _shift(layer, k, n, res, fmt == torch.channels_last, noise_mode, g)
     clamp = layer.conv_clamp * gain if layer.conv_clamp is not None else None
     if layer.up == 2:
         assert gc.fy is not None
-        return cpu_kernels.taps_fir_act(
-            z, hp, wp, gc.taps, gc.fy, gc.fy, 1, out, dco, shift, layer.activation, clamp
+        return cpu_kernels.conv_taps_fir_act(
+            xs, gc.w, gc.taps, gc.fy, gc.fy, 1, out, dco, shift, layer.activation, clamp
         )
-    return cpu_kernels.taps_act(z, hp, wp, gc.taps, out, dco, shift, layer.activation, clamp)
+    return cpu_kernels.conv_taps_act(xs, gc.w, gc.taps, out, dco, shift, layer.activation, clamp)
 
 
 GEMM_UP = True  # 2x-up layers in GEMM form (with the fused kernels)

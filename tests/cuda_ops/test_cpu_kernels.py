@@ -161,27 +161,26 @@ def test_pad_scale_matches_torch(fmt: str, tileable: bool, lo: int, hi: int, to_
             assert got.is_contiguous(memory_format=CL)
 
 
-def _tap_product(xp: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """z [N*Hp*Wp, T*O] for padded x [N, I, Hp, Wp] and per-tap weights w [T, O, I]."""
-    i = xp.shape[1]
-    flat = xp.permute(0, 2, 3, 1).reshape(-1, i)
-    return flat @ w.permute(2, 0, 1).reshape(i, -1)
+def _tap_weights(w: torch.Tensor) -> torch.Tensor:
+    """[I, T*O] for per-tap weights w [T, O, I]."""
+    return w.permute(2, 0, 1).reshape(w.shape[2], -1).contiguous()
 
 
 @needs_kernels
-@pytest.mark.parametrize("o", [16, 3, 18])
+@pytest.mark.parametrize("o,h,w", [(16, 6, 9), (3, 6, 9), (18, 6, 9), (32, 64, 61)])
 @pytest.mark.parametrize("fmt_out", ["cl", "nchw"])
-def test_taps_act_is_a_3x3_conv(o: int, fmt_out: str) -> None:
+def test_conv_taps_act_is_a_3x3_conv(o: int, h: int, w: int, fmt_out: str) -> None:
+    """Small: one matrix product; 64x61 with 32 channels: Z (5 MB) computed in row bands."""
     torch.manual_seed(4)
-    n, i, h, w = 2, 5, 6, 9
+    n, i = 2, 5
     xp = torch.randn(n, i, h + 2, w + 2)
     weight = torch.randn(o, i, 3, 3)
     taps = torch.tensor([[0, 3 * dy + dx, dy, dx] for dy in range(3) for dx in range(3)])
     wt = torch.stack([weight[:, :, dy, dx] for dy in range(3) for dx in range(3)])
-    z = _tap_product(xp, wt)
+    xs = xp.contiguous(memory_format=CL)
     dco, shift = torch.rand(n, o) + 0.5, torch.randn(1, o, h, w)
     out = torch.empty(n, o, h, w, memory_format=FMT[fmt_out])
-    cpu_kernels.taps_act(z, h + 2, w + 2, taps, out, dco, shift, "lrelu", 0.9)
+    cpu_kernels.conv_taps_act(xs, _tap_weights(wt), taps, out, dco, shift, "lrelu", 0.9)
     want = _act(F.conv2d(xp, weight) * dco[:, :, None, None] + shift, "lrelu", 0.9)
     torch.testing.assert_close(out, want, atol=1e-5, rtol=1e-5)
 
@@ -190,8 +189,10 @@ def test_taps_act_is_a_3x3_conv(o: int, fmt_out: str) -> None:
 @pytest.mark.parametrize("o", [16, 7, 35])
 @pytest.mark.parametrize("fmt_out", ["cl", "nchw"])
 @pytest.mark.parametrize("tileable", [False, True])
-@pytest.mark.parametrize("h", [4, 5])
-def test_taps_fir_act_is_the_upsampling_conv(o: int, fmt_out: str, tileable: bool, h: int) -> None:
+@pytest.mark.parametrize("h", [4, 5, 40])  # 40 (with 35 channels): Z in row bands
+def test_conv_taps_fir_act_is_the_upsampling_conv(
+    o: int, fmt_out: str, tileable: bool, h: int
+) -> None:
     """Pad (2, 1), 9 real taps of the 2x2 phase kernels, interleave, separable FIR: the same
     as the phase-kernel conv + interleave + 4x4 FIR of the PyTorch path."""
     from engine.stylegan import infer
@@ -210,13 +211,14 @@ def test_taps_fir_act_is_the_upsampling_conv(o: int, fmt_out: str, tileable: boo
                     rows.append([p, len(rows), dy, dx])
                     blocks.append(tk[p * o : (p + 1) * o, :, dy, dx])
     assert len(rows) == 9
-    z = _tap_product(xp, torch.stack(blocks))
+    wt = _tap_weights(torch.stack(blocks))
     f1 = torch.tensor([1.0, 3.0, 3.0, 1.0]) / 4
     f1b = torch.tensor([1.0, 2.5, 3.5, 1.0]) / 4  # a different vertical filter: not swapped
     dco, shift = torch.rand(n, o) + 0.5, torch.randn(n, o, 2 * h, 2 * h)
     out = torch.empty(n, o, 2 * h, 2 * h, memory_format=FMT[fmt_out])
     taps = torch.tensor(rows)
-    cpu_kernels.taps_fir_act(z, h + 3, h + 3, taps, f1b, f1, 1, out, dco, shift, "lrelu", 2.0)
+    xs = xp.contiguous(memory_format=CL)
+    cpu_kernels.conv_taps_fir_act(xs, wt, taps, f1b, f1, 1, out, dco, shift, "lrelu", 2.0)
     y = F.conv2d(xp, tk)
     image = _interleaved(y, o)
     blur = torch.outer(f1b, f1)[None, None].expand(o, 1, 4, 4)
@@ -239,3 +241,23 @@ def test_styles_dco_matches_torch(n: int, k: int, i: int, o: int) -> None:
     only, none = cpu_kernels.styles_dco(w, a, b, None, 1.0)
     assert none is None
     torch.testing.assert_close(only, want, atol=1e-5, rtol=1e-5)
+
+
+@needs_kernels
+def test_conv_taps_in_narrow_bands_match_one_product() -> None:
+    """Bands of one or two rows (the buffer shifts every row) give the same result."""
+    torch.manual_seed(7)
+    n, i, o, h = 2, 4, 16, 9
+    xs = torch.randn(n, i, h + 2, h + 2).contiguous(memory_format=CL)
+    wt = torch.randn(i, 9 * o)
+    taps = torch.tensor([[0, 3 * dy + dx, dy, dx] for dy in range(3) for dx in range(3)])
+    shift = torch.zeros(1, o, 1, 1)
+    want = torch.empty(n, o, h, h, memory_format=CL)
+    cpu_kernels.conv_taps_act(xs, wt, taps, want, None, shift, "linear", None)
+    old = cpu_kernels.set_band_bytes(1)
+    try:
+        got = torch.empty_like(want)
+        cpu_kernels.conv_taps_act(xs, wt, taps, got, None, shift, "linear", None)
+    finally:
+        cpu_kernels.set_band_bytes(old)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
