@@ -107,6 +107,9 @@ class _EngineWorker(QObject):
         self._encoder_loading = False
         self._directions_wanted: tuple[Path | None] | None = None
         self._mix_cache: dict[tuple[Any, ...], np.ndarray] = {}
+        # half-resolution twin for drag previews: None = not tried yet, False = unavailable
+        self._preview: Any = None
+        self._preview_posted = False
         self.wake.connect(self._drain)
 
     # ---------------------------------------------------------------- queueing (any thread)
@@ -184,6 +187,7 @@ class _EngineWorker(QObject):
 
     def load_model(self, model_dir: Path | None, device: str) -> None:
         self.renderer = None
+        self._preview, self._preview_posted = None, False
         self._mix_cache.clear()
         try:
             r = self._renderer_factory(model_dir, device)
@@ -349,14 +353,40 @@ class _EngineWorker(QObject):
             request_id=spec.request_id,
         )
 
+    def _build_preview(self) -> None:
+        if self._preview is None and self.renderer is not None:
+            from designer_app.preview_render import make_preview
+
+            try:
+                self._preview = make_preview(self.renderer) or False
+                if self._preview:  # first-call costs (weight packing) now, not mid-drag
+                    r = self.renderer
+                    c_dim = int(r.info.c_dim)
+                    c = np.zeros(c_dim, np.float32) if c_dim else None
+                    req = self._request(FrameSpec(request_id=0, seed=0, truncation=1.0))
+                    req.c = c
+                    self._preview.render(req, type(req))
+            except Exception as exc:  # previews are an optimisation: full frames still work
+                self._preview = False
+                self.notice.emit(f"Drag previews are off: {_describe(exc)}")
+
     def _render_frame(self, spec: FrameSpec) -> None:
         if self.renderer is None:
             return
         t0 = time.perf_counter()
-        res = self.renderer.render(self._request(spec))
+        req = self._request(spec)
+        if spec.purpose == "preview" and self._preview:
+            image, ws, _ = self._preview.render(req, type(req))
+            ms = (time.perf_counter() - t0) * 1000.0
+            self.frameReady.emit(spec.request_id, image, ws, ms)
+            return
+        res = self.renderer.render(req)
         ms = (time.perf_counter() - t0) * 1000.0
         startup_trace.mark("first_render_done")
         self.frameReady.emit(spec.request_id, np.ascontiguousarray(res.image), res.ws, ms)
+        if not self._preview_posted:  # built after the first frame, never before it
+            self._preview_posted = True
+            self.post_idle(self._build_preview)
 
     def _render_grid_tile(self, job_id: int, index: int, spec: FrameSpec) -> None:
         with self._lock:

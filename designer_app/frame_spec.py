@@ -44,3 +44,33 @@ def spec_from_design(
         noise_mode=d.noise_mode,
         policy_offset=policy_offset,
     )
+
+
+def first_changed_row(old: FrameSpec | None, new: FrameSpec) -> int | None:
+    """The first w row that `new` renders differently from `old` (0 = all of them; None =
+    nothing changed). Seed, truncation, words, a latent, mix and policy move every row; a
+    slider offset moves only its layer range. Tells whether an edit is cheap to show (fine
+    rows: the renderer reuses everything below them) or needs the whole network."""
+    if old is None:
+        return 0
+
+    def same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+        if a is None or b is None:
+            return a is b
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+
+    if (
+        old.seed != new.seed
+        or old.truncation != new.truncation
+        or old.noise_mode != new.noise_mode
+        or old.mix_seed != new.mix_seed
+        or old.mix_from_layer != new.mix_from_layer
+        or not same(old.condition, new.condition)
+        or not same(old.ws, new.ws)
+        or not same(old.policy_offset, new.policy_offset)
+    ):
+        return 0
+    a = {(layers, float(s), vec.tobytes()) for vec, s, layers in old.offsets}
+    b = {(layers, float(s), vec.tobytes()) for vec, s, layers in new.offsets}
+    moved = a ^ b
+    return min((layers[0] for layers, _, _ in moved), default=None)

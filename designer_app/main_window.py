@@ -365,6 +365,8 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         self.descriptors.textCommitted.connect(self._on_text_committed)
         self.grid.picked.connect(self.pick_variation)
         self.sliders.textDirectionRequested.connect(self.render.request_text_direction)
+        self.render.is_dragging = self.sliders.any_slider_down
+        self.sliders.dragReleased.connect(self.render.drag_ended)
         self.render.textDirectionReady.connect(self._on_text_direction)
         self.render.unknownWords.connect(self.descriptors.set_encoder_unknown)
         self.render.gridStarted.connect(self.grid.start)

@@ -8,6 +8,7 @@ Frame results older than the one on screen are dropped by request id.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from designer_app import lexicon, startup_trace
 from designer_app.condition_cache import ConditionCache
 from designer_app.engine_worker import EngineSession
-from designer_app.frame_spec import FrameSpec, spec_from_design
+from designer_app.frame_spec import FrameSpec, first_changed_row, spec_from_design
 from designer_app.models.design_model import RENDER_FIELDS, DesignModel
 from designer_app.models.studio_state import StudioState, directions_from_engine
 from designer_app.workers import JobManager
@@ -57,6 +58,15 @@ class RenderController(QObject):
         self._rid = 0
         self._in_flight: tuple[int, float] | None = None  # (request id, sent at)
         self._frame_wanted = False
+        # drag previews: while a slider is held, edits of coarse/middle rows render at half
+        # resolution (preview_render); the full frame follows on release
+        self.is_dragging: Callable[[], bool] = lambda: False
+        self._last_spec: FrameSpec | None = None
+        self._previews: set[int] = set()  # request ids sent as previews, not landed yet
+        self.showing_preview = False
+        self._refine_at: float | None = None
+        self.preview_ms: list[float] = []  # engine time of preview frames
+        self.refine_ms: list[float] = []  # release -> full frame on screen
         self._encode_rid = 0
         self._tdir_rid = 0
         self._submitted_at = 0.0
@@ -141,6 +151,8 @@ class RenderController(QObject):
     def _on_model_ready(self, info: object, device: str) -> None:
         self._finish_load_job()
         self._in_flight = None  # a request sent to the previous model never lands
+        self._previews.clear()
+        self._last_spec = None
         self.state.set_model("ready", info, device)
         d = self.model.design
         d.model = ModelRef(str(info.model_id), str(info.model_hash))  # type: ignore[attr-defined]
@@ -268,18 +280,53 @@ class RenderController(QObject):
         self._pending_change = [
             (t, r if r is not None else self._rid) for t, r in self._pending_change
         ]
-        self.session.render(spec_from_design(self.model.design, self._rid, self._policy_offset()))
+        spec = spec_from_design(self.model.design, self._rid, self._policy_offset())
+        if self._wants_preview(spec):
+            spec.purpose = "preview"
+            self._previews.add(self._rid)
+        self._last_spec = spec
+        self.session.render(spec)
+
+    def _wants_preview(self, spec: FrameSpec) -> bool:
+        """Preview while a slider is held and the edit reaches below the fine rows."""
+        info = self.state.info
+        if info is None or not self.is_dragging():
+            return False
+        n = int(info.num_ws)  # type: ignore[attr-defined]
+        ranges = getattr(info, "layer_ranges", None) or {}
+        fine0 = int(ranges.get("fine", (n, n))[0])
+        row = first_changed_row(self._last_spec, spec)
+        return row is not None and row < fine0
+
+    def drag_ended(self) -> None:
+        """A slider was released: the full frame follows a preview (idempotent)."""
+        if not (self.showing_preview or self._previews):
+            return
+        if self._refine_at is None:
+            self._refine_at = time.perf_counter()
+        if self._in_flight is not None and self._in_flight[0] not in self._previews:
+            return  # a full frame is already on its way
+        self._frame_wanted = True
+        self._send_if_free()
 
     def _on_frame(self, rid: int, image: np.ndarray, ws: object, ms: float) -> None:
         if self._stopped:
             return
         if self._in_flight is not None and rid >= self._in_flight[0]:
             self._frame_landed()  # the newest edit goes out before this frame is drawn
+        preview = rid in self._previews
+        self._previews = {r for r in self._previews if r > rid}
         if rid <= self.state.image_id:
             return  # stale: a newer frame is already on screen
         now = time.perf_counter()
-        self.render_ms.append(ms)
+        (self.preview_ms if preview else self.render_ms).append(ms)
+        self.showing_preview = preview
         self.state.set_image(image, rid)
+        if not preview and self._refine_at is not None:
+            self.refine_ms.append((now - self._refine_at) * 1000.0)
+            self._refine_at = None
+        if preview and not self.is_dragging() and not self._previews:
+            self.drag_ended()  # released while this preview was being rendered
         done = [t for t, r in self._pending_change if r is not None and r <= rid]
         self.latencies_ms.extend((now - t) * 1000.0 for t in done)
         self._pending_change = [(t, r) for t, r in self._pending_change if r is None or r > rid]
@@ -298,6 +345,8 @@ class RenderController(QObject):
         return (
             not self._frame_wanted
             and self._in_flight is None
+            and not self.showing_preview
+            and not self._previews
             and not self._pending_change
             and not self._awaiting_condition
             and self.state.image_id == self._rid

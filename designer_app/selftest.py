@@ -429,6 +429,11 @@ def _run_steps(
         report["slider_to_frame_p50_ms"] = round(float(np.percentile(lat, 50)), 1)
         report["slider_to_frame_p95_ms"] = round(float(np.percentile(lat, 95)), 1)
         report["slider_samples"] = len(lat)
+        report["preview_frames"] = len(render.preview_ms)
+        if render.refine_ms:  # a slider released after previews: the full frame follows
+            report["release_to_full_frame_p95_ms"] = round(
+                float(np.percentile(render.refine_ms, 95)), 1
+            )
         report["slider_to_frame_p95_by_group_ms"] = {
             g: round(float(np.percentile(v, 95)), 1) for g, v in sorted(by_group.items()) if v
         }

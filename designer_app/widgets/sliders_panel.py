@@ -41,6 +41,7 @@ DIR_RANGE = 3.0
 class SlidersPanel(QWidget):
     textDirectionRequested = Signal(str)
     dragReleased = Signal()
+    dragPressed = Signal()
 
     def __init__(
         self,
@@ -173,6 +174,7 @@ class SlidersPanel(QWidget):
         layout.addWidget(s)
         self.sliders[s.slider_id] = s
         s.released.connect(self.dragReleased)
+        s.pressed.connect(self.dragPressed)
         return s
 
     def _clear(self, layout: QVBoxLayout) -> None:
@@ -330,6 +332,10 @@ class SlidersPanel(QWidget):
             for oid, s in self.sliders.items():
                 if oid.startswith(("attr:", "dir:", "text:")):
                     s.set_value(self.model.offset_strength(oid))
+
+    def any_slider_down(self) -> bool:
+        """A design slider is being dragged right now (render previews meanwhile)."""
+        return any(s.slider.isSliderDown() for s in self.sliders.values())
 
     def drag_sliders(self) -> list[ValueSlider]:
         """Every slider the user can drag now (the self-test drags them all)."""

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 class ValueSlider(QWidget):
     edited = Signal(float, str)  # value, merge key
     released = Signal()
+    pressed = Signal()
     removeRequested = Signal()
 
     def __init__(
@@ -57,6 +58,7 @@ class ValueSlider(QWidget):
         self._session = 0
         self._syncing = False
         self.slider.sliderPressed.connect(self._new_session)
+        self.slider.sliderPressed.connect(self.pressed)
         self.slider.sliderReleased.connect(self.released)
         self.slider.valueChanged.connect(self._on_value)
         self.set_value(value)

@@ -227,3 +227,97 @@ def test_export_preview_redraws_once_after_a_burst_of_frames(qtbot, make_window)
     qtbot.waitUntil(lambda: len(drawn) == 1, timeout=5000)
     qtbot.wait(400)
     assert drawn == [w.state.image_id]  # one redraw, of the newest frame
+
+
+# ------------------------------------------------------------------ drag previews
+def test_first_changed_row_tells_cheap_fine_edits_from_full_renders():
+    from designer_app.frame_spec import FrameSpec, first_changed_row
+
+    v = np.ones(8, np.float32)
+    base = FrameSpec(1, seed=3, truncation=0.7, offsets=[(v, 0.5, (4, 6))])
+    fine = FrameSpec(2, seed=3, truncation=0.7, offsets=[(v, 0.75, (4, 6))])
+    both = FrameSpec(3, seed=3, truncation=0.7, offsets=[(v, 0.5, (4, 6)), (v, 1.0, (2, 4))])
+    assert first_changed_row(None, base) == 0
+    assert first_changed_row(base, base) is None
+    assert first_changed_row(base, fine) == 4
+    assert first_changed_row(base, both) == 2
+    assert first_changed_row(base, FrameSpec(4, seed=4, truncation=0.7)) == 0
+    assert first_changed_row(base, FrameSpec(5, seed=3, truncation=0.9, offsets=base.offsets)) == 0
+
+
+class _FlatPreview:
+    """Stands in for preview_render.PreviewRenderer: a grey frame, easy to tell apart."""
+
+    def __init__(self, renderer):
+        self.renderer, self.calls = renderer, 0
+
+    def render(self, request, request_class):
+        self.calls += 1
+        ws = self.renderer.mapping(request.seed, request.c, request.truncation)
+        return np.full((16, 16, 3), 128, np.uint8), ws, 0.0
+
+
+def test_coarse_drag_previews_then_the_full_frame_follows_on_release(qtbot, make_window):
+    r = FakeRenderer(delay_s=0.005)
+    w = make_window(renderer=r)
+    wait_idle(qtbot, w)
+    worker = w.session.worker
+    preview = _FlatPreview(r)
+    worker._preview, worker._preview_posted = preview, True
+    s = w.sliders.truncation.slider  # truncation moves every row: a full re-render
+    s.setSliderDown(True)
+    for v in range(40, 100, 6):
+        s.setValue(v)
+        qtbot.wait(5)
+    qtbot.waitUntil(lambda: w.render.showing_preview, timeout=5000)
+    assert not w.render.idle()  # a preview is not the design: no classifier, no "done"
+    assert (w.state.image == 128).all()
+    s.setSliderDown(False)
+    wait_idle(qtbot, w)
+    assert not w.render.showing_preview and preview.calls >= 1
+    assert len(w.render.refine_ms) == 1
+    final = r.render(w.session.worker._request(_spec(w)))
+    assert np.array_equal(w.state.image, final.image)
+    assert w.stack.count() == 1  # previews are no extra history
+
+
+def test_fine_row_drags_stay_at_full_resolution(qtbot, make_window):
+    from engine.project import Offset
+
+    r = FakeRenderer()
+    w = make_window(renderer=r)
+    wait_idle(qtbot, w)
+    worker = w.session.worker
+    preview = _FlatPreview(r)
+    worker._preview, worker._preview_posted = preview, True
+    fine0 = r.info.layer_ranges["fine"][0]
+    vec = np.ones(8, np.float32)
+    w.model.design.offsets.append(Offset("dir:fine:test", 0.0, (fine0, 6), vec, "fine test"))
+    w.render.request_frame()
+    wait_idle(qtbot, w)
+    w.render.is_dragging = lambda: True
+    for k in range(1, 6):
+        w.model.design.offsets[-1].strength = 0.2 * k
+        w.render.request_frame()
+        wait_idle(qtbot, w)
+    assert preview.calls == 0 and not w.render.showing_preview
+
+
+def test_preview_renderer_is_the_generator_one_octave_early(tmp_path):
+    from designer_app.preview_render import make_preview
+    from engine.stylegan.config import generator_kwargs
+    from engine.stylegan.networks import Generator
+    from engine.stylegan.render import Renderer, RenderRequest
+
+    kwargs = generator_kwargs("tiny", c_dim=0, resolution=128, tileable=True)
+    r = Renderer.from_generator(Generator(**kwargs))
+    p = make_preview(r)
+    assert p is not None and p.factor == 2 and p.num_ws < r.info.num_ws
+    req = RenderRequest(seed=5, truncation=0.7)
+    img, ws, _ = p.render(req, RenderRequest)
+    assert img.shape == (128, 128, 3) and img.dtype == np.uint8
+    assert (img[0::2, 0::2] == img[1::2, 1::2]).all()  # each preview pixel is a 2x2 block
+    assert np.array_equal(ws, r.request_ws(req))  # the full design's latent
+    small = p.small.render(RenderRequest(ws=ws[: p.num_ws]))
+    assert np.array_equal(img[0::2, 0::2], small.image)
+    assert make_preview(Renderer.from_generator(Generator(**generator_kwargs("tiny", 0)))) is None
