@@ -270,11 +270,22 @@ def synthesis_layer(
     fmt = torch.channels_last if _is_cl(x) else torch.contiguous_format
     if _fused(x) and GEMM_PLAIN:
         return _gemm_layer(layer, k, x, styles, dco, noise_mode, g, gain, fmt)
-    if _fused(x) and FUSED_CONST_WEIGHTS:  # three passes: scaled wrap, packed conv, epilogue
+    # few channels, many pixels, zero padding: modulating the weights spares the input pass
+    # (with wrapping, the input needs its own pass anyway; measured no faster then)
+    small_weights = (
+        n == 1 and not layer.tileable and k.weight.numel() * SMALL_WEIGHT_RATIO < x.numel()
+    )
+    if _fused(x) and FUSED_CONST_WEIGHTS and not small_weights:
+        # three passes: styles x wrapped input, packed constant-weight conv, epilogue
         xin = cpu_kernels.pad_scale(x, styles, 1, 1, layer.tileable)
         y = _conv_const(k.weight, k.packed, xin, 0)
         shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
         return _scale_act(layer, y, dco, shift, gain).contiguous(memory_format=fmt)
+    if _fused(x) and small_weights:
+        wt = k.weight * (dco.reshape(-1, 1, 1, 1) * styles.reshape(1, -1, 1, 1))
+        y = F.conv2d(x, wt, padding=1)
+        shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
+        return _scale_act(layer, y, None, shift, gain).contiguous(memory_format=fmt)
     scale_weights = n * k.weight.numel() < x.numel()
     if scale_weights:  # fold styles and demodulation into the (smaller) weights
         outer = dco.unsqueeze(2) * styles.unsqueeze(1)  # [N, O, I]
@@ -467,6 +478,9 @@ def _gemm_layer(
 
 
 GEMM_UP = True  # 2x-up layers in GEMM form (with the fused kernels)
+# plain layers whose weights are this many times smaller than their input modulate the
+# weights per frame (fused kernels, batch 1)
+SMALL_WEIGHT_RATIO = 4.0
 GEMM_PLAIN = False  # plain 3x3 layers in GEMM form
 
 # with the fused kernels: always convolve with the constant pre-packed weight, the styles
