@@ -3,8 +3,9 @@
 They replace chains of elementwise PyTorch passes (bias, noise, activation, clamp, the phase
 interleave and FIR of 2x-up layers, toRGB plus image upsampling) with one pass each. The
 build (-O3 -march=native) is cached in the user cache dir, keyed by the source text and the
-CPU's instruction set; a failed build is never fatal: `available()` says False, one warning
-is shown, and callers keep the plain PyTorch path. `WENYANG_CPU_KERNELS=0` turns them off.
+CPU's instruction set; a first build runs in the background (frames use the PyTorch path
+meanwhile); a failed build is never fatal: `available()` says False, one warning is shown,
+and callers keep the plain PyTorch path. `WENYANG_CPU_KERNELS=0` turns them off.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import platform
 import threading
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -24,7 +26,7 @@ OP = "cpu_kernels"
 ACT_CODES = {"linear": 0, "lrelu": 1, "relu": 2}
 
 _lock = threading.Lock()
-_state: dict[str, bool] = {}
+_state: dict[str, Any] = {}  # ok: bool once decided; thread: a background build
 
 
 def _cpu_flags() -> str:
@@ -69,28 +71,54 @@ def _build() -> None:
     )
 
 
-def available() -> bool:
-    """True when the kernels are loaded (building them the first time); False, with one
-    warning per process, when they cannot be built or are switched off."""
+def is_built() -> bool:
+    """The compiled library for this source and CPU is in the cache (loading takes ~0.1 s)."""
+    return (_build_dir() / "wenyang_cpu_infer.so").is_file()
+
+
+def _load_into_state() -> None:
+    ok = False
+    try:
+        _build()
+        ok = hasattr(torch.ops.wenyang_cpu, "conv_taps_fir_act")
+    except Exception as exc:  # any build problem means: use the PyTorch path
+        _plugin.warn_once(OP, f"CPU kernels unavailable ({exc!s:.200}); using the PyTorch path")
+    _state["ok"] = ok
+
+
+def available(wait: bool = False) -> bool:
+    """True when the kernels are loaded. A cached build loads at once; a first build
+    (~30 s of compiling) runs in a background thread, and until it is done this returns
+    False (callers use the PyTorch path) unless `wait`, so no frame waits for a compiler.
+    False, with one warning per process, when they cannot be built; False when switched
+    off (WENYANG_CPU_KERNELS=0)."""
     found = _state.get("ok")
     if found is not None:
-        return found
+        return bool(found)
     with _lock:
         if "ok" in _state:
-            return _state["ok"]
-        ok = False
+            return bool(_state["ok"])
         if os.environ.get("WENYANG_CPU_KERNELS", "1") == "0":
-            ok = False
-        else:
+            _state["ok"] = False
+            return False
+        thread = _state.get("thread")
+        if thread is None:
             try:
-                _build()
-                ok = hasattr(torch.ops.wenyang_cpu, "up_fir_act")
-            except Exception as exc:  # any build problem means: use the PyTorch path
-                _plugin.warn_once(
-                    OP, f"CPU kernels unavailable ({exc!s:.200}); using the PyTorch path"
-                )
-        _state["ok"] = ok
-        return ok
+                cached = is_built()
+            except OSError:
+                cached = False
+            if cached:
+                _load_into_state()
+                return bool(_state["ok"])
+            thread = threading.Thread(
+                target=_load_into_state, name="cpu-kernels-build", daemon=True
+            )
+            _state["thread"] = thread
+            thread.start()
+    if wait:
+        thread.join()
+        return bool(_state.get("ok", False))
+    return False
 
 
 def up_fir_act(

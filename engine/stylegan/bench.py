@@ -141,6 +141,9 @@ def run_bench_render(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    from cuda_ops import cpu_kernels
+
+    kernels = cpu_kernels.available(wait=True)  # a first build must not fall into the timing
     G, source = _bench_generator(args.model, args.preset)
     G = G.cpu()
     # separate renderers: a shared one would let the full-frame variant evict the cache the
@@ -237,6 +240,7 @@ def run_bench_render(args: argparse.Namespace) -> int:
         "layer_ranges": {k: list(v) for k, v in info.layer_ranges.items()},
         "fine_layers": list(fine),
         "threads": torch.get_num_threads(),
+        "cpu_kernels": kernels,
         "cpu_count": os.cpu_count(),
         "load_avg_1min": [round(load_before[0], 2), round(load_after[0], 2)],
         "frames": max(2, args.frames),
@@ -256,7 +260,8 @@ def run_bench_render(args: argparse.Namespace) -> int:
     else:
         print(
             f"render bench ({source}, {info.resolution}px, {result['threads']} threads, "
-            f"load {result['load_avg_1min']}, {result['frames']} frames per variant)"
+            f"load {result['load_avg_1min']}, {result['frames']} frames per variant, "
+            f"fused CPU kernels {'on' if kernels else 'off'})"
         )
         print(
             f"  {'variant':26s} {'cpu med':>8s} {'cpu p90':>8s} {'wall med':>9s} {'wall p90':>9s}"

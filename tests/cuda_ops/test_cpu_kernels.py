@@ -12,7 +12,7 @@ from cuda_ops import _plugin, cpu_kernels
 from cuda_ops import upfirdn2d as ufd
 
 needs_kernels = pytest.mark.skipif(
-    not cpu_kernels.available(), reason="CPU kernels did not build (no C++ compiler?)"
+    not cpu_kernels.available(wait=True), reason="CPU kernels did not build (no C++ compiler?)"
 )
 CL = torch.channels_last
 FMT = {"nchw": torch.contiguous_format, "cl": CL}
@@ -116,6 +116,7 @@ def test_failed_build_falls_back_with_one_warning(monkeypatch: pytest.MonkeyPatc
         raise RuntimeError("no compiler")
 
     monkeypatch.setattr(cpu_kernels, "_build", broken)
+    monkeypatch.setattr(cpu_kernels, "is_built", lambda: True)  # the load itself fails
     monkeypatch.setattr(cpu_kernels, "_state", {})
     monkeypatch.setattr(_plugin, "_warned", set())
     with warnings.catch_warnings(record=True) as caught:
@@ -261,3 +262,24 @@ def test_conv_taps_in_narrow_bands_match_one_product() -> None:
     finally:
         cpu_kernels.set_band_bytes(old)
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_first_build_runs_in_the_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the compiler runs, frames take the PyTorch path; `wait` joins the build."""
+    import threading
+
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow_build() -> None:
+        calls.append(1)
+        release.wait(10)
+
+    monkeypatch.setattr(cpu_kernels, "_build", slow_build)
+    monkeypatch.setattr(cpu_kernels, "is_built", lambda: False)
+    monkeypatch.setattr(cpu_kernels, "_state", {})
+    assert cpu_kernels.available() is False  # not built yet: no waiting
+    assert cpu_kernels.available() is False
+    release.set()
+    cpu_kernels.available(wait=True)  # the fake build registers no ops: False, one warning
+    assert calls == [1] and cpu_kernels._state["ok"] in (True, False)

@@ -13,7 +13,9 @@ from cuda_ops import _plugin, cpu_kernels
 from engine.stylegan.networks import Generator
 from engine.stylegan.render import Renderer, RenderRequest
 
-needs_kernels = pytest.mark.skipif(not cpu_kernels.available(), reason="CPU kernels not built")
+needs_kernels = pytest.mark.skipif(
+    not cpu_kernels.available(wait=True), reason="CPU kernels not built"
+)
 
 
 def _generator(tileable: bool, res: int = 64) -> Generator:
@@ -96,6 +98,7 @@ def test_failed_build_keeps_the_torch_path(monkeypatch: pytest.MonkeyPatch) -> N
         raise RuntimeError("simulated compiler failure")
 
     monkeypatch.setattr(cpu_kernels, "_build", broken)
+    monkeypatch.setattr(cpu_kernels, "is_built", lambda: True)
     monkeypatch.setattr(cpu_kernels, "_state", {})
     monkeypatch.setattr(_plugin, "_warned", set())
     G = _generator(True, res=32)
