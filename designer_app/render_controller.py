@@ -90,19 +90,23 @@ class RenderController(QObject):
         self._classify_timer.setSingleShot(True)
         self._classify_timer.timeout.connect(self._classify)
         model.changed.connect(self._on_change)
+        # Engine signals are emitted on the engine threads. Each goes to a method of this
+        # (GUI-thread) object, so Qt queues it to the GUI thread; a lambda or a signal-to-
+        # signal connection would run on the emitting engine thread (PySide gives a lambda
+        # no receiver), touching widgets off the GUI thread.
         sig = session.signals
         sig.modelReady.connect(self._on_model_ready)
         sig.modelUnavailable.connect(self._on_model_missing)
         sig.encoderReady.connect(self._on_encoder_ready)
-        sig.encoderUnavailable.connect(lambda msg: state.set_encoder(False, msg))
+        sig.encoderUnavailable.connect(self._on_encoder_missing)
         sig.textEncoded.connect(self._on_encoded)
         sig.frameReady.connect(self._on_frame)
         sig.gridTile.connect(self._on_grid_tile)
         sig.gridFinished.connect(self._on_grid_finished)
         sig.classified.connect(self._on_classified)
-        sig.directionsReady.connect(lambda ds: state.set_directions(directions_from_engine(ds)))
+        sig.directionsReady.connect(self._on_directions)
         sig.textDirection.connect(self._on_text_direction)
-        sig.notice.connect(self.notice)
+        sig.notice.connect(self._on_notice)
         state.policyChanged.connect(self.request_frame)
         sig.failed.connect(self._on_failed)
 
@@ -125,6 +129,15 @@ class RenderController(QObject):
             self.session.load_encoder(clip_dir, device)
         self.session.load_directions(model_dir)
         self._load_job = job.id
+
+    def _on_encoder_missing(self, message: str) -> None:
+        self.state.set_encoder(False, message)
+
+    def _on_directions(self, dirs: object) -> None:
+        self.state.set_directions(directions_from_engine(dirs))  # type: ignore[arg-type]
+
+    def _on_notice(self, message: str) -> None:
+        self.notice.emit(message)
 
     def _on_encoder_ready(self, dim: int) -> None:
         self.state.set_encoder(True, f"{dim}-d")

@@ -321,3 +321,37 @@ def test_preview_renderer_is_the_generator_one_octave_early(tmp_path):
     small = p.small.render(RenderRequest(ws=ws[: p.num_ws]))
     assert np.array_equal(img[0::2, 0::2], small.image)
     assert make_preview(Renderer.from_generator(Generator(**generator_kwargs("tiny", 0)))) is None
+
+
+def test_engine_signals_update_the_studio_on_the_gui_thread(qtbot, make_window, monkeypatch):
+    """PySide runs a lambda (or a signal-to-signal hop) on the emitting engine thread; the
+    studio state (and the widgets listening to it) must only ever change on the GUI thread."""
+    from designer_app.models.studio_state import StudioState
+
+    threads: list[tuple[str, bool]] = []
+
+    def spy(name):
+        orig = getattr(StudioState, name)
+
+        def call(self, *a, **k):
+            threads.append((name, threading.current_thread() is threading.main_thread()))
+            return orig(self, *a, **k)
+
+        monkeypatch.setattr(StudioState, name, call)
+
+    for name in ("set_model", "set_directions", "set_encoder", "set_image"):
+        spy(name)
+    w = make_window(encoder=None)  # the encoder fails: encoderUnavailable
+    notices: list[bool] = []
+    w.render.notice.connect(
+        lambda m: notices.append(threading.current_thread() is threading.main_thread())
+    )
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: bool(w.state.encoder_message), timeout=5000)
+    qtbot.waitUntil(lambda: any(n == "set_directions" for n, _ in threads[1:]), timeout=5000)
+    w.session.worker.notice.emit("from the engine")  # as the engine thread would
+    w.session.worker.post(lambda: w.session.worker.notice.emit("from the engine thread"))
+    qtbot.waitUntil(lambda: len(notices) == 2, timeout=5000)
+    assert {n for n, _ in threads} >= {"set_model", "set_directions", "set_encoder", "set_image"}
+    assert all(on_gui for _, on_gui in threads), threads
+    assert all(notices)
