@@ -157,12 +157,16 @@ def scale_act_(
     act: str,
     clamp: float | None,
     alpha: float = 0.2,
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """In place: y = clamp(act(y * dco[n, o] + shift)). Returns y."""
+    """In place: y = clamp(act(y * dco[n, o] + shift + noise)); noise [N|1, 1, H, W] is
+    per pixel (kept apart from the per-channel shift so that no [O, H, W] sum is read).
+    Returns y."""
     torch.ops.wenyang_cpu.scale_act_(
         y,
         y.new_empty(0) if dco is None else dco,
         shift,
+        y.new_empty(0) if noise is None else noise,
         ACT_CODES[act],
         alpha,
         -1.0 if clamp is None else float(clamp),
@@ -221,6 +225,7 @@ def conv_taps_act(
     act: str,
     clamp: float | None,
     alpha: float = 0.2,
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """A "valid" conv of the padded channels-last xs [N, I, Hp, Wp] as matrix products:
     out[n, o, y, x] = clamp(act(dco * sum_t (xs[n, :, y + dy_t, x + dx_t] @ w_t)[o] + shift)),
@@ -233,6 +238,7 @@ def conv_taps_act(
         out,
         xs.new_empty(0) if dco is None else dco,
         shift,
+        xs.new_empty(0) if noise is None else noise,
         ACT_CODES[act],
         alpha,
         -1.0 if clamp is None else float(clamp),
@@ -253,10 +259,12 @@ def conv_taps_fir_act(
     act: str,
     clamp: float | None,
     alpha: float = 0.2,
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """2x-up layer from the padded low-res xs (as in `conv_taps_act`; taps rows (phase, t,
     dy, dx), phase 2*py + px): the four phases interleaved on the 2x grid I, then
-    out[Y, X] = epilogue(sum fy[ky] fx[kx] I[Y + off + ky, X + off + kx]). Returns out."""
+    out[Y, X] = epilogue(sum fy[ky] fx[kx] I[Y + off + ky, X + off + kx]); the epilogue adds
+    shift (per channel, broadcast) and noise ([N|1, 1, R, R], per pixel). Returns out."""
     torch.ops.wenyang_cpu.conv_taps_fir_act(
         xs,
         w,
@@ -267,6 +275,7 @@ def conv_taps_fir_act(
         out,
         xs.new_empty(0) if dco is None else dco,
         shift,
+        xs.new_empty(0) if noise is None else noise,
         ACT_CODES[act],
         alpha,
         -1.0 if clamp is None else float(clamp),

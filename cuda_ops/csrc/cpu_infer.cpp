@@ -18,6 +18,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/add.h>
 #include <ATen/ops/mm.h>
 #include <c10/util/Exception.h>
 #include <torch/library.h>
@@ -161,8 +162,8 @@ void up_fir_act(const at::Tensor& y, at::Tensor out, const at::Tensor& blur,
 }
 
 // y <- clamp(act(y * dco[n, o] + shift)), in place; y NCHW or channels-last.
-void scale_act_(at::Tensor y, const at::Tensor& dco, const at::Tensor& shift, int64_t act,
-                double alpha, double clamp) {
+void scale_act_(at::Tensor y, const at::Tensor& dco, const at::Tensor& shift,
+                const at::Tensor& noise, int64_t act, double alpha, double clamp) {
   check_f32_cpu(y, "y");
   check_f32_cpu(shift, "shift");
   TORCH_CHECK(y.dim() == 4, "y must be 4-D");
@@ -170,14 +171,23 @@ void scale_act_(at::Tensor y, const at::Tensor& dco, const at::Tensor& shift, in
   const bool has_d = dco.defined() && dco.numel() > 0;
   at::Tensor d = has_d ? dco.to(at::kFloat).contiguous() : at::Tensor();
   TORCH_CHECK(!has_d || d.numel() == N * O, "dco must be [N, O]");
-  const at::Tensor sh = shift.expand({N, O, H, W});
+  // noise [N|1, 1, H, W] (or empty) is added to the shift: per pixel in the channels-last
+  // loop; otherwise (rare: NCHW outputs) the sum is formed first
+  const bool has_nz = noise.defined() && noise.numel() > 0;
+  const bool cl_path = y.stride(1) == 1 && O > 1;
+  at::Tensor nz = has_nz ? noise.expand({N, 1, H, W}) : at::Tensor();
+  const at::Tensor sh = (has_nz && !cl_path) ? at::add(shift, noise).expand({N, O, H, W}).contiguous()
+                                             : shift.expand({N, O, H, W});
+  const float* nzp = (has_nz && cl_path) ? nz.data_ptr<float>() : nullptr;
+  const int64_t zN = has_nz ? nz.stride(0) : 0, zH = has_nz ? nz.stride(2) : 0,
+                zW = has_nz ? nz.stride(3) : 0;
   float* yp = y.data_ptr<float>();
   const float* sp = sh.data_ptr<float>();
   const float* dp = has_d ? d.data_ptr<float>() : nullptr;
   const int64_t sN = y.stride(0), sC = y.stride(1), sH = y.stride(2), sW = y.stride(3);
   const int64_t tN = sh.stride(0), tC = sh.stride(1), tH = sh.stride(2), tW = sh.stride(3);
   const float fa = static_cast<float>(alpha), fc = static_cast<float>(clamp);
-  if (sC == 1 && O > 1) {  // channels-last: rows of pixels, channels innermost
+  if (cl_path) {  // channels-last: rows of pixels, channels innermost
     at::parallel_for(0, N * H, 1, [&](int64_t b0, int64_t b1) {
       std::vector<float> ones(O, 1.f);
       for (int64_t nh = b0; nh < b1; ++nh) {
@@ -186,13 +196,16 @@ void scale_act_(at::Tensor y, const at::Tensor& dco, const at::Tensor& shift, in
         for (int64_t w = 0; w < W; ++w) {
           float* v = yp + n * sN + h * sH + w * sW;
           const float* s = sp + n * tN + h * tH + w * tW;
+          const float z = nzp ? nzp[n * zN + h * zH + w * zW] : 0.f;
           if (tC == 1) {
             int64_t o = 0;
             for (; o + 16 <= O; o += 16)
-              store16(v + o, epilogue16(load16(v + o), load16(dv + o), load16(s + o), act, fa, fc));
-            for (; o < O; ++o) v[o] = epilogue(v[o], dv[o], s[o], act, fa, fc);
+              store16(v + o,
+                      epilogue16(load16(v + o), load16(dv + o), load16(s + o) + z, act, fa, fc));
+            for (; o < O; ++o) v[o] = epilogue(v[o], dv[o], s[o] + z, act, fa, fc);
           } else {
-            for (int64_t o = 0; o < O; ++o) v[o] = epilogue(v[o], dv[o], s[o * tC], act, fa, fc);
+            for (int64_t o = 0; o < O; ++o)
+              v[o] = epilogue(v[o], dv[o], s[o * tC] + z, act, fa, fc);
           }
         }
       }
@@ -468,6 +481,7 @@ struct Epi {
   int64_t sC;
   int64_t act;
   float alpha, clamp;
+  float nz;  // per-pixel noise added to every channel (0 without)
 };
 
 // dst (channel stride dC) = epilogue(acc[0:O])
@@ -475,24 +489,37 @@ inline void store_epi(const float* acc, int64_t O, const Epi& e, float* dst, int
   int64_t o = 0;
   if (dC == 1 && e.sC == 1) {
     for (; o + 16 <= O; o += 16)
-      store16(dst + o, epilogue16(load16(acc + o), load16(e.dv + o), load16(e.s + o), e.act,
-                                  e.alpha, e.clamp));
+      store16(dst + o, epilogue16(load16(acc + o), load16(e.dv + o), load16(e.s + o) + e.nz,
+                                  e.act, e.alpha, e.clamp));
   }
   for (; o < O; ++o)
-    dst[o * dC] = epilogue(acc[o], e.dv[o], e.s[o * e.sC], e.act, e.alpha, e.clamp);
+    dst[o * dC] = epilogue(acc[o], e.dv[o], e.s[o * e.sC] + e.nz, e.act, e.alpha, e.clamp);
 }
 
 struct EpiArgs {
-  at::Tensor d, sh;
+  at::Tensor d, sh, nz;
   const float* dp;
   const float* sp;
   int64_t sN, sC, sH, sW;
+  const float* np = nullptr;  // noise [N|1, 1, R, RW] expanded
+  int64_t nN = 0, nH = 0, nW = 0;
+  float noise(int64_t n, int64_t y, int64_t x) const {
+    return np ? np[n * nN + y * nH + x * nW] : 0.f;
+  }
 };
 
-EpiArgs epi_args(const at::Tensor& dco, const at::Tensor& shift, int64_t N, int64_t O,
-                 int64_t R, int64_t RW) {
+EpiArgs epi_args(const at::Tensor& dco, const at::Tensor& shift, const at::Tensor& noise,
+                 int64_t N, int64_t O, int64_t R, int64_t RW) {
   check_f32_cpu(shift, "shift");
   EpiArgs a;
+  if (noise.defined() && noise.numel() > 0) {
+    check_f32_cpu(noise, "noise");
+    a.nz = noise.expand({N, 1, R, RW});
+    a.np = a.nz.data_ptr<float>();
+    a.nN = a.nz.stride(0);
+    a.nH = a.nz.stride(2);
+    a.nW = a.nz.stride(3);
+  }
   const bool has_d = dco.defined() && dco.numel() > 0;
   a.d = has_d ? dco.to(at::kFloat).contiguous() : at::Tensor();
   TORCH_CHECK(!has_d || a.d.numel() == N * O, "dco must be [N, O]");
@@ -519,8 +546,8 @@ void check_conv_args(const at::Tensor& xs, const at::Tensor& w, const at::Tensor
 
 // Plain conv of the padded xs: out[n, o, y, x] = epilogue(sum_t Z[n, (y+dy_t, x+dx_t), t, o]).
 void conv_taps_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& taps,
-                   at::Tensor out, const at::Tensor& dco, const at::Tensor& shift, int64_t act,
-                   double alpha, double clamp) {
+                   at::Tensor out, const at::Tensor& dco, const at::Tensor& shift,
+                   const at::Tensor& noise, int64_t act, double alpha, double clamp) {
   check_conv_args(xs, w, out);
   const int64_t N = out.size(0), O = out.size(1), R = out.size(2), RW = out.size(3);
   const int64_t Hp = xs.size(2), Wp = xs.size(3);
@@ -528,7 +555,7 @@ void conv_taps_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& 
   const int64_t T = w.size(1) / O, TO = w.size(1);
   const Taps ts = make_taps(taps, 1, T, O);
   TORCH_CHECK(R - 1 + ts.maxdy < Hp && RW - 1 + ts.maxdx < Wp, "window outside xs");
-  const EpiArgs ea = epi_args(dco, shift, N, O, R, RW);
+  const EpiArgs ea = epi_args(dco, shift, noise, N, O, R, RW);
   float* op = out.data_ptr<float>();
   const int64_t oN = out.stride(0), oC = out.stride(1), oH = out.stride(2), oW = out.stride(3);
   const float fa = static_cast<float>(alpha), fc = static_cast<float>(clamp);
@@ -542,7 +569,8 @@ void conv_taps_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& 
       for (int64_t dy = 0; dy <= ts.maxdy; ++dy) rows[dy] = z.row(y + dy);
       for (int64_t x = 0; x < RW; ++x) {
         tap_sum(rows.data(), ts.ph[0], x * TO, O, acc.data());
-        const Epi e{dv, ea.sp + n * ea.sN + y * ea.sH + x * ea.sW, ea.sC, act, fa, fc};
+        const Epi e{dv, ea.sp + n * ea.sN + y * ea.sH + x * ea.sW, ea.sC, act, fa, fc,
+                    ea.noise(n, y, x)};
         store_epi(acc.data(), O, e, op + n * oN + y * oH + x * oW, oC);
       }
     }
@@ -555,8 +583,8 @@ void conv_taps_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& 
 // the epilogue. Rows of I are filtered horizontally once each and kept in a ring of four.
 void conv_taps_fir_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& taps,
                        const at::Tensor& fy, const at::Tensor& fx, int64_t off, at::Tensor out,
-                       const at::Tensor& dco, const at::Tensor& shift, int64_t act,
-                       double alpha, double clamp) {
+                       const at::Tensor& dco, const at::Tensor& shift, const at::Tensor& noise,
+                       int64_t act, double alpha, double clamp) {
   check_conv_args(xs, w, out);
   const int64_t N = out.size(0), O = out.size(1), R = out.size(2), RW = out.size(3);
   const int64_t Hp = xs.size(2), Wp = xs.size(3);
@@ -571,7 +599,7 @@ void conv_taps_fir_act(const at::Tensor& xs, const at::Tensor& w, const at::Tens
   float fyv[4], fxv[4];
   std::copy(fyc.data_ptr<float>(), fyc.data_ptr<float>() + 4, fyv);
   std::copy(fxc.data_ptr<float>(), fxc.data_ptr<float>() + 4, fxv);
-  const EpiArgs ea = epi_args(dco, shift, N, O, R, RW);
+  const EpiArgs ea = epi_args(dco, shift, noise, N, O, R, RW);
   float* op = out.data_ptr<float>();
   const int64_t oN = out.stride(0), oC = out.stride(1), oH = out.stride(2), oW = out.stride(3);
   const float fa = static_cast<float>(alpha), fc = static_cast<float>(clamp);
@@ -587,9 +615,45 @@ void conv_taps_fir_act(const at::Tensor& xs, const at::Tensor& w, const at::Tens
       const int64_t py = q & 1, a = q >> 1;
       z.need(n, a, a + ts.maxdy);
       for (int64_t dy = 0; dy <= ts.maxdy; ++dy) rows[dy] = z.row(a + dy);
+      // per column parity: the tap pointers of its phase (row offset b * TO added below)
+      const float* tp[2][8];
+      int64_t nt[2];
+      for (int64_t px = 0; px < 2; ++px) {
+        const auto& tl = ts.ph[(py << 1) | px];
+        nt[px] = static_cast<int64_t>(tl.size());
+        TORCH_CHECK(nt[px] <= 8, "too many taps per phase");
+        for (int64_t k = 0; k < nt[px]; ++k) tp[px][k] = rows[tl[k].first] + tl[k].second;
+      }
       for (int64_t j = 0; j < NI; ++j) {
-        const int64_t r = off + j, px = r & 1, b = r >> 1;
-        tap_sum(rows.data(), ts.ph[(py << 1) | px], b * TO, O, irow.data() + j * O);
+        const int64_t r = off + j, px = r & 1, base = (r >> 1) * TO;
+        const float* const* P = tp[px];
+        float* d = irow.data() + j * O;
+        int64_t o = 0;
+        switch (nt[px]) {  // the 2x-up phases have 4, 2, 2 and 1 taps
+          case 1:
+            for (; o + 16 <= O; o += 16) store16(d + o, load16(P[0] + base + o));
+            break;
+          case 2:
+            for (; o + 16 <= O; o += 16)
+              store16(d + o, load16(P[0] + base + o) + load16(P[1] + base + o));
+            break;
+          case 4:
+            for (; o + 16 <= O; o += 16)
+              store16(d + o, (load16(P[0] + base + o) + load16(P[1] + base + o)) +
+                                 (load16(P[2] + base + o) + load16(P[3] + base + o)));
+            break;
+          default:
+            for (; o + 16 <= O; o += 16) {
+              v16 acc16 = v16{};
+              for (int64_t k = 0; k < nt[px]; ++k) acc16 += load16(P[k] + base + o);
+              store16(d + o, acc16);
+            }
+        }
+        for (; o < O; ++o) {
+          float acc1 = 0.f;
+          for (int64_t k = 0; k < nt[px]; ++k) acc1 += P[k][base + o];
+          d[o] = acc1;
+        }
       }
       for (int64_t X = 0; X < RW; ++X) {
         const float* sv = irow.data() + X * O;
@@ -622,7 +686,8 @@ void conv_taps_fir_act(const at::Tensor& xs, const at::Tensor& w, const at::Tens
         for (; o < O; ++o)
           acc[o] = h0[c + o] * fyv[0] + h1[c + o] * fyv[1] + h2[c + o] * fyv[2] +
                    h3[c + o] * fyv[3];
-        const Epi e{dv, ea.sp + n * ea.sN + Y * ea.sH + X * ea.sW, ea.sC, act, fa, fc};
+        const Epi e{dv, ea.sp + n * ea.sN + Y * ea.sH + X * ea.sW, ea.sC, act, fa, fc,
+                    ea.noise(n, Y, X)};
         store_epi(acc.data(), O, e, op + n * oN + Y * oH + X * oW, oC);
       }
     }
@@ -687,15 +752,16 @@ TORCH_LIBRARY(wenyang_cpu, m) {
       "up_fir_act(Tensor y, Tensor(a!) out, Tensor blur, Tensor dco, Tensor shift, int off, "
       "int act, float alpha, float clamp) -> ()");
   m.def(
-      "scale_act_(Tensor(a!) y, Tensor dco, Tensor shift, int act, float alpha, float clamp) "
-      "-> ()");
+      "scale_act_(Tensor(a!) y, Tensor dco, Tensor shift, Tensor noise, int act, float alpha, "
+      "float clamp) -> ()");
   m.def("rgb_add_(Tensor(a!) y, Tensor bias, Tensor img, float clamp, bool tileable) -> ()");
   m.def(
       "conv_taps_act(Tensor xs, Tensor w, Tensor taps, Tensor(a!) out, Tensor dco, "
-      "Tensor shift, int act, float alpha, float clamp) -> ()");
+      "Tensor shift, Tensor noise, int act, float alpha, float clamp) -> ()");
   m.def(
       "conv_taps_fir_act(Tensor xs, Tensor w, Tensor taps, Tensor fy, Tensor fx, int off, "
-      "Tensor(a!) out, Tensor dco, Tensor shift, int act, float alpha, float clamp) -> ()");
+      "Tensor(a!) out, Tensor dco, Tensor shift, Tensor noise, int act, float alpha, "
+      "float clamp) -> ()");
   m.def("styles_dco(Tensor w, Tensor A, Tensor b, Tensor wsq, float g) -> (Tensor, Tensor)");
   m.def("set_band_bytes(int b) -> int");
   m.def("pad_scale(Tensor x, Tensor styles, int lo, int hi, bool tileable, bool to_cl) -> Tensor");

@@ -279,13 +279,11 @@ def synthesis_layer(
         # three passes: styles x wrapped input, packed constant-weight conv, epilogue
         xin = cpu_kernels.pad_scale(x, styles, 1, 1, layer.tileable)
         y = _conv_const(k.weight, k.packed, xin, 0)
-        shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
-        return _scale_act(layer, y, dco, shift, gain).contiguous(memory_format=fmt)
+        return _scale_act(layer, k, y, dco, n, noise_mode, g, gain).contiguous(memory_format=fmt)
     if _fused(x) and small_weights:
         wt = k.weight * (dco.reshape(-1, 1, 1, 1) * styles.reshape(1, -1, 1, 1))
         y = F.conv2d(x, wt, padding=1)
-        shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
-        return _scale_act(layer, y, None, shift, gain).contiguous(memory_format=fmt)
+        return _scale_act(layer, k, y, None, n, noise_mode, g, gain).contiguous(memory_format=fmt)
     scale_weights = n * k.weight.numel() < x.numel()
     if scale_weights:  # fold styles and demodulation into the (smaller) weights
         outer = dco.unsqueeze(2) * styles.unsqueeze(1)  # [N, O, I]
@@ -295,10 +293,10 @@ def synthesis_layer(
     else:  # scale the activations, convolve with the shared constant weight
         xin, pad = _wrap1(x * styles.reshape(n, -1, 1, 1), layer.tileable)
         y = _conv_const(k.weight, k.packed, xin, pad)
-    shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
     if _fused(y):
-        y = _scale_act(layer, y, None if scale_weights else dco, shift, gain)
+        y = _scale_act(layer, k, y, None if scale_weights else dco, n, noise_mode, g, gain)
         return y.contiguous(memory_format=fmt)
+    shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
     y = y.add_(shift) if scale_weights else torch.addcmul(shift, y, dco[:, :, None, None])
     return _finish(layer, y.contiguous(memory_format=fmt), gain)
 
@@ -325,9 +323,9 @@ def _upsample_first_layer(
         xu = _up1d(_up1d(F.pad(xs, (1, 1, 1, 1)), -1, False), -2, False)
         xin, pad = xu[:, :, 1:-1, 1:-1], 0
     y = _conv_const(k.plain, k.packed_plain, xin, pad)
-    shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
     if _fused(y):
-        return _scale_act(layer, y, dco, shift, gain).contiguous(memory_format=fmt)
+        return _scale_act(layer, k, y, dco, n, noise_mode, g, gain).contiguous(memory_format=fmt)
+    shift = _shift(layer, k, n, layer.resolution, _is_cl(y), noise_mode, g)
     y = torch.addcmul(shift, y, dco[:, :, None, None])
     return _finish(layer, y.contiguous(memory_format=fmt), gain)
 
@@ -467,14 +465,15 @@ def _gemm_layer(
     xs = cpu_kernels.pad_scale(x, styles, lo, hi, layer.tileable, to_channels_last=True)
     res = layer.resolution
     out = torch.empty([n, layer.out_channels, res, res], dtype=x.dtype, memory_format=fmt)
-    shift = _shift(layer, k, n, res, fmt == torch.channels_last, noise_mode, g)
+    bias, noise = _shift_parts(layer, k, n, res, noise_mode, g)
     clamp = layer.conv_clamp * gain if layer.conv_clamp is not None else None
+    act = layer.activation
     if layer.up == 2:
         assert gc.fy is not None
         return cpu_kernels.conv_taps_fir_act(
-            xs, gc.w, gc.taps, gc.fy, gc.fy, 1, out, dco, shift, layer.activation, clamp
+            xs, gc.w, gc.taps, gc.fy, gc.fy, 1, out, dco, bias, act, clamp, noise=noise
         )
-    return cpu_kernels.conv_taps_act(xs, gc.w, gc.taps, out, dco, shift, layer.activation, clamp)
+    return cpu_kernels.conv_taps_act(xs, gc.w, gc.taps, out, dco, bias, act, clamp, noise=noise)
 
 
 GEMM_UP = True  # 2x-up layers in GEMM form (with the fused kernels)
@@ -504,14 +503,42 @@ def _fused(y: torch.Tensor) -> bool:
 
 def _scale_act(
     layer: SynthesisLayer,
+    k: _Consts,
     y: torch.Tensor,
     dco: torch.Tensor | None,
-    shift: torch.Tensor,
+    n: int,
+    noise_mode: str,
+    g: float,
     gain: float,
 ) -> torch.Tensor:
     """`_finish(y * dco + shift)` as one in-place pass."""
     clamp = layer.conv_clamp * gain if layer.conv_clamp is not None else None
-    return cpu_kernels.scale_act_(y, dco, shift, layer.activation, clamp)
+    bias, noise = _shift_parts(layer, k, n, layer.resolution, noise_mode, g)
+    return cpu_kernels.scale_act_(y, dco, bias, layer.activation, clamp, noise=noise)
+
+
+def _shift_parts(
+    layer: SynthesisLayer, k: _Consts, n: int, res: int, noise_mode: str, g: float
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The shift of the fused kernels as its two small parts: bias * gain [1, O, 1, 1] and
+    noise * strength * gain [N|1, 1, R, R] (or None); the kernels add them per element
+    instead of reading a [1, O, R, R] sum as large as the activations."""
+    key = (k.key, g, res, noise_mode)
+    cached = _cache(layer).get("shift_parts")
+    if noise_mode != "random" and cached is not None and cached[0] == key:
+        hit: tuple[torch.Tensor, torch.Tensor | None] = cached[1]
+        return hit
+    b = (k.bias * g).reshape(1, -1, 1, 1)
+    if not layer.use_noise or noise_mode == "none":
+        parts: tuple[torch.Tensor, torch.Tensor | None] = (b, None)
+    elif noise_mode == "random":
+        noise = torch.randn([n, 1, res, res], device=b.device)
+        return b, noise * (layer.noise_strength * g).to(noise.dtype)
+    else:
+        assert k.noise is not None
+        parts = (b, (k.noise * g).reshape(1, 1, res, res).contiguous())
+    _cache(layer)["shift_parts"] = (key, parts)
+    return parts
 
 
 def _act_(y: torch.Tensor, act: str) -> None:

@@ -79,9 +79,10 @@ def test_scale_act_matches_torch(fmt: str, o: int, shift_kind: str) -> None:
                 "const": torch.randn(1, o, h, w).contiguous(memory_format=FMT[fmt]),
                 "per_sample": torch.randn(n, o, h, w),
             }[shift_kind]
+            noise = torch.randn(1, 1, h, w) if act == "lrelu" else None
             want = y * (dco[:, :, None, None] if dco is not None else 1) + shift
-            want = _act(want, act, clamp)
-            got = cpu_kernels.scale_act_(y, dco, shift, act, clamp)
+            want = _act(want + (noise if noise is not None else 0), act, clamp)
+            got = cpu_kernels.scale_act_(y, dco, shift, act, clamp, noise=noise)
             assert got.data_ptr() == y.data_ptr()  # in place
             torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-6)
 
@@ -180,9 +181,11 @@ def test_conv_taps_act_is_a_3x3_conv(o: int, h: int, w: int, fmt_out: str) -> No
     wt = torch.stack([weight[:, :, dy, dx] for dy in range(3) for dx in range(3)])
     xs = xp.contiguous(memory_format=CL)
     dco, shift = torch.rand(n, o) + 0.5, torch.randn(1, o, h, w)
+    noise = torch.randn(n, 1, h, w)
     out = torch.empty(n, o, h, w, memory_format=FMT[fmt_out])
-    cpu_kernels.conv_taps_act(xs, _tap_weights(wt), taps, out, dco, shift, "lrelu", 0.9)
-    want = _act(F.conv2d(xp, weight) * dco[:, :, None, None] + shift, "lrelu", 0.9)
+    wts = _tap_weights(wt)
+    cpu_kernels.conv_taps_act(xs, wts, taps, out, dco, shift, "lrelu", 0.9, noise=noise)
+    want = _act(F.conv2d(xp, weight) * dco[:, :, None, None] + shift + noise, "lrelu", 0.9)
     torch.testing.assert_close(out, want, atol=1e-5, rtol=1e-5)
 
 
@@ -215,16 +218,19 @@ def test_conv_taps_fir_act_is_the_upsampling_conv(
     wt = _tap_weights(torch.stack(blocks))
     f1 = torch.tensor([1.0, 3.0, 3.0, 1.0]) / 4
     f1b = torch.tensor([1.0, 2.5, 3.5, 1.0]) / 4  # a different vertical filter: not swapped
-    dco, shift = torch.rand(n, o) + 0.5, torch.randn(n, o, 2 * h, 2 * h)
+    dco, shift = torch.rand(n, o) + 0.5, torch.randn(1, o, 1, 1)
+    noise = torch.randn(1, 1, 2 * h, 2 * h)
     out = torch.empty(n, o, 2 * h, 2 * h, memory_format=FMT[fmt_out])
     taps = torch.tensor(rows)
     xs = xp.contiguous(memory_format=CL)
-    cpu_kernels.conv_taps_fir_act(xs, wt, taps, f1b, f1, 1, out, dco, shift, "lrelu", 2.0)
+    cpu_kernels.conv_taps_fir_act(
+        xs, wt, taps, f1b, f1, 1, out, dco, shift, "lrelu", 2.0, noise=noise
+    )
     y = F.conv2d(xp, tk)
     image = _interleaved(y, o)
     blur = torch.outer(f1b, f1)[None, None].expand(o, 1, 4, 4)
     want = F.conv2d(image, blur, groups=o)[:, :, 1:, 1:]
-    want = _act(want * dco[:, :, None, None] + shift, "lrelu", 2.0)
+    want = _act(want * dco[:, :, None, None] + shift + noise, "lrelu", 2.0)
     torch.testing.assert_close(out, want, atol=1e-5, rtol=1e-5)
 
 
