@@ -581,40 +581,39 @@ void conv_taps_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& 
 // (phase p = 2*py + px at low-res (a, b): the sum of its taps) interleaved on the 2x grid I,
 // then the separable FIR out[Y, X] = sum_ky fy[ky] sum_kx fx[kx] I[Y+off+ky, X+off+kx], then
 // the epilogue. Rows of I are filtered horizontally once each and kept in a ring of four.
-void conv_taps_fir_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& taps,
-                       const at::Tensor& fy, const at::Tensor& fx, int64_t off, at::Tensor out,
-                       const at::Tensor& dco, const at::Tensor& shift, const at::Tensor& noise,
-                       int64_t act, double alpha, double clamp) {
-  check_conv_args(xs, w, out);
-  const int64_t N = out.size(0), O = out.size(1), R = out.size(2), RW = out.size(3);
-  const int64_t Hp = xs.size(2), Wp = xs.size(3);
-  TORCH_CHECK(w.size(1) % O == 0, "w must be [I, T*O]");
-  const int64_t T = w.size(1) / O, TO = w.size(1);
-  const Taps ts = make_taps(taps, 4, T, O);
-  // low-res phase positions used: a <= (R - 1 + off + 3) / 2, likewise b
-  TORCH_CHECK((R + off + 2) / 2 + ts.maxdy < Hp && (RW + off + 2) / 2 + ts.maxdx < Wp,
-              "output larger than the phases of xs");
-  TORCH_CHECK(fy.numel() == 4 && fx.numel() == 4, "filters must have 4 taps");
-  const at::Tensor fyc = fy.to(at::kFloat).contiguous(), fxc = fx.to(at::kFloat).contiguous();
+struct FirArgs {
+  int64_t N, O, R, RW, TO, off, act;
+  const Taps* ts;
+  ZRows* z;
   float fyv[4], fxv[4];
-  std::copy(fyc.data_ptr<float>(), fyc.data_ptr<float>() + 4, fyv);
-  std::copy(fxc.data_ptr<float>(), fxc.data_ptr<float>() + 4, fxv);
-  const EpiArgs ea = epi_args(dco, shift, noise, N, O, R, RW);
-  float* op = out.data_ptr<float>();
-  const int64_t oN = out.stride(0), oC = out.stride(1), oH = out.stride(2), oW = out.stride(3);
-  const float fa = static_cast<float>(alpha), fc = static_cast<float>(clamp);
+  const EpiArgs* ea;
+  float* op;
+  int64_t oN, oC, oH, oW;
+  float fa, fc;
+};
+
+// The per-sample work of conv_taps_fir_act; OB = O / 16 when known at compile time (the
+// common channel counts: the channel loops then unroll), 0 for any O.
+template <int OB>
+void fir_impl(const FirArgs& A) {
+  const int64_t O = OB > 0 ? 16 * OB : A.O;
+  const int64_t R = A.R, RW = A.RW, TO = A.TO, off = A.off;
+  const Taps& ts = *A.ts;
+  const EpiArgs& ea = *A.ea;
+  const float* fxv = A.fxv;
+  const float* fyv = A.fyv;
   const int64_t NI = RW + 3;  // interleaved columns r = off .. off + RW + 2
-  ZRows z(xs, w, ts.maxdy + 1);
   std::vector<float> irow(NI * O), ring(4 * RW * O), acc(O), ones(O, 1.f);
   std::vector<const float*> rows(ts.maxdy + 1);
-  for (int64_t n = 0; n < N; ++n) {
+  const bool fast_store = A.oC == 1 && ea.sC == 1;
+  for (int64_t n = 0; n < A.N; ++n) {
     int64_t ring_q[4] = {-1, -1, -1, -1};
     // horizontally filtered interleaved row q, into ring slot q % 4
     auto hrow = [&](int64_t q) {
       float* H = ring.data() + (q & 3) * RW * O;
       const int64_t py = q & 1, a = q >> 1;
-      z.need(n, a, a + ts.maxdy);
-      for (int64_t dy = 0; dy <= ts.maxdy; ++dy) rows[dy] = z.row(a + dy);
+      A.z->need(n, a, a + ts.maxdy);
+      for (int64_t dy = 0; dy <= ts.maxdy; ++dy) rows[dy] = A.z->row(a + dy);
       // per column parity: the tap pointers of its phase (row offset b * TO added below)
       const float* tp[2][8];
       int64_t nt[2];
@@ -676,8 +675,22 @@ void conv_taps_fir_act(const at::Tensor& xs, const at::Tensor& w, const at::Tens
       const float* h1 = ring.data() + ((Y + off + 1) & 3) * RW * O;
       const float* h2 = ring.data() + ((Y + off + 2) & 3) * RW * O;
       const float* h3 = ring.data() + ((Y + off + 3) & 3) * RW * O;
+      float* orow = A.op + n * A.oN + Y * A.oH;
+      const float* srow = ea.sp + n * ea.sN + Y * ea.sH;
       for (int64_t X = 0; X < RW; ++X) {
         const int64_t c = X * O;
+        const float nz = ea.noise(n, Y, X);
+        if (OB > 0 && fast_store) {  // straight from the filter to the output
+          float* dst = orow + X * A.oW;
+          const float* sv = srow + X * ea.sW;
+          for (int64_t o = 0; o < O; o += 16) {
+            const v16 v = load16(h0 + c + o) * fyv[0] + load16(h1 + c + o) * fyv[1] +
+                          load16(h2 + c + o) * fyv[2] + load16(h3 + c + o) * fyv[3];
+            store16(dst + o,
+                    epilogue16(v, load16(dv + o), load16(sv + o) + nz, A.act, A.fa, A.fc));
+          }
+          continue;
+        }
         int64_t o = 0;
         for (; o + 16 <= O; o += 16)
           store16(acc.data() + o,
@@ -686,11 +699,43 @@ void conv_taps_fir_act(const at::Tensor& xs, const at::Tensor& w, const at::Tens
         for (; o < O; ++o)
           acc[o] = h0[c + o] * fyv[0] + h1[c + o] * fyv[1] + h2[c + o] * fyv[2] +
                    h3[c + o] * fyv[3];
-        const Epi e{dv, ea.sp + n * ea.sN + Y * ea.sH + X * ea.sW, ea.sC, act, fa, fc,
-                    ea.noise(n, Y, X)};
-        store_epi(acc.data(), O, e, op + n * oN + Y * oH + X * oW, oC);
+        const Epi e{dv, srow + X * ea.sW, ea.sC, A.act, A.fa, A.fc, nz};
+        store_epi(acc.data(), O, e, orow + X * A.oW, A.oC);
       }
     }
+  }
+}
+
+void conv_taps_fir_act(const at::Tensor& xs, const at::Tensor& w, const at::Tensor& taps,
+                       const at::Tensor& fy, const at::Tensor& fx, int64_t off, at::Tensor out,
+                       const at::Tensor& dco, const at::Tensor& shift, const at::Tensor& noise,
+                       int64_t act, double alpha, double clamp) {
+  check_conv_args(xs, w, out);
+  const int64_t N = out.size(0), O = out.size(1), R = out.size(2), RW = out.size(3);
+  const int64_t Hp = xs.size(2), Wp = xs.size(3);
+  TORCH_CHECK(w.size(1) % O == 0, "w must be [I, T*O]");
+  const int64_t T = w.size(1) / O, TO = w.size(1);
+  const Taps ts = make_taps(taps, 4, T, O);
+  // low-res phase positions used: a <= (R - 1 + off + 3) / 2, likewise b
+  TORCH_CHECK((R + off + 2) / 2 + ts.maxdy < Hp && (RW + off + 2) / 2 + ts.maxdx < Wp,
+              "output larger than the phases of xs");
+  TORCH_CHECK(fy.numel() == 4 && fx.numel() == 4, "filters must have 4 taps");
+  const at::Tensor fyc = fy.to(at::kFloat).contiguous(), fxc = fx.to(at::kFloat).contiguous();
+  const EpiArgs ea = epi_args(dco, shift, noise, N, O, R, RW);
+  ZRows z(xs, w, ts.maxdy + 1);
+  FirArgs A{N, O, R, RW, TO, off, act, &ts, &z, {}, {}, &ea, out.data_ptr<float>(),
+            out.stride(0), out.stride(1), out.stride(2), out.stride(3),
+            static_cast<float>(alpha), static_cast<float>(clamp)};
+  std::copy(fyc.data_ptr<float>(), fyc.data_ptr<float>() + 4, A.fyv);
+  std::copy(fxc.data_ptr<float>(), fxc.data_ptr<float>() + 4, A.fxv);
+  switch (O) {
+    case 16: fir_impl<1>(A); break;
+    case 32: fir_impl<2>(A); break;
+    case 64: fir_impl<4>(A); break;
+    case 128: fir_impl<8>(A); break;
+    case 256: fir_impl<16>(A); break;
+    case 512: fir_impl<32>(A); break;
+    default: fir_impl<0>(A);
   }
 }
 
