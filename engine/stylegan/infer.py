@@ -14,6 +14,19 @@ Same maths as `modulated_conv2d` + `bias_act`, re-ordered so a frame costs few m
 * The activation gain folds into the demodulation coefficients and the bias (leaky ReLU is
   positive-homogeneous), so after the convolution only add, activation and clamp remain.
 * Per layer the cheaper of "scale the weights" and "scale the activations" is used.
+
+With the fused C++ kernels (`cuda_ops.cpu_kernels`, built once per machine; without them
+the PyTorch passes above run) a layer is three passes, all channels-last:
+
+* 2x-up layers: styles x input while wrapping/padding (`pad_scale`), then ONE matrix product
+  of the padded low-res pixels with the 9 real taps' weights side by side (MKL runs it near
+  the machine's peak; in row bands that stay in L2), then one pass that sums the shifted tap
+  products into the four phases, interleaves them, applies the separable FIR and the
+  epilogue (demodulation, bias, noise, activation, clamp).
+* Plain 3x3 layers: `pad_scale`, the packed constant-weight oneDNN conv, the epilogue in
+  place; untiled layers with small weights modulate the weights instead (no input pass).
+* Styles and demodulation in one call; toRGB is one matrix product, its bias, clamp and the
+  previous image's upsampling one pass.
 """
 
 from __future__ import annotations
