@@ -83,6 +83,7 @@ class _EngineWorker(QObject):
     textDirection = Signal(int, str, object, str)
     notice = Signal(str)
     failed = Signal(str, str)  # what, message
+    previewsAvailable = Signal(bool)  # drag previews can be rendered for this model
 
     def __init__(self, renderer_factory: RendererFactory, encoder_factory: EncoderFactory) -> None:
         super().__init__()
@@ -369,6 +370,7 @@ class _EngineWorker(QObject):
             except Exception as exc:  # previews are an optimisation: full frames still work
                 self._preview = False
                 self.notice.emit(f"Drag previews are off: {_describe(exc)}")
+            self.previewsAvailable.emit(bool(self._preview))
 
     def _render_frame(self, spec: FrameSpec) -> None:
         if self.renderer is None:

@@ -61,6 +61,7 @@ class RenderController(QObject):
         # drag previews: while a slider is held, edits of coarse/middle rows render at half
         # resolution (preview_render); the full frame follows on release
         self.is_dragging: Callable[[], bool] = lambda: False
+        self.previews_available = False  # the engine said it can render previews
         self._last_spec: FrameSpec | None = None
         self._previews: set[int] = set()  # request ids sent as previews, not landed yet
         self.showing_preview = False
@@ -109,6 +110,7 @@ class RenderController(QObject):
         sig.notice.connect(self._on_notice)
         state.policyChanged.connect(self.request_frame)
         sig.failed.connect(self._on_failed)
+        sig.previewsAvailable.connect(self._on_previews_available)
 
     # ------------------------------------------------------------------ loading
     def load(self, model_dir: Path | None, clip_dir: Path | None, device: str) -> None:
@@ -129,6 +131,9 @@ class RenderController(QObject):
             self.session.load_encoder(clip_dir, device)
         self.session.load_directions(model_dir)
         self._load_job = job.id
+
+    def _on_previews_available(self, ok: bool) -> None:
+        self.previews_available = bool(ok)
 
     def _on_encoder_missing(self, message: str) -> None:
         self.state.set_encoder(False, message)
@@ -165,6 +170,7 @@ class RenderController(QObject):
         self._finish_load_job()
         self._in_flight = None  # a request sent to the previous model never lands
         self._previews.clear()
+        self.previews_available = False  # until the engine built them for this model
         self._last_spec = None
         self.state.set_model("ready", info, device)
         d = self.model.design
@@ -303,7 +309,7 @@ class RenderController(QObject):
     def _wants_preview(self, spec: FrameSpec) -> bool:
         """Preview while a slider is held and the edit reaches below the fine rows."""
         info = self.state.info
-        if info is None or not self.is_dragging():
+        if info is None or not self.previews_available or not self.is_dragging():
             return False
         n = int(info.num_ws)  # type: ignore[attr-defined]
         ranges = getattr(info, "layer_ranges", None) or {}

@@ -264,6 +264,7 @@ def test_coarse_drag_previews_then_the_full_frame_follows_on_release(qtbot, make
     worker = w.session.worker
     preview = _FlatPreview(r)
     worker._preview, worker._preview_posted = preview, True
+    w.render.previews_available = True
     s = w.sliders.truncation.slider  # truncation moves every row: a full re-render
     s.setSliderDown(True)
     for v in range(40, 100, 6):
@@ -290,6 +291,7 @@ def test_fine_row_drags_stay_at_full_resolution(qtbot, make_window):
     worker = w.session.worker
     preview = _FlatPreview(r)
     worker._preview, worker._preview_posted = preview, True
+    w.render.previews_available = True
     fine0 = r.info.layer_ranges["fine"][0]
     vec = np.ones(8, np.float32)
     w.model.design.offsets.append(Offset("dir:fine:test", 0.0, (fine0, 6), vec, "fine test"))
@@ -355,3 +357,14 @@ def test_engine_signals_update_the_studio_on_the_gui_thread(qtbot, make_window, 
     assert {n for n, _ in threads} >= {"set_model", "set_directions", "set_encoder", "set_image"}
     assert all(on_gui for _, on_gui in threads), threads
     assert all(notices)
+
+
+def test_no_previews_are_asked_of_an_engine_without_them(qtbot, make_window):
+    r = FakeRenderer()  # no generator inside: make_preview gives None
+    w = make_window(renderer=r)
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: w.session.worker._preview is False, timeout=5000)
+    assert not w.render.previews_available
+    _drag(w, qtbot, range(40, 100, 10))
+    wait_idle(qtbot, w)
+    assert w.render.preview_ms == [] and w.render.refine_ms == []
