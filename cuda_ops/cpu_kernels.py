@@ -71,15 +71,23 @@ def _build() -> None:
     )
 
 
+def _library() -> Path:
+    return _build_dir() / "wenyang_cpu_infer.so"
+
+
 def is_built() -> bool:
     """The compiled library for this source and CPU is in the cache (loading takes ~0.1 s)."""
-    return (_build_dir() / "wenyang_cpu_infer.so").is_file()
+    return _library().is_file()
 
 
-def _load_into_state() -> None:
+def _load_into_state(cached: bool = False) -> None:
     ok = False
     try:
-        _build()
+        if cached:  # the folder is named by the source's hash: no rebuild check (ninja
+            # would recompile after a reinstall that only changed the file's mtime)
+            torch.ops.load_library(str(_library()))
+        else:
+            _build()
         ok = hasattr(torch.ops.wenyang_cpu, "conv_taps_fir_act")
     except Exception as exc:  # any build problem means: use the PyTorch path
         _plugin.warn_once(OP, f"CPU kernels unavailable ({exc!s:.200}); using the PyTorch path")
@@ -108,7 +116,7 @@ def available(wait: bool = False) -> bool:
             except OSError:
                 cached = False
             if cached:
-                _load_into_state()
+                _load_into_state(cached=True)
                 return bool(_state["ok"])
             thread = threading.Thread(
                 target=_load_into_state, name="cpu-kernels-build", daemon=True

@@ -117,15 +117,28 @@ def test_failed_build_falls_back_with_one_warning(monkeypatch: pytest.MonkeyPatc
         raise RuntimeError("no compiler")
 
     monkeypatch.setattr(cpu_kernels, "_build", broken)
-    monkeypatch.setattr(cpu_kernels, "is_built", lambda: True)  # the load itself fails
+    monkeypatch.setattr(cpu_kernels, "is_built", lambda: False)
     monkeypatch.setattr(cpu_kernels, "_state", {})
     monkeypatch.setattr(_plugin, "_warned", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert cpu_kernels.available() is False
+        assert cpu_kernels.available(wait=True) is False
         assert cpu_kernels.available() is False
     msgs = [str(w.message) for w in caught if "cpu_kernels" in str(w.message)]
     assert len(msgs) == 1 and "no compiler" in msgs[0]
+
+
+@needs_kernels
+def test_cached_library_loads_without_a_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build folder named by the source hash is loaded as is (no compiler, no waiting)."""
+
+    def no_build() -> None:
+        raise AssertionError("must not build")
+
+    monkeypatch.setattr(cpu_kernels, "_build", no_build)
+    monkeypatch.setattr(cpu_kernels, "_state", {})
+    assert cpu_kernels.is_built()
+    assert cpu_kernels.available() is True
 
 
 def test_switched_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:

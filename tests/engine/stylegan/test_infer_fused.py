@@ -98,7 +98,7 @@ def test_failed_build_keeps_the_torch_path(monkeypatch: pytest.MonkeyPatch) -> N
         raise RuntimeError("simulated compiler failure")
 
     monkeypatch.setattr(cpu_kernels, "_build", broken)
-    monkeypatch.setattr(cpu_kernels, "is_built", lambda: True)
+    monkeypatch.setattr(cpu_kernels, "is_built", lambda: False)
     monkeypatch.setattr(cpu_kernels, "_state", {})
     monkeypatch.setattr(_plugin, "_warned", set())
     G = _generator(True, res=32)
@@ -106,6 +106,7 @@ def test_failed_build_keeps_the_torch_path(monkeypatch: pytest.MonkeyPatch) -> N
         ws = G.mapping(torch.randn(1, 16), torch.randn(1, 8))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        assert cpu_kernels.available(wait=True) is False  # the (background) build failed
         with torch.inference_mode():
             got = G.synthesis(ws, noise_mode="const")
             again = G.synthesis(ws, noise_mode="const")
