@@ -764,8 +764,9 @@ std::tuple<at::Tensor, at::Tensor> styles_dco(const at::Tensor& w, const at::Ten
     for (int64_t k = 0; k < K; ++k) {
       const float c = wp[n * K + k];
       const float* arow = ap + k * I;
-#pragma omp simd
-      for (int64_t i = 0; i < I; ++i) srow[i] += c * arow[i];
+      int64_t i = 0;
+      for (; i + 16 <= I; i += 16) store16(srow + i, load16(srow + i) + c * load16(arow + i));
+      for (; i < I; ++i) srow[i] += c * arow[i];
     }
   }
   if (!wsq.defined() || wsq.numel() == 0) return {styles, at::Tensor()};
@@ -781,9 +782,12 @@ std::tuple<at::Tensor, at::Tensor> styles_dco(const at::Tensor& w, const at::Ten
     for (int64_t i = 0; i < I; ++i) s2[i] = sp[n * I + i] * sp[n * I + i];
     for (int64_t o = 0; o < O; ++o) {
       const float* q = qp + o * I;
+      v16 acc16 = v16{};
+      int64_t i = 0;
+      for (; i + 16 <= I; i += 16) acc16 += load16(s2.data() + i) * load16(q + i);
       float acc = 0.f;
-#pragma omp simd reduction(+ : acc)
-      for (int64_t i = 0; i < I; ++i) acc += s2[i] * q[i];
+      for (int j = 0; j < 16; ++j) acc += acc16[j];
+      for (; i < I; ++i) acc += s2[i] * q[i];
       dp[n * O + o] = fg / std::sqrt(acc + 1e-8f);
     }
   }
