@@ -82,12 +82,17 @@ def test_fused_random_noise_runs() -> None:
 
 @needs_kernels
 @pytest.mark.parametrize("tileable", [False, True])
-def test_renderer_uses_fused_torgb_and_matches_synthesis(tileable: bool) -> None:
+@pytest.mark.parametrize("kernels", [True, False])
+def test_renderer_matches_synthesis_with_and_without_kernels(
+    tileable: bool, kernels: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     G = _generator(tileable)
     r = Renderer.from_generator(G, device="cpu")
     c = np.random.RandomState(0).randn(8).astype(np.float32)
     ws = r.mapping(5, c, 0.7)
+    monkeypatch.setitem(cpu_kernels._state, "ok", kernels)
     got = r.render(RenderRequest(ws=ws)).image.astype(np.int16)
+    monkeypatch.setitem(cpu_kernels._state, "ok", True)
     want = _synth(G, torch.from_numpy(ws)[None], "const", True, impl="ref")
     want_u8 = (want.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8)[0]
     assert np.abs(got - want_u8.numpy().astype(np.int16)).max() <= 1
