@@ -61,6 +61,14 @@ def _build() -> None:
     """Compile (or reuse) and load the library; its ops appear under torch.ops.wenyang_cpu."""
     from torch.utils import cpp_extension
 
+    try:  # the `ninja` wheel (a dependency) when the system has none on PATH
+        import ninja  # type: ignore[import-untyped]
+
+        path = os.environ.get("PATH", "")
+        if ninja.BIN_DIR not in path.split(os.pathsep):
+            os.environ["PATH"] = os.pathsep.join([ninja.BIN_DIR, path]) if path else ninja.BIN_DIR
+    except (ImportError, AttributeError):
+        pass
     cpp_extension.load(
         name="wenyang_cpu_infer",
         sources=[str(SOURCE)],
