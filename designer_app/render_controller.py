@@ -147,7 +147,7 @@ class RenderController(QObject):
     def _on_encoder_ready(self, dim: int) -> None:
         self.state.set_encoder(True, f"{dim}-d")
         if self.state.image is not None:  # the meter catches up with the frame on screen
-            self._classify_timer.start(CLASSIFY_DEBOUNCE_MS)
+            self._schedule_classify()
 
     def _load_deferred_encoder(self) -> None:
         if self._encoder_args is not None:
@@ -353,7 +353,7 @@ class RenderController(QObject):
             self.first_frame_at = now
             startup_trace.mark("first_frame")
         self._load_deferred_encoder()
-        self._classify_timer.start(CLASSIFY_DEBOUNCE_MS)
+        self._schedule_classify()
 
     @property
     def latest_request(self) -> int:
@@ -372,13 +372,19 @@ class RenderController(QObject):
         )
 
     # ------------------------------------------------------------------ fidelity
+    def _schedule_classify(self) -> None:
+        """(Re)start the classifier's debounce, never after the window stopped us: a result
+        or an encoder arriving late must not leave a timer running past close."""
+        if not self._stopped:
+            self._classify_timer.start(CLASSIFY_DEBOUNCE_MS)
+
     def _classify(self) -> None:
         """Debounced side work: only once the picture settled, never while frames are due (the
         classifier then shares the CPU with the renderer); latest wins on the side thread."""
         if self._stopped:
             return
         if not self.idle():
-            self._classify_timer.start(CLASSIFY_DEBOUNCE_MS)
+            self._schedule_classify()
             return
         if self.state.image is not None and self.state.encoder_ready:
             self.classify_requests += 1
