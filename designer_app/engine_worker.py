@@ -103,6 +103,7 @@ class _EngineWorker(QObject):
         self.sliders: Any = None
         self.encoder: Any = None
         self._encoder_tried = False
+        self._paired: tuple[str, str] | None = None  # last generator/encoder pair checked
         # slider directions need the generator and (for text directions) the encoder, which
         # loads on the side thread: they are computed once both loads are done
         self._encoder_loading = False
@@ -204,6 +205,7 @@ class _EngineWorker(QObject):
         for n in getattr(r, "notices", []) or []:
             self.notice.emit(str(n))
         self.modelReady.emit(r.info, str(getattr(r, "device", device)))
+        self._check_pairing()
 
     def load_directions(self, model_dir: Path | None) -> None:
         """Slider directions from engine.directions (SeFa per layer range, named attribute
@@ -255,11 +257,27 @@ class _EngineWorker(QObject):
             self.encoderUnavailable.emit(_describe(exc))
         else:
             self.encoderReady.emit(int(getattr(self.encoder, "embed_dim", 0)))
+            self._check_pairing()
         with self._lock:
             self._encoder_loading = False
             wanted, self._directions_wanted = self._directions_wanted, None
         if wanted is not None:
             self.post_idle(lambda: self.load_directions(wanted[0]))
+
+    def _check_pairing(self) -> None:
+        """A notice, once per pair, when the generator was trained on another CLIP model's
+        conditions than the encoder now loaded (either thread; reads two references)."""
+        r, enc = self.renderer, self.encoder
+        gen_hash = str(getattr(getattr(r, "info", None), "clip_hash", "") or "")
+        enc_hash = str(getattr(enc, "model_hash", "") or "")
+        if not gen_hash or not enc_hash or (gen_hash, enc_hash) == self._paired:
+            return
+        self._paired = (gen_hash, enc_hash)
+        from engine.stylegan.pairing import condition_mismatch
+
+        msg = condition_mismatch(gen_hash, enc_hash)
+        if msg:
+            self.notice.emit(msg[0].upper() + msg[1:])
 
     def encode_text(self, request_id: int, prompt: str) -> None:
         c: np.ndarray | None = None

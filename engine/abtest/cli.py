@@ -71,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
         from engine.clip import load_encoder
 
         encoder = load_encoder(args.clip)
+        from engine.stylegan.pairing import condition_mismatch
+
+        mismatch = condition_mismatch(info.clip_hash, getattr(encoder, "model_hash", ""))
+        if mismatch:
+            print(f"note: {mismatch}", file=sys.stderr)
         c = text_condition(encoder, condition_prompt(region, args.text), info.c_dim)
     elif args.text:
         print(

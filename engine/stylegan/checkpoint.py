@@ -174,4 +174,7 @@ def load_generator(
     G.load_state_dict(state, strict=True)
     G.model_id = str(config.get("model_id", ""))  # type: ignore[assignment]
     G.model_hash = str(config.get("sha256", ""))  # type: ignore[assignment]
+    meta = config.get("meta")
+    clip_hash = meta.get("clip_hash") if isinstance(meta, dict) else None
+    G.clip_hash = str(clip_hash or "")  # type: ignore[assignment]
     return G.eval().requires_grad_(False).to(device)

@@ -57,7 +57,7 @@ def run_import_pkl(args: argparse.Namespace) -> int:
 
 
 def _condition(
-    region: str, text: str, c_dim: int, clip_dir: Path | None
+    region: str, text: str, c_dim: int, clip_dir: Path | None, model_clip_hash: str = ""
 ) -> tuple[Any, str, list[str]]:
     """(c or None, prompt, notes): the unit CLIP embedding of region + descriptors."""
     from engine.culture import REGION_IDS, get_region, parse_descriptors
@@ -82,6 +82,11 @@ def _condition(
             raise
         notes.append(f"no CLIP model ({exc}); rendering with a neutral condition")
         return None, prompt, notes
+    from engine.stylegan.pairing import condition_mismatch
+
+    mismatch = condition_mismatch(model_clip_hash, getattr(enc, "model_hash", ""))
+    if mismatch:
+        notes.append(mismatch)
     emb = enc.encode_text([prompt]).embeddings[0].detach().cpu().numpy()
     if emb.shape[0] != c_dim:
         raise UserInputError(
@@ -138,7 +143,9 @@ def run_generate(args: argparse.Namespace) -> int:
         raise UserInputError("must be at least 1", field="-n")
     r = Renderer(args.model, device=args.device)
     info = r.info
-    c, prompt, notes = _condition(args.region, args.text, info.c_dim, args.clip_model)
+    c, prompt, notes = _condition(
+        args.region, args.text, info.c_dim, args.clip_model, info.clip_hash
+    )
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     policy = (

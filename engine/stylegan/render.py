@@ -39,6 +39,7 @@ class ModelInfo:
     num_ws: int
     layer_ranges: dict[str, tuple[int, int]]
     tileable: bool = True
+    clip_hash: str = ""  # the CLIP model its training conditions came from ("" = unknown)
 
 
 @dataclass
@@ -133,6 +134,7 @@ class Renderer:
             num_ws=int(self.G.num_ws),
             layer_ranges=layer_ranges(list(syn.block_resolutions), starts, int(self.G.num_ws)),
             tileable=bool(getattr(self.G, "tileable", False)),
+            clip_hash=str(getattr(self.G, "clip_hash", "") or ""),
         )
         self._map_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._state_cache: list[tuple[np.ndarray, Any, Any]] = []

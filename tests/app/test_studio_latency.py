@@ -368,3 +368,21 @@ def test_no_previews_are_asked_of_an_engine_without_them(qtbot, make_window):
     _drag(w, qtbot, range(40, 100, 10))
     wait_idle(qtbot, w)
     assert w.render.preview_ms == [] and w.render.refine_ms == []
+
+
+def test_a_generator_trained_on_another_clip_model_gets_a_notice(qtbot):
+    """The engine compares the generator's recorded CLIP hash with the loaded encoder's."""
+    from types import SimpleNamespace
+
+    from designer_app.engine_worker import _EngineWorker
+
+    enc = SimpleNamespace(model_hash="fedcba9876543210aaaa", embed_dim=8)
+    for gen_hash, expect in (("0123456789abcdef", 1), ("fedcba9876543210", 0), ("", 0)):
+        info = SimpleNamespace(clip_hash=gen_hash)
+        w = _EngineWorker(lambda *_a, i=info: SimpleNamespace(info=i), lambda *_a: enc)
+        notices: list[str] = []
+        w.notice.connect(notices.append)
+        w.load_model(None, "cpu")
+        w.load_encoder(None, "cpu")
+        w.load_encoder(None, "cpu")  # same pair again: no second notice
+        assert len([n for n in notices if "CLIP model" in n]) == expect, (gen_hash, notices)
