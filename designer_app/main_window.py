@@ -144,9 +144,14 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
             self._start_thumbnails()
 
     def _start_thumbnails(self, *_: object) -> None:
+        """After the first frame is drawn: this handler runs inside the frame's signal, before
+        the canvas's own handler, so the job starts on the next turn of the event loop."""
         if self._thumbnails_started:
             return
         self._thumbnails_started = True
+        QTimer.singleShot(0, self._run_thumbnails)
+
+    def _run_thumbnails(self) -> None:
         from designer_app.thumbnails import thumbnails
 
         def show(v: object) -> None:

@@ -349,8 +349,8 @@ class RenderController(QObject):
         done = [t for t, r in self._pending_change if r is not None and r <= rid]
         self.latencies_ms.extend((now - t) * 1000.0 for t in done)
         self._pending_change = [(t, r) for t, r in self._pending_change if r is None or r > rid]
-        if self.first_frame_at is None:
-            self.first_frame_at = now
+        if self.first_frame_at is None:  # the tile is on the canvas now (set_image above)
+            self.first_frame_at = time.perf_counter()
             startup_trace.mark("first_frame")
         self._load_deferred_encoder()
         self._schedule_classify()
