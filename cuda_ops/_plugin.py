@@ -60,10 +60,11 @@ def get_plugin(name: str) -> ModuleType | None:
         plugin: ModuleType | None = None
         try:
             import torch
+
+            if not torch.cuda.is_available():  # before importing cpp_extension, which
+                raise RuntimeError("CUDA is not available")  # logs about CUDA_HOME on import
             from torch.utils import cpp_extension
 
-            if not torch.cuda.is_available():
-                raise RuntimeError("CUDA is not available")
             srcs = [str(p) for p in sources_for(name) if p.suffix in (".cpp", ".cu")]
             plugin = cpp_extension.load(
                 name=f"wenyang_{name}_plugin",
