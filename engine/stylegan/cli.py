@@ -23,7 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     g.add_argument("-n", type=int, default=4, help="number of images (default 4)")
     g.add_argument("--truncation", type=float, default=0.7, help="truncation psi (default 0.7)")
-    g.add_argument("--policy", type=Path, help="tuned policy file (offset added to w)")
+    g.add_argument("--policy", type=Path, help="tuned policy file from `wenyang tune`")
+    g.add_argument(
+        "--policy-strength", type=float, default=1.0, help="0..1 (default 1): share of the offset"
+    )
     g.add_argument("--out", type=Path, required=True, help="output folder")
     g.add_argument("--model", type=Path, help="generator folder (default: shipped model)")
     g.add_argument("--clip-model", type=Path, help="CLIP folder (default: shipped model)")
@@ -98,19 +101,12 @@ def _condition(
 
 
 def load_policy_offset(path: Path, num_ws: int, w_dim: int) -> Any:
-    """A policy offset [w_dim] or [num_ws, w_dim] from a tuner file (safetensors/npy)."""
+    """A bare w offset [w_dim] or [num_ws, w_dim] (safetensors tensor `policy_offset` or
+    .npy); tuner policy files go through engine.abtest.conditioning.load_policy_offset."""
     import numpy as np
 
     if not path.is_file():
         raise UserInputError("policy file not found", path=str(path))
-    try:
-        from engine.tuner import policy as tuner_policy  # type: ignore[attr-defined]
-
-        loader = getattr(tuner_policy, "load_policy_offset", None)
-        if callable(loader):
-            return loader(path, num_ws=num_ws, w_dim=w_dim)
-    except ImportError:
-        pass
     try:
         if path.suffix == ".npy":
             arr = np.load(path, allow_pickle=False)
@@ -132,6 +128,28 @@ def load_policy_offset(path: Path, num_ws: int, w_dim: int) -> Any:
     return arr.astype(np.float32)
 
 
+def _policy(args: argparse.Namespace, num_ws: int, w_dim: int, c: Any) -> tuple[Any, str | None]:
+    """(w offset, policy id) of --policy at --policy-strength: a tuner policy file (the
+    region's offset for this condition), or a plain offset tensor; (None, None) without one."""
+    if args.policy is None:
+        return None, None
+    if not 0.0 <= args.policy_strength <= 1.0:
+        raise UserInputError(
+            f"{args.policy_strength}: expected a number from 0 to 1", field="--policy-strength"
+        )
+    from engine.abtest.conditioning import load_policy_offset as tuned_offset
+
+    try:
+        return tuned_offset(args.policy, args.region, c, args.policy_strength)
+    except UserInputError as exc:
+        if not Path(args.policy).is_file():
+            raise
+        try:  # not a tuner policy: maybe a bare offset tensor
+            return load_policy_offset(args.policy, num_ws, w_dim) * args.policy_strength, None
+        except UserInputError:
+            raise exc from None
+
+
 def run_generate(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
@@ -148,11 +166,7 @@ def run_generate(args: argparse.Namespace) -> int:
     )
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    policy = (
-        load_policy_offset(args.policy, info.num_ws, info.w_dim)
-        if args.policy is not None
-        else None
-    )
+    policy, policy_id = _policy(args, info.num_ws, info.w_dim, c)
     records = []
     with atomic_dir(args.out) as tmp:
         for i in range(args.n):
@@ -178,6 +192,8 @@ def run_generate(args: argparse.Namespace) -> int:
             "truncation": args.truncation,
             "noise_mode": args.noise_mode,
             "policy": str(args.policy) if args.policy else None,
+            "policy_id": policy_id,
+            "policy_strength": args.policy_strength if args.policy else None,
             "c": c.astype(np.float32).tolist() if c is not None else None,
             "images": records,
         }

@@ -158,6 +158,22 @@ def test_abtest_export_conditional_with_policy(
     expected = pol.offset("dunhuang", c, 1.0)
     diff = lt[tuned[0]["variant_id"]] - lp[plain[0]["variant_id"]]
     assert np.allclose(diff, np.broadcast_to(expected, diff.shape), atol=1e-4)
+    # `wenyang generate --policy` applies the same tuned offset (at its strength)
+    import json
+
+    gen = ["generate", "--region", "dunhuang", "--text", "飞天", "-n", "1", "--device", "cpu"]
+    gen += ["--model", str(models["cond"])]
+    assert main([*gen, "--out", str(tmp_path / "g0")]) == 0
+    half = ["--policy", str(pfile), "--policy-strength", "0.5"]
+    assert main([*gen, *half, "--out", str(tmp_path / "g1")]) == 0
+    m0, m1 = (json.loads((tmp_path / d / "manifest.json").read_text()) for d in ("g0", "g1"))
+    assert m1["policy_id"] == "pol-test-1" and m1["policy_strength"] == 0.5
+    ws0, ws1 = (np.asarray(m["images"][0]["ws"], np.float32) for m in (m0, m1))
+    want = pol.offset("dunhuang", c, 0.5)
+    assert np.allclose(ws1 - ws0, np.broadcast_to(want, ws0.shape), atol=1e-4)
+    bad = ["--policy", str(pfile), "--policy-strength", "2"]
+    assert main([*gen, *bad, "--out", str(tmp_path / "g2")]) == 2
+    assert not (tmp_path / "g2").exists()
     emb = load_file(str(tmp_path / "tuned" / "embeddings.safetensors"))
     assert emb[tuned[1]["variant_id"]].shape == (4,)
     meta = json.loads((tmp_path / "tuned" / "batch.json").read_text(encoding="utf-8"))
