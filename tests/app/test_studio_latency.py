@@ -134,7 +134,16 @@ def test_one_frame_in_flight_and_only_the_newest_edit_is_rendered(qtbot, make_wi
     events: list[tuple[str, int]] = []
     send = w.session.render
     w.session.render = lambda spec: (events.append(("sent", spec.request_id)), send(spec))
-    w.session.signals.frameReady.connect(lambda rid, *_: events.append(("landed", rid)))
+    # "landed" is logged by the renderer itself as it finishes, i.e. before frameReady is
+    # emitted: a listener on the signal races the GUI thread's reaction to the same signal
+    render = r.render
+
+    def logged_render(req):
+        out = render(req)
+        events.append(("landed", -1))
+        return out
+
+    r.render = logged_render
     calls0 = r.calls
     _drag(w, qtbot, range(40, 140, 4))  # 25 edits, faster than frames come back
     wait_idle(qtbot, w)
