@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 VERSION = 1
+SHIPPED = "conditions.npz"  # beside the CLIP model: the regions' default prompts, encoded
 
 
 def _sha(h: hashlib._Hash, path: Path) -> None:
@@ -45,6 +46,7 @@ class ConditionCache:
         self._root_fn = user_cache_dir
         self._key: str | None = None
         self._lock = threading.Lock()
+        self._shipped: dict[str, tuple[np.ndarray, list[str]]] | None = None
 
     @property
     def root(self) -> Path:
@@ -93,12 +95,31 @@ class ConditionCache:
         h = hashlib.sha256(prompt.encode("utf-8")).hexdigest()[:24]
         return self.root / key / f"{h}.npz"
 
+    def shipped(self) -> dict[str, tuple[np.ndarray, list[str]]]:
+        """Prompt -> (embedding, unknown words) shipped beside the CLIP model (see
+        `write_shipped`), so even the first launch on a new machine draws its first frame
+        before CLIP loads; empty when missing or made for another model key."""
+        if self._shipped is not None:
+            return self._shipped
+        out: dict[str, tuple[np.ndarray, list[str]]] = {}
+        try:
+            key = self.model_key()
+            with np.load(self.clip_dir / SHIPPED, allow_pickle=False) as z:
+                if key and str(z["key"]) == key:
+                    for p, c, u in zip(z["prompts"], z["c"], z["unknown"], strict=True):
+                        words = [w for w in str(u).split("\n") if w]
+                        out[str(p)] = (np.asarray(c, np.float32), words)
+        except (OSError, ValueError, KeyError):
+            out = {}
+        self._shipped = out
+        return out
+
     def lookup(self, prompt: str) -> tuple[np.ndarray, list[str]] | None:
         """The cached (embedding float32 [D], unknown words), or None."""
         try:
             f = self._file(prompt)
             if f is None or not f.is_file():
-                return None
+                return self.shipped().get(prompt)
             with np.load(f, allow_pickle=False) as z:
                 if str(z["prompt"]) != prompt:
                     return None  # a hash collision: never show another prompt's design
@@ -135,3 +156,59 @@ class ConditionCache:
                 json.dump(obj, fh)
         except OSError:
             pass
+
+
+def default_prompts() -> list[str]:
+    """The prompt of each region's default design (a region picked, no descriptors yet)."""
+    from designer_app import lexicon
+    from engine.culture import REGION_IDS
+    from engine.project import Design
+
+    return [lexicon.prompt_for(r, Design(region=r).text) for r in REGION_IDS]
+
+
+def write_shipped(clip_dir: Path, prompts: list[str], encode: object) -> Path:
+    """Encode `prompts` with `encode(list[str]) -> (embeddings [N, D], unknown words per
+    prompt)` and write CLIP_DIR/conditions.npz for the model key of `clip_dir` now."""
+    import tempfile
+
+    from engine.atomic import atomic_path
+
+    with tempfile.TemporaryDirectory() as memo:  # model_key memoises; not beside the model
+        key = ConditionCache(clip_dir, root=Path(memo)).model_key()
+    if not key:
+        raise ValueError(f"{clip_dir}: no CLIP weights (*.safetensors) to key the conditions by")
+    emb, unknown = encode(prompts)  # type: ignore[operator]
+    out = Path(clip_dir) / SHIPPED
+    with atomic_path(out, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+        np.savez(
+            fh,
+            key=np.asarray(key),
+            prompts=np.asarray(prompts),
+            c=np.asarray(emb, np.float32),
+            unknown=np.asarray(["\n".join(u) for u in unknown]),
+        )
+    return out
+
+
+def main() -> int:
+    """`python -m designer_app.condition_cache`: (re)write the shipped default conditions
+    after the CLIP model, the lexicon or engine/clip/text.py changed (runs CLIP: not GUI)."""
+    from engine.clip import load_encoder
+    from engine.paths import MODELS_DIR
+
+    clip_dir = MODELS_DIR / "clip"
+    enc = load_encoder(clip_dir, device="cpu")
+
+    def encode(prompts: list[str]) -> tuple[np.ndarray, list[list[str]]]:
+        res = enc.encode_text(prompts)
+        uw = getattr(res, "unknown_words", None) or [[] for _ in prompts]
+        return res.embeddings.detach().cpu().numpy(), [list(u) for u in uw]
+
+    path = write_shipped(clip_dir, default_prompts(), encode)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -395,3 +395,38 @@ def test_a_generator_trained_on_another_clip_model_gets_a_notice(qtbot):
         w.load_encoder(None, "cpu")
         w.load_encoder(None, "cpu")  # same pair again: no second notice
         assert len([n for n in notices if "CLIP model" in n]) == expect, (gen_hash, notices)
+
+
+# ------------------------------------------------------------------ shipped conditions
+def test_shipped_conditions_serve_a_first_launch_and_only_for_their_model(tmp_path):
+    from designer_app.condition_cache import SHIPPED, write_shipped
+
+    clip = _clip_dir(tmp_path)
+    prompts = ["Miao pattern", "Hakka pattern, peony"]
+    vecs = np.eye(2, 4, dtype=np.float32)
+    path = write_shipped(clip, prompts, lambda ps: (vecs[: len(ps)], [[], ["xx"]]))
+    assert path == clip / SHIPPED and not any(p.name.startswith(".") for p in clip.iterdir())
+    fresh = ConditionCache(clip, root=tmp_path / "empty-user-cache")
+    c, unknown = fresh.lookup("Hakka pattern, peony")
+    assert np.array_equal(c, vecs[1]) and unknown == ["xx"]
+    assert fresh.lookup("Tibetan pattern") is None
+    # the user's own cache wins over the shipped file
+    fresh.store("Miao pattern", np.full(4, 0.5, np.float32), [])
+    assert np.array_equal(fresh.lookup("Miao pattern")[0], np.full(4, 0.5, np.float32))
+    # another model (different weights): the shipped vectors are never used
+    (tmp_path / "o").mkdir()
+    other = _clip_dir(tmp_path / "o", weights=b"weights-2")
+    (other / SHIPPED).write_bytes((clip / SHIPPED).read_bytes())
+    assert ConditionCache(other, root=tmp_path / "c2").lookup("Hakka pattern, peony") is None
+
+
+def test_the_shipped_clip_model_ships_current_default_conditions(tmp_path):
+    from designer_app.condition_cache import default_prompts
+
+    shipped = ConditionCache(None, root=tmp_path).shipped()
+    missing = [p for p in default_prompts() if p not in shipped]
+    assert not missing, (
+        f"assets/models/clip/conditions.npz is missing or stale for {missing}: the CLIP model, "
+        "the lexicon or engine/clip/text.py changed; run `python -m designer_app.condition_cache`"
+    )
+    assert all(abs(float(np.linalg.norm(c)) - 1.0) < 1e-3 for c, _ in shipped.values())
