@@ -190,7 +190,7 @@ def _brightness_teacher(market):
 def test_distilled_fidelity_learns_the_classifier(market):
     from engine.tuner.fidelity import DistilledFidelity, is_fast
 
-    teacher, z, space, batch, renders = _brightness_teacher(market)
+    teacher, z, space, _batch, renders = _brightness_teacher(market)
     dist = DistilledFidelity.fit(teacher, z, samples=200, seed=3)
     assert sum(renders) == 200 and dist.samples == 200  # rendered once, in chunks
     assert dist.agreement >= 90.0
