@@ -25,7 +25,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from designer_app import startup_trace
-from designer_app.frame_spec import FrameSpec
+from designer_app.frame_spec import FrameSpec, build_request
 
 RendererFactory = Callable[[Path | None, str], Any]
 EncoderFactory = Callable[[Path | None, str], Any]
@@ -345,32 +345,7 @@ class _EngineWorker(QObject):
         self.textDirection.emit(request_id, text, [((v / n).astype(np.float32), layers)], "")
 
     def _request(self, spec: FrameSpec) -> Any:
-        RenderRequest = getattr(self.renderer, "request_class", None)
-        if RenderRequest is None:
-            from engine.stylegan.render import RenderRequest  # engine thread only
-
-        mix_ws = None
-        if spec.mix_seed is not None:
-            c = spec.condition
-            key = (spec.mix_seed, None if c is None else c.tobytes(), spec.truncation)
-            mix_ws = self._mix_cache.get(key)
-            if mix_ws is None:
-                mix_ws = self.renderer.mapping(spec.mix_seed, c, spec.truncation)
-                if len(self._mix_cache) > 32:
-                    self._mix_cache.clear()
-                self._mix_cache[key] = mix_ws
-        return RenderRequest(
-            c=spec.condition,
-            seed=spec.seed,
-            ws=spec.ws,
-            truncation=spec.truncation,
-            offsets=list(spec.offsets),
-            policy_offset=spec.policy_offset,
-            mix_ws=mix_ws,
-            mix_from_layer=spec.mix_from_layer if mix_ws is not None else None,
-            noise_mode=spec.noise_mode,
-            request_id=spec.request_id,
-        )
+        return build_request(self.renderer, spec, self._mix_cache)
 
     def _build_preview(self) -> None:
         if self._preview is None and self.renderer is not None:

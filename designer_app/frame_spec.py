@@ -8,6 +8,7 @@ builds from a saved project, so the studio and the CLI give the same pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -74,3 +75,34 @@ def first_changed_row(old: FrameSpec | None, new: FrameSpec) -> int | None:
     b = {(layers, float(s), vec.tobytes()) for vec, s, layers in new.offsets}
     moved = a ^ b
     return min((layers[0] for layers, _, _ in moved), default=None)
+
+
+def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> Any:
+    """The renderer's request for `spec` (torch side: the engine thread or the first-frame
+    process). A style-mix donor's latent is kept in `mix_cache` between frames."""
+    RenderRequest = getattr(renderer, "request_class", None)
+    if RenderRequest is None:
+        from engine.stylegan.render import RenderRequest  # never on the GUI thread
+
+    mix_ws = None
+    if spec.mix_seed is not None:
+        c = spec.condition
+        key = (spec.mix_seed, None if c is None else c.tobytes(), spec.truncation)
+        mix_ws = mix_cache.get(key)
+        if mix_ws is None:
+            mix_ws = renderer.mapping(spec.mix_seed, c, spec.truncation)
+            if len(mix_cache) > 32:
+                mix_cache.clear()
+            mix_cache[key] = mix_ws
+    return RenderRequest(
+        c=spec.condition,
+        seed=spec.seed,
+        ws=spec.ws,
+        truncation=spec.truncation,
+        offsets=list(spec.offsets),
+        policy_offset=spec.policy_offset,
+        mix_ws=mix_ws,
+        mix_from_layer=spec.mix_from_layer if mix_ws is not None else None,
+        noise_mode=spec.noise_mode,
+        request_id=spec.request_id,
+    )

@@ -112,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from designer_app.selftest import run_with_random_model
 
         return run_with_random_model(args)
+    from designer_app import first_frame
+
+    first_frame.start()  # the opening frame renders on the other core (first_frame.py)
     preload_engine()
     if args.selftest:
         from designer_app.selftest import run_selftest

@@ -143,10 +143,12 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         if self.state.model_state not in ("loading", "ready"):
             self._start_thumbnails()
 
-    def _start_thumbnails(self, *_: object) -> None:
+    def _start_thumbnails(self, *args: object) -> None:
         """After the first frame is drawn: this handler runs inside the frame's signal, before
-        the canvas's own handler, so the job starts on the next turn of the event loop."""
-        if self._thumbnails_started:
+        the canvas's own handler, so the job starts on the next turn of the event loop. Not
+        after the helper process's early frame (request id 0): the engine thread is still
+        importing torch and loading the generator then."""
+        if self._thumbnails_started or (len(args) > 1 and args[1] == 0):
             return
         self._thumbnails_started = True
         QTimer.singleShot(0, self._run_thumbnails)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from designer_app import lexicon, startup_trace
+from designer_app import first_frame, lexicon, startup_trace
 from designer_app.condition_cache import ConditionCache
 from designer_app.engine_worker import EngineSession
 from designer_app.frame_spec import FrameSpec, first_changed_row, spec_from_design
@@ -40,6 +40,7 @@ class RenderController(QObject):
     notice = Signal(str)
     failed = Signal(str)
     textDirectionReady = Signal(str, object, str)  # text, vector or None, message
+    _helperFrame = Signal(object, float)  # image, ms (from the first-frame helper's thread)
 
     def __init__(
         self,
@@ -108,6 +109,9 @@ class RenderController(QObject):
         sig.directionsReady.connect(self._on_directions)
         sig.textDirection.connect(self._on_text_direction)
         sig.notice.connect(self._on_notice)
+        self._helper: first_frame.FirstFrameHelper | None = None
+        self._helper_job: tuple[FrameSpec, str] | None = None  # what the helper renders
+        self._helperFrame.connect(self._on_helper_frame)
         state.policyChanged.connect(self.request_frame)
         sig.failed.connect(self._on_failed)
         sig.previewsAvailable.connect(self._on_previews_available)
@@ -126,11 +130,61 @@ class RenderController(QObject):
             # loads once that frame is on screen instead of competing with it for the CPU
             self._encoder_args = (clip_dir, device)
             self.session.expect_encoder()
+            self._start_helper(model_dir, device)
         else:
             self._encoder_args = None
             self.session.load_encoder(clip_dir, device)
         self.session.load_directions(model_dir)
         self._load_job = job.id
+        self._drop_helper()
+
+    # ------------------------------------------------------------------ first frame helper
+    def _start_helper(self, model_dir: Path | None, device: str) -> None:
+        """Give the opening design to the helper process spawned at launch (if any), which
+        renders it on the other core while this process imports torch (first_frame.py)."""
+        helper = first_frame.take()
+        if helper is None or device == "cuda" or self.conditions is None:
+            if helper is not None:
+                helper.discard()
+            return
+        d = self.model.design
+        prompt = lexicon.prompt_for(d.region, d.text)
+        hit = self.conditions.lookup(prompt)
+        if hit is None:
+            helper.discard()
+            return
+        spec = spec_from_design(d, 0, None)
+        spec.condition = np.asarray(hit[0], np.float32)
+        self._helper, self._helper_job = helper, (spec, prompt)
+        helper.send(model_dir, device, spec, self._helperFrame.emit)
+
+    def _drop_helper(self) -> None:
+        """A helper spawned but not used (no cached condition, CUDA): end it now."""
+        helper = first_frame.take()
+        if helper is not None:
+            helper.discard()
+
+    def _on_helper_frame(self, image: np.ndarray, ms: float) -> None:
+        """Show the helper's tile if nothing is on screen yet and the design is still the one
+        it rendered; the engine thread's frame of the same design follows."""
+        job, self._helper_job = self._helper_job, None
+        self._helper = None
+        if job is None or self._stopped or self.state.image is not None:
+            return
+        spec, prompt = job
+        d = self.model.design
+        if self.state.model_state == "missing" or lexicon.prompt_for(d.region, d.text) != prompt:
+            return
+        now = spec_from_design(d, 0, self._policy_offset())
+        if now.condition is None:
+            now.condition = spec.condition  # not set yet: the same cached vector is coming
+        if first_changed_row(spec, now) is not None:
+            return
+        self.state.set_image(image, 0)
+        if self.first_frame_at is None:
+            self.first_frame_at = time.perf_counter()
+            startup_trace.mark("first_frame")
+            startup_trace.mark("first_frame_from_helper")
 
     def _on_previews_available(self, ok: bool) -> None:
         self.previews_available = bool(ok)
@@ -457,5 +511,8 @@ class RenderController(QObject):
     def stop(self) -> None:
         """The window is closing: results still in flight are ignored from now on."""
         self._stopped = True
+        if self._helper is not None:
+            self._helper.discard()
+            self._helper = None
         self._in_flight_timer.stop()
         self._classify_timer.stop()

@@ -109,7 +109,7 @@ class Renderer:
 
         self.notices: list[str] = []
         self._lock = threading.RLock()
-        dev = _pick_device(device)
+        dev = pick_device(device)
         if generator is None:
             mdir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
             if not (mdir / checkpoint.CONFIG_FILE).is_file():
@@ -356,7 +356,8 @@ class Renderer:
         torch.cuda.empty_cache()
 
 
-def _pick_device(device: str) -> str:
+def pick_device(device: str) -> str:
+    """"auto" | "cpu" | "cuda[:N]" -> the device a Renderer would use (checked)."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():

@@ -1,0 +1,238 @@
+"""The opening frame, rendered by a helper process while the window is being built.
+
+Importing torch is ~2 s of Python holding the GIL, and building the Qt window ~1 s more; in
+one process they run one after the other however they are threaded, while a laptop has a
+second core doing nothing. So at launch `start()` spawns `python -m designer_app.first_frame`:
+it imports torch at once, then waits for the opening design (`FirstFrameHelper.send`, sent
+as soon as the window knows it), loads the generator, renders that design and sends the RGB
+tile back. The studio shows it if the design has not changed meanwhile; its own engine
+thread renders the same request with the same code a moment later and takes over. CPU only
+(with CUDA the in-process frame is quick and a second CUDA context is not); off with
+WENYANG_FIRST_FRAME_PROCESS=0. Any failure of the helper just means no early frame.
+
+Qt-free (the helper never imports PySide6). The job and the reply are length-prefixed npz
+blobs (no pickle) on the helper's stdin and stdout.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from designer_app.frame_spec import FrameSpec
+
+ENV = "WENYANG_FIRST_FRAME_PROCESS"
+FrameCallback = Callable[[np.ndarray, float], None]
+
+
+def enabled() -> bool:
+    """On unless switched off, and only where there is a second core to use."""
+    return (
+        os.environ.get(ENV, "1") != "0"
+        and (os.cpu_count() or 1) >= 2
+        and not getattr(sys, "frozen", False)  # a bundled app has no `python -m`
+    )
+
+
+def encode_job(model_dir: Path | None, device: str, spec: FrameSpec) -> bytes:
+    arrays: dict[str, np.ndarray] = {}
+    for name in ("condition", "ws", "policy_offset"):
+        v = getattr(spec, name)
+        if v is not None:
+            arrays[name] = np.asarray(v, np.float32)
+    for i, (vec, _, _) in enumerate(spec.offsets):
+        arrays[f"offset{i}"] = np.asarray(vec, np.float32)
+    meta = {
+        "model_dir": None if model_dir is None else str(Path(model_dir).resolve()),
+        "device": device,
+        "request_id": spec.request_id,
+        "seed": spec.seed,
+        "truncation": spec.truncation,
+        "mix_seed": spec.mix_seed,
+        "mix_from_layer": spec.mix_from_layer,
+        "noise_mode": spec.noise_mode,
+        "offsets": [[float(s), list(layers)] for _, s, layers in spec.offsets],
+    }
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def decode_job(blob: bytes) -> tuple[Path | None, str, FrameSpec]:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+        arr = {k: z[k] for k in z.files if k != "meta"}
+    spec = FrameSpec(
+        request_id=int(meta["request_id"]),
+        seed=int(meta["seed"]),
+        truncation=float(meta["truncation"]),
+        condition=arr.get("condition"),
+        ws=arr.get("ws"),
+        offsets=[
+            (arr[f"offset{i}"], float(s), (int(layers[0]), int(layers[1])))
+            for i, (s, layers) in enumerate(meta["offsets"])
+        ],
+        mix_seed=meta["mix_seed"],
+        mix_from_layer=meta["mix_from_layer"],
+        noise_mode=str(meta["noise_mode"]),
+        policy_offset=arr.get("policy_offset"),
+    )
+    model_dir = meta["model_dir"]
+    return (None if model_dir is None else Path(model_dir)), str(meta["device"]), spec
+
+
+def _write_blob(fh: IO[bytes], blob: bytes) -> None:
+    fh.write(struct.pack("<Q", len(blob)))
+    fh.write(blob)
+    fh.flush()
+
+
+def _read_blob(fh: IO[bytes]) -> bytes | None:
+    head = fh.read(8)
+    if len(head) < 8:
+        return None  # the studio closed the pipe: nothing to render
+    (n,) = struct.unpack("<Q", head)
+    if n > 1 << 30:
+        return None
+    blob = fh.read(n)
+    return blob if len(blob) == n else None
+
+
+class FirstFrameHelper:
+    """The studio's handle on the helper process (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-m", "designer_app.first_frame"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.sent_at: float | None = None
+
+    def send(
+        self, model_dir: Path | None, device: str, spec: FrameSpec, on_frame: FrameCallback
+    ) -> None:
+        """Hand over the opening design; `on_frame(image, ms)` is called from a reader
+        thread if the helper renders it (`ms`: from now until the tile arrived)."""
+        proc = self.proc
+        if proc is None or proc.stdin is None:
+            return
+        try:
+            _write_blob(proc.stdin, encode_job(model_dir, device, spec))
+            proc.stdin.close()
+        except OSError:
+            self.discard()
+            return
+        self.sent_at = time.perf_counter()
+        threading.Thread(
+            target=self._read, args=(proc, on_frame), name="wenyang-first-frame", daemon=True
+        ).start()
+
+    def _read(self, proc: subprocess.Popen[bytes], on_frame: FrameCallback) -> None:
+        try:
+            assert proc.stdout is not None
+            blob = _read_blob(proc.stdout)
+            proc.wait()
+            if blob is None:
+                return
+            with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+                image = np.ascontiguousarray(z["image"])
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                return
+            on_frame(image, (time.perf_counter() - (self.sent_at or 0.0)) * 1000.0)
+        except Exception:
+            return  # an early frame is an optimisation; the engine thread renders anyway
+        finally:
+            if self.proc is proc:
+                self.proc = None
+
+    def discard(self) -> None:
+        """No job after all, or the window is closing: end the helper now."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None and not proc.stdin.closed:
+                proc.stdin.close()  # EOF: the helper exits without rendering
+        except OSError:
+            pass
+        if proc.poll() is None:
+            proc.kill()
+
+
+_started: FirstFrameHelper | None = None
+
+
+def start() -> None:
+    """Spawn the helper (once, at launch, before Qt is imported) when enabled."""
+    global _started
+    if _started is None and enabled():
+        try:
+            _started = FirstFrameHelper()
+        except OSError:
+            _started = None
+
+
+def take() -> FirstFrameHelper | None:
+    """The helper spawned at launch, for the window that opens first (then it is gone)."""
+    global _started
+    helper, _started = _started, None
+    return helper
+
+
+def _render(blob: bytes) -> bytes | None:
+    """In the helper: render the job, return the reply blob (None: leave it to the studio)."""
+    model_dir, device, spec = decode_job(blob)
+    from cuda_ops import cpu_kernels
+    from engine.stylegan.render import Renderer, pick_device
+
+    if pick_device(device) != "cpu":
+        return None
+    if not cpu_kernels.is_built():  # never compile here: the studio's own first build does
+        os.environ["WENYANG_CPU_KERNELS"] = "0"
+
+    r = Renderer(model_dir, device="cpu")
+    c_dim = int(r.info.c_dim)
+    c = spec.condition
+    if (c_dim > 0) != (c is not None) or (c is not None and c.shape != (c_dim,)):
+        return None
+    from designer_app.frame_spec import build_request
+
+    res = r.render(build_request(r, spec, {}))
+    out = io.BytesIO()
+    np.savez(out, image=np.ascontiguousarray(res.image, dtype=np.uint8))
+    return out.getvalue()
+
+
+def _child_main() -> int:
+    try:
+        import engine.stylegan.render  # noqa: F401  (the slow import, before the job arrives)
+    except Exception:
+        return 1
+    blob = _read_blob(sys.stdin.buffer)
+    if blob is None:
+        return 0
+    try:
+        reply = _render(blob)
+    except Exception:
+        return 1
+    if reply is not None:
+        _write_blob(sys.stdout.buffer, reply)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())

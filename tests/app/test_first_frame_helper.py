@@ -1,0 +1,168 @@
+"""The opening frame from the helper process (designer_app/first_frame.py): the job survives
+the pipe, the helper's pixels are the engine thread's pixels, and the window shows the tile
+only while it still matches the design."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from designer_app import first_frame
+from designer_app.frame_spec import FrameSpec, build_request, first_changed_row, spec_from_design
+
+
+def _spec(c_dim: int, w_dim: int = 8) -> FrameSpec:
+    rng = np.random.default_rng(5)
+    c = rng.standard_normal(c_dim).astype(np.float32) if c_dim else None
+    return FrameSpec(
+        request_id=0,
+        seed=1234,
+        truncation=0.6,
+        condition=c,
+        offsets=[(rng.standard_normal(w_dim).astype(np.float32), 1.5, (0, 2))],
+        mix_seed=None,
+        mix_from_layer=None,
+    )
+
+
+def test_job_survives_the_pipe_format() -> None:
+    spec = _spec(16)
+    spec.ws = np.arange(24, dtype=np.float32).reshape(3, 8)
+    spec.policy_offset = np.full(8, 0.25, np.float32)
+    spec.mix_seed, spec.mix_from_layer, spec.noise_mode = 9, 2, "random"
+    blob = first_frame.encode_job(Path("rel/model"), "cpu", spec)
+    model_dir, device, back = first_frame.decode_job(blob)
+    assert model_dir == Path("rel/model").resolve() and device == "cpu"
+    assert first_changed_row(spec, back) is None  # renders the same rows
+    assert (back.seed, back.truncation, back.mix_seed, back.mix_from_layer) == (1234, 0.6, 9, 2)
+    assert back.noise_mode == "random"
+    assert back.offsets[0][1:] == (1.5, (0, 2))
+    assert np.array_equal(back.ws, spec.ws) and np.array_equal(back.condition, spec.condition)
+    plain = first_frame.decode_job(first_frame.encode_job(None, "auto", _spec(0)))
+    assert plain[0] is None and plain[2].condition is None and plain[2].ws is None
+
+
+@pytest.fixture(scope="module")
+def cond_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from designer_app.selftest import make_random_model
+
+    return make_random_model(tmp_path_factory.mktemp("gen") / "tinyc", "tiny", c_dim=16)
+
+
+def test_helper_renders_what_the_engine_thread_renders(cond_model: Path) -> None:
+    from engine.stylegan.render import Renderer
+
+    helper = first_frame.FirstFrameHelper()
+    got: dict[str, object] = {}
+    done = threading.Event()
+
+    def on_frame(image: np.ndarray, ms: float) -> None:
+        got["image"], got["ms"] = image, ms
+        done.set()
+
+    r = Renderer(cond_model, device="cpu")
+    spec = _spec(16, int(r.info.w_dim))
+    helper.send(cond_model, "cpu", spec, on_frame)
+    assert done.wait(120), "the helper sent no frame"
+    here = r.render(build_request(r, spec, {})).image
+    image = got["image"]
+    assert isinstance(image, np.ndarray) and image.shape == here.shape and image.dtype == np.uint8
+    # the same code on the same weights; the fused CPU kernels (if built) and the PyTorch
+    # path differ by ~1e-5 before rounding to 8 bits
+    diff = np.abs(image.astype(int) - here.astype(int))
+    assert diff.max() <= 1 and diff.mean() < 0.01
+    assert float(got["ms"]) > 0  # type: ignore[arg-type]
+
+
+def test_helper_sends_nothing_for_a_condition_the_model_cannot_take(cond_model: Path) -> None:
+    helper = first_frame.FirstFrameHelper()
+    done = threading.Event()
+    helper.send(cond_model, "cpu", _spec(7), lambda im, ms: done.set())  # c_dim is 16
+    proc = helper.proc
+    assert proc is not None
+    proc.wait(120)
+    assert not done.wait(1.0)
+
+
+def test_discard_ends_the_helper() -> None:
+    helper = first_frame.FirstFrameHelper()
+    proc = helper.proc
+    assert proc is not None
+    helper.discard()
+    proc.wait(30)
+    assert proc.returncode is not None and helper.proc is None
+
+
+def test_start_and_take_follow_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(first_frame.ENV, "0")
+    first_frame.start()
+    assert first_frame.take() is None
+    monkeypatch.setenv(first_frame.ENV, "1")
+    monkeypatch.setattr(first_frame.os, "cpu_count", lambda: 1)  # no second core to use
+    first_frame.start()
+    assert first_frame.take() is None
+
+
+def test_window_shows_the_helper_tile_until_its_own_frame(qtbot, make_window) -> None:
+    from studio_fakes import FakeRenderer
+
+    from designer_app import lexicon
+
+    gate = threading.Event()
+    fake = FakeRenderer(c_dim=4)
+
+    def slow_factory(d: object, dev: str) -> FakeRenderer:
+        gate.wait(30)  # the engine thread is "still importing torch"
+        return fake
+
+    w = make_window(renderer_factory=slow_factory)
+    try:
+        d = w.model.design
+        spec = spec_from_design(d, 0, None)
+        spec.condition = np.full(4, 0.5, np.float32)
+        prompt = lexicon.prompt_for(d.region, d.text)
+        tile = np.full((16, 16, 3), 200, np.uint8)
+        w.render._helper_job = (spec, prompt)
+        w.render._helperFrame.emit(tile, 12.0)
+        qtbot.waitUntil(lambda: w.state.image is not None, timeout=5000)
+        assert w.state.image_id == 0 and np.array_equal(w.state.image, tile)
+        assert w.render.first_frame_at is not None
+        assert w.canvas.tile is not None
+        assert not w._thumbnails_started  # they wait for the engine thread's own frame
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: w.state.image_id >= 1, timeout=30000)
+    assert not np.array_equal(w.state.image[:16, :16], tile)  # the fake's own pixels
+
+
+def test_window_drops_a_helper_tile_of_an_older_design(qtbot, make_window) -> None:
+    from studio_fakes import FakeRenderer
+
+    from designer_app import lexicon
+
+    gate = threading.Event()
+
+    def slow_factory(d: object, dev: str) -> FakeRenderer:
+        gate.wait(30)
+        return FakeRenderer(c_dim=4)
+
+    w = make_window(renderer_factory=slow_factory)
+    try:
+        d = w.model.design
+        spec = spec_from_design(d, 0, None)
+        spec.condition = np.full(4, 0.5, np.float32)
+        w.render._helper_job = (spec, lexicon.prompt_for(d.region, d.text))
+        w.model.set("seed", int(d.seed) + 1)  # the designer changed the seed meanwhile
+        w.render._helperFrame.emit(np.zeros((16, 16, 3), np.uint8), 12.0)
+        t_end = time.perf_counter() + 0.5
+        while time.perf_counter() < t_end:
+            qtbot.wait(20)
+        assert w.state.image is None and w.render.first_frame_at is None
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: w.state.image is not None, timeout=30000)
+    assert w.state.image_id >= 1
