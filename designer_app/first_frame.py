@@ -1,17 +1,18 @@
 """The opening frame, rendered by a helper process while the window is being built.
 
-Importing torch is ~2 s of Python holding the GIL, and building the Qt window ~1 s more; in
-one process they run one after the other however they are threaded, while a laptop has a
-second core doing nothing. So at launch `start()` spawns `python -m designer_app.first_frame`:
-it imports torch at once, then waits for the opening design (`FirstFrameHelper.send`, sent
-as soon as the window knows it), loads the generator, renders that design and sends the RGB
-tile back. The studio shows it if the design has not changed meanwhile; its own engine
-thread renders the same request with the same code a moment later and takes over. CPU only
-(with CUDA the in-process frame is quick and a second CUDA context is not); off with
-WENYANG_FIRST_FRAME_PROCESS=0. Any failure of the helper just means no early frame.
+Importing torch costs ~2 s of CPU (Python holding the GIL), so a frame rendered by torch
+cannot appear much sooner than that, however the window is built. At launch `start()`
+spawns `python -m designer_app.first_frame`, which imports only numpy and renders with
+`engine.stylegan.numpy_render` (the generator's forward in plain numpy, same pixels as the
+Renderer within one 8-bit level): it waits for the opening design (`FirstFrameHelper.send`,
+sent as soon as the window knows it), reads the weights, renders the tile on the second core
+and sends it back. The studio shows it if the design has not changed meanwhile; its engine
+thread renders the same request once torch has loaded and takes over. Not used when the
+device is set to CUDA; off with WENYANG_FIRST_FRAME_PROCESS=0. Any failure of the helper
+just means no early frame.
 
-Qt-free (the helper never imports PySide6). The job and the reply are length-prefixed npz
-blobs (no pickle) on the helper's stdin and stdout.
+Qt- and torch-free. The job and the reply are length-prefixed npz blobs (no pickle) on the
+helper's stdin and stdout.
 """
 
 from __future__ import annotations
@@ -195,31 +196,37 @@ def take() -> FirstFrameHelper | None:
 
 def _render(blob: bytes) -> bytes | None:
     """In the helper: render the job, return the reply blob (None: leave it to the studio)."""
-    model_dir, device, spec = decode_job(blob)
-    from cuda_ops import cpu_kernels
-    from engine.stylegan.render import Renderer, pick_device
+    from engine.paths import MODELS_DIR
+    from engine.stylegan import numpy_render
 
-    if pick_device(device) != "cpu":
+    model_dir, _device, spec = decode_job(blob)
+    try:
+        g = numpy_render.load(model_dir if model_dir is not None else MODELS_DIR / "generator")
+    except numpy_render.UnsupportedModel:
         return None
-    if not cpu_kernels.is_built():  # never compile here: the studio's own first build does
-        os.environ["WENYANG_CPU_KERNELS"] = "0"
-
-    r = Renderer(model_dir, device="cpu")
-    c_dim = int(r.info.c_dim)
     c = spec.condition
-    if (c_dim > 0) != (c is not None) or (c is not None and c.shape != (c_dim,)):
+    if (g.c_dim > 0) != (c is not None) or (c is not None and c.shape != (g.c_dim,)):
         return None
-    from designer_app.frame_spec import build_request
-
-    res = r.render(build_request(r, spec, {}))
+    if spec.noise_mode != "const":
+        return None  # random noise differs from the engine thread's draw anyway
+    image = g.render(
+        spec.seed,
+        c,
+        spec.truncation,
+        ws=spec.ws,
+        offsets=spec.offsets,
+        policy_offset=spec.policy_offset,
+        mix_seed=spec.mix_seed,
+        mix_from_layer=spec.mix_from_layer,
+    )
     out = io.BytesIO()
-    np.savez(out, image=np.ascontiguousarray(res.image, dtype=np.uint8))
+    np.savez(out, image=np.ascontiguousarray(image, dtype=np.uint8))
     return out.getvalue()
 
 
 def _child_main() -> int:
     try:
-        import engine.stylegan.render  # noqa: F401  (the slow import, before the job arrives)
+        import engine.stylegan.numpy_render  # noqa: F401  (imports first, while the job is built)
     except Exception:
         return 1
     blob = _read_blob(sys.stdin.buffer)

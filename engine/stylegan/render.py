@@ -22,6 +22,7 @@ from cuda_ops import upfirdn2d as ufd
 from engine.errors import UserInputError
 from engine.paths import MODELS_DIR
 from engine.stylegan import infer
+from engine.stylegan.latent_edits import final_ws
 from engine.stylegan.networks import Generator
 
 DEFAULT_MODEL_DIR = MODELS_DIR / "generator"
@@ -211,20 +212,8 @@ class Renderer:
     def request_ws(self, req: RenderRequest) -> np.ndarray:
         """The final ws of a request: base latent, style mix, slider offsets, policy offset."""
         n, d = self.G.num_ws, self.G.w_dim
-        if req.ws is not None:
-            ws = np.asarray(req.ws, dtype=np.float32).reshape(n, d).copy()
-        else:
-            ws = self.mapping(req.seed, req.c, req.truncation)
-        if req.mix_ws is not None and req.mix_from_layer is not None:
-            mix = np.broadcast_to(np.asarray(req.mix_ws, dtype=np.float32), (n, d))
-            k = max(0, min(n, int(req.mix_from_layer)))
-            ws[k:] = mix[k:]
-        for direction, strength, (a, b) in req.offsets:
-            vec = np.asarray(direction, dtype=np.float32).reshape(d)
-            ws[max(0, a) : min(n, b)] += np.float32(strength) * vec
-        if req.policy_offset is not None:
-            ws += np.broadcast_to(np.asarray(req.policy_offset, dtype=np.float32), (n, d))
-        return ws
+        base = req.ws if req.ws is not None else self.mapping(req.seed, req.c, req.truncation)
+        return final_ws(base, n, d, req.mix_ws, req.mix_from_layer, req.offsets, req.policy_offset)
 
     # ---------------------------------------------------------------- rendering
     def render(self, req: RenderRequest) -> RenderResult:
@@ -357,7 +346,7 @@ class Renderer:
 
 
 def pick_device(device: str) -> str:
-    """"auto" | "cpu" | "cuda[:N]" -> the device a Renderer would use (checked)."""
+    """ "auto" | "cpu" | "cuda[:N]" -> the device a Renderer would use (checked)."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
