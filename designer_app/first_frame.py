@@ -17,6 +17,7 @@ helper's stdin and stdout.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -34,16 +35,13 @@ import numpy as np
 from designer_app.frame_spec import FrameSpec
 
 ENV = "WENYANG_FIRST_FRAME_PROCESS"
-FrameCallback = Callable[[np.ndarray, float], None]
+FrameCallback = Callable[[int, np.ndarray, float], None]  # job id, RGB tile, ms
+HELPER_FLAG = "--first-frame-helper"  # a bundled app runs the helper as itself
 
 
 def enabled() -> bool:
     """On unless switched off, and only where there is a second core to use."""
-    return (
-        os.environ.get(ENV, "1") != "0"
-        and (os.cpu_count() or 1) >= 2
-        and not getattr(sys, "frozen", False)  # a bundled app has no `python -m`
-    )
+    return os.environ.get(ENV, "1") != "0" and (os.cpu_count() or 1) >= 2
 
 
 def encode_job(model_dir: Path | None, device: str, spec: FrameSpec) -> bytes:
@@ -112,56 +110,75 @@ def _read_blob(fh: IO[bytes]) -> bytes | None:
 
 
 class FirstFrameHelper:
-    """The studio's handle on the helper process (see the module docstring)."""
+    """The studio's handle on the helper process (see the module docstring). Jobs can be
+    sent until `close()` (e.g. the design a project file opened replaces the default one);
+    the helper renders only the newest job waiting when it is free."""
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [sys.executable, "-m", "designer_app.first_frame"],
+            _helper_command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        self.sent_at: float | None = None
+        self._reader: threading.Thread | None = None
+        self._sent: dict[int, float] = {}  # job id -> perf_counter() when sent
 
     def send(
-        self, model_dir: Path | None, device: str, spec: FrameSpec, on_frame: FrameCallback
-    ) -> None:
-        """Hand over the opening design; `on_frame(image, ms)` is called from a reader
-        thread if the helper renders it (`ms`: from now until the tile arrived)."""
+        self,
+        job_id: int,
+        model_dir: Path | None,
+        device: str,
+        spec: FrameSpec,
+        on_frame: FrameCallback,
+    ) -> bool:
+        """Hand a design over; `on_frame(job_id, image, ms)` is called from a reader thread
+        when the helper has rendered it (`ms`: from sending until the tile arrived)."""
         proc = self.proc
-        if proc is None or proc.stdin is None:
-            return
+        if proc is None or proc.stdin is None or proc.stdin.closed:
+            return False
+        spec = FrameSpec(**{**spec.__dict__, "request_id": int(job_id)})
         try:
+            self._sent[int(job_id)] = time.perf_counter()
             _write_blob(proc.stdin, encode_job(model_dir, device, spec))
-            proc.stdin.close()
-        except OSError:
+        except (OSError, ValueError):
             self.discard()
-            return
-        self.sent_at = time.perf_counter()
-        threading.Thread(
-            target=self._read, args=(proc, on_frame), name="wenyang-first-frame", daemon=True
-        ).start()
+            return False
+        if self._reader is None:
+            self._reader = threading.Thread(
+                target=self._read, args=(proc, on_frame), name="wenyang-first-frame", daemon=True
+            )
+            self._reader.start()
+        return True
 
     def _read(self, proc: subprocess.Popen[bytes], on_frame: FrameCallback) -> None:
+        assert proc.stdout is not None
         try:
-            assert proc.stdout is not None
-            blob = _read_blob(proc.stdout)
-            proc.wait()
-            if blob is None:
-                return
-            with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-                image = np.ascontiguousarray(z["image"])
-            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-                return
-            on_frame(image, (time.perf_counter() - (self.sent_at or 0.0)) * 1000.0)
+            while True:
+                blob = _read_blob(proc.stdout)
+                if blob is None:
+                    return  # the helper ended
+                with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+                    image = np.ascontiguousarray(z["image"])
+                    job_id = int(z["job"])
+                if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                    continue
+                sent = self._sent.get(job_id, time.perf_counter())
+                on_frame(job_id, image, (time.perf_counter() - sent) * 1000.0)
         except Exception:
             return  # an early frame is an optimisation; the engine thread renders anyway
-        finally:
-            if self.proc is proc:
-                self.proc = None
+
+    def close(self) -> None:
+        """No more jobs: the helper finishes the one it is on (if any) and exits."""
+        proc = self.proc
+        try:
+            if proc is not None and proc.stdin is not None and not proc.stdin.closed:
+                proc.stdin.close()
+        except OSError:
+            pass
 
     def discard(self) -> None:
-        """No job after all, or the window is closing: end the helper now."""
+        """The window is closing, or no job after all: end the helper now."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
@@ -172,6 +189,15 @@ class FirstFrameHelper:
             pass
         if proc.poll() is None:
             proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5)
+
+
+def _helper_command() -> list[str]:
+    """`python -m designer_app.first_frame`, or the bundled app's own hidden helper mode."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, HELPER_FLAG]
+    return [sys.executable, "-m", "designer_app.first_frame"]
 
 
 _started: FirstFrameHelper | None = None
@@ -220,26 +246,50 @@ def _render(blob: bytes) -> bytes | None:
         mix_from_layer=spec.mix_from_layer,
     )
     out = io.BytesIO()
-    np.savez(out, image=np.ascontiguousarray(image, dtype=np.uint8))
+    np.savez(out, image=np.ascontiguousarray(image, dtype=np.uint8), job=np.int64(spec.request_id))
     return out.getvalue()
 
 
-def _child_main() -> int:
+def _newest_job(fh: IO[bytes]) -> bytes | None:
+    """Block for one job, then take any newer ones already waiting (latest wins)."""
+    import select
+
+    blob = _read_blob(fh)
+    while blob is not None:
+        try:
+            ready, _, _ = select.select([fh], [], [], 0)
+        except (OSError, ValueError):  # no select on this pipe (Windows): one at a time
+            return blob
+        if not ready:
+            return blob
+        newer = _read_blob(fh)
+        if newer is None:
+            return blob
+        blob = newer
+    return None
+
+
+def child_main() -> int:
+    """The helper process: render the newest job until the studio closes the pipe."""
     try:
         import engine.stylegan.numpy_render  # noqa: F401  (imports first, while the job is built)
     except Exception:
         return 1
-    blob = _read_blob(sys.stdin.buffer)
-    if blob is None:
-        return 0
-    try:
-        reply = _render(blob)
-    except Exception:
-        return 1
-    if reply is not None:
-        _write_blob(sys.stdout.buffer, reply)
-    return 0
+    stdin = sys.stdin.buffer
+    while True:
+        blob = _newest_job(stdin)
+        if blob is None:
+            return 0
+        try:
+            reply = _render(blob)
+        except Exception:
+            reply = None
+        if reply is not None:
+            try:
+                _write_blob(sys.stdout.buffer, reply)
+            except OSError:
+                return 0
 
 
 if __name__ == "__main__":
-    sys.exit(_child_main())
+    sys.exit(child_main())

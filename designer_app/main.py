@@ -104,6 +104,11 @@ def install_excepthook(win: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--first-frame-helper"]:  # the bundled app as its own helper process
+        from designer_app.first_frame import child_main
+
+        return child_main()
     args = build_parser().parse_args(argv)
     reserve_gui_core()
     if args.selftest and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):

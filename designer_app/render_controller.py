@@ -40,7 +40,7 @@ class RenderController(QObject):
     notice = Signal(str)
     failed = Signal(str)
     textDirectionReady = Signal(str, object, str)  # text, vector or None, message
-    _helperFrame = Signal(object, float)  # image, ms (from the first-frame helper's thread)
+    _helperFrame = Signal(int, object, float)  # job, image, ms (from the helper's thread)
 
     def __init__(
         self,
@@ -110,7 +110,8 @@ class RenderController(QObject):
         sig.textDirection.connect(self._on_text_direction)
         sig.notice.connect(self._on_notice)
         self._helper: first_frame.FirstFrameHelper | None = None
-        self._helper_job: tuple[FrameSpec, str] | None = None  # what the helper renders
+        self._helper_args: tuple[Path | None, str] = (None, "auto")
+        self._helper_job: tuple[int, FrameSpec] | None = None  # the newest job sent
         self._helperFrame.connect(self._on_helper_frame)
         state.policyChanged.connect(self.request_frame)
         sig.failed.connect(self._on_failed)
@@ -122,6 +123,8 @@ class RenderController(QObject):
         self.state.set_directions([])
         job = self.jobs.add(self.tr("Loading models"))
         self.session.load_model(model_dir, device)
+        self._end_helper()  # one started for a previous model renders nothing more
+        self._start_helper(model_dir, device)
         d = self.model.design
         if self.conditions is not None and self.conditions.lookup(
             lexicon.prompt_for(d.region, d.text)
@@ -130,7 +133,6 @@ class RenderController(QObject):
             # loads once that frame is on screen instead of competing with it for the CPU
             self._encoder_args = (clip_dir, device)
             self.session.expect_encoder()
-            self._start_helper(model_dir, device)
         else:
             self._encoder_args = None
             self.session.load_encoder(clip_dir, device)
@@ -141,22 +143,51 @@ class RenderController(QObject):
     # ------------------------------------------------------------------ first frame helper
     def _start_helper(self, model_dir: Path | None, device: str) -> None:
         """Give the opening design to the helper process spawned at launch (if any), which
-        renders it on the other core while this process imports torch (first_frame.py)."""
+        renders it without torch on the other core (first_frame.py)."""
         helper = first_frame.take()
-        if helper is None or device == "cuda" or self.conditions is None:
-            if helper is not None:
-                helper.discard()
+        if helper is None:
             return
-        d = self.model.design
-        prompt = lexicon.prompt_for(d.region, d.text)
-        hit = self.conditions.lookup(prompt)
-        if hit is None:
+        if device == "cuda" or self.conditions is None:
             helper.discard()
             return
-        spec = spec_from_design(d, 0, None)
-        spec.condition = np.asarray(hit[0], np.float32)
-        self._helper, self._helper_job = helper, (spec, prompt)
-        helper.send(model_dir, device, spec, self._helperFrame.emit)
+        self._helper, self._helper_args = helper, (model_dir, device)
+        if not self._send_helper_job():
+            self._end_helper()
+
+    def _helper_spec(self) -> FrameSpec | None:
+        """The current design as the helper can render it (its condition from the design or
+        the on-disk cache), or None when the condition is not known without CLIP."""
+        d = self.model.design
+        spec = spec_from_design(d, 0, self._policy_offset())
+        if d.policy is not None and d.policy.strength != 0 and spec.policy_offset is None:
+            return None  # its tuned policy is not loaded yet
+        if spec.condition is None and self.conditions is not None:
+            hit = self.conditions.lookup(lexicon.prompt_for(d.region, d.text))
+            if hit is None:
+                return None
+            spec.condition = np.asarray(hit[0], np.float32)
+        return spec
+
+    def _send_helper_job(self) -> bool:
+        helper = self._helper
+        spec = self._helper_spec() if helper is not None else None
+        if helper is None or spec is None:
+            return False
+        job = (self._helper_job[0] + 1) if self._helper_job is not None else 1
+        self._helper_job = (job, spec)
+        return helper.send(job, *self._helper_args, spec, self._helperFrame.emit)
+
+    def _helper_design_changed(self) -> None:
+        """A project or recovered design replaced the opening one before any frame of the
+        engine thread: the helper renders that one instead."""
+        if self._helper is not None and self.state.image_id == 0 and not self._send_helper_job():
+            self._end_helper()
+
+    def _end_helper(self) -> None:
+        helper, self._helper = self._helper, None
+        self._helper_job = None
+        if helper is not None:
+            helper.close()
 
     def _drop_helper(self) -> None:
         """A helper spawned but not used (no cached condition, CUDA): end it now."""
@@ -164,21 +195,17 @@ class RenderController(QObject):
         if helper is not None:
             helper.discard()
 
-    def _on_helper_frame(self, image: np.ndarray, ms: float) -> None:
-        """Show the helper's tile if nothing is on screen yet and the design is still the one
-        it rendered; the engine thread's frame of the same design follows."""
-        job, self._helper_job = self._helper_job, None
-        self._helper = None
-        if job is None or self._stopped or self.state.image is not None:
+    def _on_helper_frame(self, job: int, image: np.ndarray, ms: float) -> None:
+        """Show the helper's tile while no frame of the engine thread is on screen, if it is
+        of the newest job and the design still renders the same; the engine thread's frame
+        of the same design follows."""
+        sent = self._helper_job
+        if sent is None or job != sent[0] or self._stopped or self.state.image_id != 0:
             return
-        spec, prompt = job
-        d = self.model.design
-        if self.state.model_state == "missing" or lexicon.prompt_for(d.region, d.text) != prompt:
+        if self.state.model_state == "missing":
             return
-        now = spec_from_design(d, 0, self._policy_offset())
-        if now.condition is None:
-            now.condition = spec.condition  # not set yet: the same cached vector is coming
-        if first_changed_row(spec, now) is not None:
+        now = self._helper_spec()
+        if now is None or first_changed_row(sent[1], now) is not None:
             return
         self.state.set_image(image, 0)
         if self.first_frame_at is None:
@@ -295,6 +322,7 @@ class RenderController(QObject):
             return
         if field == "*":
             self._encode_rid += 1  # words of the replaced design must not land on this one
+            self._helper_design_changed()
             if self.state.model_state == "ready":
                 info = self.state.info
                 c = self.model.design.condition
@@ -403,6 +431,8 @@ class RenderController(QObject):
         done = [t for t, r in self._pending_change if r is not None and r <= rid]
         self.latencies_ms.extend((now - t) * 1000.0 for t in done)
         self._pending_change = [(t, r) for t, r in self._pending_change if r is None or r > rid]
+        if self._helper is not None:
+            self._end_helper()  # the engine thread renders from now on
         if self.first_frame_at is None:  # the tile is on the canvas now (set_image above)
             self.first_frame_at = time.perf_counter()
             startup_trace.mark("first_frame")
@@ -511,8 +541,8 @@ class RenderController(QObject):
     def stop(self) -> None:
         """The window is closing: results still in flight are ignored from now on."""
         self._stopped = True
-        if self._helper is not None:
-            self._helper.discard()
-            self._helper = None
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.discard()
         self._in_flight_timer.stop()
         self._classify_timer.stop()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from designer_app import first_frame
-from designer_app.frame_spec import FrameSpec, build_request, first_changed_row, spec_from_design
+from designer_app.frame_spec import FrameSpec, build_request, first_changed_row
 
 
 def _spec(c_dim: int, w_dim: int = 8) -> FrameSpec:
@@ -60,19 +60,21 @@ def test_helper_renders_what_the_engine_thread_renders(cond_model: Path) -> None
     got: dict[str, object] = {}
     done = threading.Event()
 
-    def on_frame(image: np.ndarray, ms: float) -> None:
-        got["image"], got["ms"] = image, ms
+    def on_frame(job: int, image: np.ndarray, ms: float) -> None:
+        got["job"], got["image"], got["ms"] = job, image, ms
         done.set()
 
     r = Renderer(cond_model, device="cpu")
     spec = _spec(16, int(r.info.w_dim))
-    helper.send(cond_model, "cpu", spec, on_frame)
+    assert helper.send(7, cond_model, "cpu", spec, on_frame)
     assert done.wait(120), "the helper sent no frame"
+    helper.close()
+    assert got["job"] == 7
     here = r.render(build_request(r, spec, {})).image
     image = got["image"]
     assert isinstance(image, np.ndarray) and image.shape == here.shape and image.dtype == np.uint8
-    # the same code on the same weights; the fused CPU kernels (if built) and the PyTorch
-    # path differ by ~1e-5 before rounding to 8 bits
+    # numpy's float32 forward against torch's (fused CPU kernels if built): ~1e-5 apart
+    # before rounding to 8 bits
     diff = np.abs(image.astype(int) - here.astype(int))
     assert diff.max() <= 1 and diff.mean() < 0.01
     assert float(got["ms"]) > 0  # type: ignore[arg-type]
@@ -81,9 +83,10 @@ def test_helper_renders_what_the_engine_thread_renders(cond_model: Path) -> None
 def test_helper_sends_nothing_for_a_condition_the_model_cannot_take(cond_model: Path) -> None:
     helper = first_frame.FirstFrameHelper()
     done = threading.Event()
-    helper.send(cond_model, "cpu", _spec(7), lambda im, ms: done.set())  # c_dim is 16
+    helper.send(1, cond_model, "cpu", _spec(7), lambda j, im, ms: done.set())  # c_dim is 16
     proc = helper.proc
     assert proc is not None
+    helper.close()
     proc.wait(120)
     assert not done.wait(1.0)
 
@@ -110,8 +113,6 @@ def test_start_and_take_follow_the_switch(monkeypatch: pytest.MonkeyPatch) -> No
 def test_window_shows_the_helper_tile_until_its_own_frame(qtbot, make_window) -> None:
     from studio_fakes import FakeRenderer
 
-    from designer_app import lexicon
-
     gate = threading.Event()
     fake = FakeRenderer(c_dim=4)
 
@@ -121,13 +122,12 @@ def test_window_shows_the_helper_tile_until_its_own_frame(qtbot, make_window) ->
 
     w = make_window(renderer_factory=slow_factory)
     try:
-        d = w.model.design
-        spec = spec_from_design(d, 0, None)
-        spec.condition = np.full(4, 0.5, np.float32)
-        prompt = lexicon.prompt_for(d.region, d.text)
+        spec = w.render._helper_spec()  # the design, its condition from the shipped cache
+        assert spec is not None and spec.condition is not None
         tile = np.full((16, 16, 3), 200, np.uint8)
-        w.render._helper_job = (spec, prompt)
-        w.render._helperFrame.emit(tile, 12.0)
+        w.render._helper_job = (3, spec)
+        w.render._helperFrame.emit(2, np.zeros_like(tile), 12.0)  # an older job: dropped
+        w.render._helperFrame.emit(3, tile, 12.0)
         qtbot.waitUntil(lambda: w.state.image is not None, timeout=5000)
         assert w.state.image_id == 0 and np.array_equal(w.state.image, tile)
         assert w.render.first_frame_at is not None
@@ -142,8 +142,6 @@ def test_window_shows_the_helper_tile_until_its_own_frame(qtbot, make_window) ->
 def test_window_drops_a_helper_tile_of_an_older_design(qtbot, make_window) -> None:
     from studio_fakes import FakeRenderer
 
-    from designer_app import lexicon
-
     gate = threading.Event()
 
     def slow_factory(d: object, dev: str) -> FakeRenderer:
@@ -153,11 +151,11 @@ def test_window_drops_a_helper_tile_of_an_older_design(qtbot, make_window) -> No
     w = make_window(renderer_factory=slow_factory)
     try:
         d = w.model.design
-        spec = spec_from_design(d, 0, None)
-        spec.condition = np.full(4, 0.5, np.float32)
-        w.render._helper_job = (spec, lexicon.prompt_for(d.region, d.text))
+        spec = w.render._helper_spec()
+        assert spec is not None
+        w.render._helper_job = (1, spec)
         w.model.set("seed", int(d.seed) + 1)  # the designer changed the seed meanwhile
-        w.render._helperFrame.emit(np.zeros((16, 16, 3), np.uint8), 12.0)
+        w.render._helperFrame.emit(1, np.zeros((16, 16, 3), np.uint8), 12.0)
         t_end = time.perf_counter() + 0.5
         while time.perf_counter() < t_end:
             qtbot.wait(20)
@@ -166,3 +164,71 @@ def test_window_drops_a_helper_tile_of_an_older_design(qtbot, make_window) -> No
         gate.set()
     qtbot.waitUntil(lambda: w.state.image is not None, timeout=30000)
     assert w.state.image_id >= 1
+
+
+def test_helper_renders_the_newest_of_several_jobs(cond_model: Path) -> None:
+    helper = first_frame.FirstFrameHelper()
+    got: list[int] = []
+    done = threading.Event()
+
+    def on_frame(job: int, image: np.ndarray, ms: float) -> None:
+        got.append(job)
+        if job == 3:
+            done.set()
+
+    for job in (1, 2, 3):  # queued before the helper has even imported numpy
+        spec = _spec(16)
+        spec.seed, spec.offsets = job, []
+        assert helper.send(job, cond_model, "cpu", spec, on_frame)
+    assert done.wait(120)
+    helper.close()
+    assert got[-1] == 3 and len(got) <= 3 and got == sorted(got)
+
+
+class _RecordingHelper:
+    """Stands in for the helper process: records the jobs the window sends."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[int, FrameSpec]] = []
+        self.closed = False
+
+    def send(self, job, model_dir, device, spec, on_frame) -> bool:
+        self.jobs.append((job, spec))
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+    def discard(self) -> None:
+        self.closed = True
+
+
+def test_window_sends_a_replaced_design_to_the_helper(qtbot, make_window) -> None:
+    from studio_fakes import FakeRenderer
+
+    from engine.project import Design
+
+    gate = threading.Event()
+
+    def slow_factory(d: object, dev: str) -> FakeRenderer:
+        gate.wait(30)
+        return FakeRenderer(c_dim=4)
+
+    w = make_window(renderer_factory=slow_factory)
+    fake = _RecordingHelper()
+    try:
+        w.render._helper = fake
+        opened = Design(region=w.model.design.region, seed=4242)
+        opened.condition = np.full(4, 0.25, np.float32)
+        w.model.replace(opened)  # what opening a project or a recovered design does
+        assert fake.jobs and fake.jobs[-1][1].seed == 4242
+        job, spec = fake.jobs[-1]
+        assert np.array_equal(spec.condition, opened.condition)
+        tile = np.full((16, 16, 3), 90, np.uint8)
+        w.render._helperFrame.emit(job, tile, 5.0)
+        qtbot.waitUntil(lambda: w.state.image is not None, timeout=5000)
+        assert np.array_equal(w.state.image, tile)
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: w.state.image_id >= 1, timeout=30000)
+    assert fake.closed  # the engine thread's first frame ends the helper
