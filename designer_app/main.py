@@ -105,10 +105,10 @@ def install_excepthook(win: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--first-frame-helper"]:  # the bundled app as its own helper process
-        from designer_app.first_frame import child_main
+    from designer_app import first_frame
 
-        return child_main()
+    if argv[:1] == [first_frame.HELPER_FLAG]:  # the bundled app as its own helper process
+        return first_frame.child_main()
     args = build_parser().parse_args(argv)
     reserve_gui_core()
     if args.selftest and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -117,8 +117,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from designer_app.selftest import run_with_random_model
 
         return run_with_random_model(args)
-    from designer_app import first_frame
-
     first_frame.start()  # the opening frame renders on the other core (first_frame.py)
     preload_engine()
     if args.selftest:

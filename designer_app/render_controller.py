@@ -138,7 +138,6 @@ class RenderController(QObject):
             self.session.load_encoder(clip_dir, device)
         self.session.load_directions(model_dir)
         self._load_job = job.id
-        self._drop_helper()
 
     # ------------------------------------------------------------------ first frame helper
     def _start_helper(self, model_dir: Path | None, device: str) -> None:
@@ -188,12 +187,6 @@ class RenderController(QObject):
         self._helper_job = None
         if helper is not None:
             helper.close()
-
-    def _drop_helper(self) -> None:
-        """A helper spawned but not used (no cached condition, CUDA): end it now."""
-        helper = first_frame.take()
-        if helper is not None:
-            helper.discard()
 
     def _on_helper_frame(self, job: int, image: np.ndarray, ms: float) -> None:
         """Show the helper's tile while no frame of the engine thread is on screen, if it is

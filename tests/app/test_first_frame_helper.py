@@ -110,17 +110,21 @@ def test_start_and_take_follow_the_switch(monkeypatch: pytest.MonkeyPatch) -> No
     assert first_frame.take() is None
 
 
-def test_window_shows_the_helper_tile_until_its_own_frame(qtbot, make_window) -> None:
+def _loading_window(make_window):
+    """A window whose engine thread is "still importing torch" until the gate is set."""
     from studio_fakes import FakeRenderer
 
     gate = threading.Event()
-    fake = FakeRenderer(c_dim=4)
 
     def slow_factory(d: object, dev: str) -> FakeRenderer:
-        gate.wait(30)  # the engine thread is "still importing torch"
-        return fake
+        gate.wait(30)
+        return FakeRenderer(c_dim=4)
 
-    w = make_window(renderer_factory=slow_factory)
+    return make_window(renderer_factory=slow_factory), gate
+
+
+def test_window_shows_the_helper_tile_until_its_own_frame(qtbot, make_window) -> None:
+    w, gate = _loading_window(make_window)
     try:
         spec = w.render._helper_spec()  # the design, its condition from the shipped cache
         assert spec is not None and spec.condition is not None
@@ -140,15 +144,7 @@ def test_window_shows_the_helper_tile_until_its_own_frame(qtbot, make_window) ->
 
 
 def test_window_drops_a_helper_tile_of_an_older_design(qtbot, make_window) -> None:
-    from studio_fakes import FakeRenderer
-
-    gate = threading.Event()
-
-    def slow_factory(d: object, dev: str) -> FakeRenderer:
-        gate.wait(30)
-        return FakeRenderer(c_dim=4)
-
-    w = make_window(renderer_factory=slow_factory)
+    w, gate = _loading_window(make_window)
     try:
         d = w.model.design
         spec = w.render._helper_spec()
@@ -204,17 +200,9 @@ class _RecordingHelper:
 
 
 def test_window_sends_a_replaced_design_to_the_helper(qtbot, make_window) -> None:
-    from studio_fakes import FakeRenderer
-
     from engine.project import Design
 
-    gate = threading.Event()
-
-    def slow_factory(d: object, dev: str) -> FakeRenderer:
-        gate.wait(30)
-        return FakeRenderer(c_dim=4)
-
-    w = make_window(renderer_factory=slow_factory)
+    w, gate = _loading_window(make_window)
     fake = _RecordingHelper()
     try:
         w.render._helper = fake
