@@ -39,6 +39,11 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--threads", type=int, default=1, help="torch threads (default 1; 0 = torch's default)"
     )
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu (default) or cuda[:N]: CUDA variants are timed after a synchronize",
+    )
     p.set_defaults(func=run_bench_render)
 
 
@@ -107,18 +112,22 @@ class Timing:
         }
 
 
-def _time_interleaved(variants: dict[str, Callable[[int], Any]], frames: int) -> dict[str, Timing]:
+def _time_interleaved(
+    variants: dict[str, Callable[[int], Any]], frames: int, sync: Callable[[], None] = lambda: None
+) -> dict[str, Timing]:
     """Round-robin A B C A B C ... so load changes hit every variant alike. Besides wall
     time, the calling thread's CPU time is recorded: with one torch thread it counts the
     work done and not the time spent waiting for a core on a loaded machine."""
     for fn in variants.values():  # warm-up (allocations, oneDNN primitive caches)
         fn(-1)
         fn(-2)
+    sync()
     out = {k: Timing() for k in variants}
     for i in range(frames):
         for k, fn in variants.items():
             c0, t0 = time.thread_time(), time.perf_counter()
             fn(i)
+            sync()
             out[k].wall.append((time.perf_counter() - t0) * 1000)
             out[k].cpu.append((time.thread_time() - c0) * 1000)
     return out
@@ -143,22 +152,29 @@ def run_bench_render(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     from cuda_ops import cpu_kernels
 
-    kernels = cpu_kernels.available(wait=True)  # a first build must not fall into the timing
+    dev = torch.device(args.device)
+    # a first build of the CPU kernels must not fall into the timing
+    kernels = cpu_kernels.available(wait=True) if dev.type == "cpu" else False
     G, source = _bench_generator(args.model, args.preset)
-    G = G.cpu()
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        from engine.errors import UserInputError
+
+        raise UserInputError("no CUDA device is available", field="--device")
+    G = G.to(dev)
     # separate renderers: a shared one would let the full-frame variant evict the cache the
     # fine-only variant relies on (round-robin timing), making "fine" a full render
-    r_full = Renderer.from_generator(G, device="cpu")
-    r_fine = Renderer.from_generator(G, device="cpu")
+    r_full = Renderer.from_generator(G, device=str(dev))
+    r_fine = Renderer.from_generator(G, device=str(dev))
     info = r_full.info
     c = np.random.RandomState(0).randn(info.c_dim).astype(np.float32) if info.c_dim else None
     if c is not None:
         c /= np.linalg.norm(c)
-    ct = torch.from_numpy(c)[None] if c is not None else None
+    ct = torch.from_numpy(c)[None].to(dev) if c is not None else None
     fine = info.layer_ranges["fine"]
     direction = np.random.RandomState(1).randn(info.w_dim).astype(np.float32)
     base = r_fine.mapping(123, c, 0.7)
     z_all = torch.from_numpy(np.random.RandomState(2).randn(4096, G.z_dim).astype(np.float32))
+    z_all = z_all.to(dev)
 
     def z(i: int) -> torch.Tensor:
         return z_all[i % 4096][None]
@@ -186,7 +202,7 @@ def run_bench_render(args: argparse.Namespace) -> int:
     }
     checks: dict[str, float] = {}
     with torch.inference_mode():
-        ws = torch.from_numpy(base)[None]
+        ws = torch.from_numpy(base)[None].to(dev)
         fast = G.synthesis(ws, noise_mode="const")
         checks["max_abs_diff_fast_vs_reference"] = float(
             (fast - G.synthesis(ws, noise_mode="const", impl="ref")).abs().max()
@@ -210,7 +226,8 @@ def run_bench_render(args: argparse.Namespace) -> int:
                 (U(z(0), ct, noise_mode="const") - O(z(0), ct, noise_mode="const")).abs().max()
             )
     load_before = os.getloadavg()
-    t = _time_interleaved(variants, max(2, args.frames))
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    t = _time_interleaved(variants, max(2, args.frames), sync)
     load_after = os.getloadavg()
     stats = {k: v.summary() for k, v in t.items()}
 
@@ -242,6 +259,7 @@ def run_bench_render(args: argparse.Namespace) -> int:
         "threads": torch.get_num_threads(),
         "cpu_kernels": kernels,
         "cpu_count": os.cpu_count(),
+        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
         "load_avg_1min": [round(load_before[0], 2), round(load_after[0], 2)],
         "frames": max(2, args.frames),
         "method": "round-robin interleaved variants in one process; medians and p90 per "

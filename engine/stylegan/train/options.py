@@ -122,6 +122,7 @@ RESUMABLE_CHANGES = frozenset(
     {
         "data",
         "run_dir",
+        "batch",
         "kimg",
         "snap",
         "tick_kimg",

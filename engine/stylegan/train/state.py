@@ -190,3 +190,42 @@ def rng_states(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> list[d
             }
         )
     return out
+
+
+# ----------------------------------------------------------------------------- portable packs
+def pack_snapshot(
+    src: Path, dst: Path, optimizers: bool = False, ema_only: bool = False
+) -> dict[str, int]:
+    """Write a compact copy of a snapshot: float weights in float16, Adam moments dropped.
+
+    Why: a full CPU snapshot of the shipped network is ~100 MB, two thirds of it Adam
+    moments; moving a run between machines (a lent GPU, a laptop) is easier at ~22 MB. A
+    pack resumes like a snapshot (`--resume DIR`) with fresh optimisers (StyleGAN's Adam has
+    beta1 = 0, so the restart costs a few steps) and float16-rounded weights. `ema_only`
+    leaves out the raw G too (~6 MB less at the shipped size): training goes on from G_ema.
+    """
+    meta, tensors = load_snapshot(src)
+    out: dict[str, torch.Tensor] = {}
+    for k, v in tensors.items():
+        if (k.startswith("opt.") and not optimizers) or (ema_only and k.startswith("G.")):
+            continue
+        if v.is_floating_point() and not k.startswith(("rng.", "extra.")):
+            v = v.to(torch.float16)
+        out[k] = v.contiguous()
+    meta = dict(meta)
+    if not optimizers:
+        meta["optimizers"] = {}
+    if ema_only:
+        meta["modules"] = [m for m in meta["modules"] if m != "G"]
+    meta["packed"] = {
+        "from": str(src),
+        "float16": True,
+        "optimizers": optimizers,
+        "ema_only": ema_only,
+    }
+    from safetensors.torch import save_file
+
+    with atomic_dir(dst) as tmp:
+        save_file(out, str(tmp / TENSORS))
+        (tmp / META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return {"tensors": len(out), "bytes": (dst / TENSORS).stat().st_size}

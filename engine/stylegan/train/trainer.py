@@ -380,11 +380,18 @@ class Trainer:
                 field="--resume",
             )
         for name, mod in self._modules().items():
-            if name not in meta["modules"]:
+            src = name
+            if name == "G" and "G" not in meta["modules"] and "G_ema" in meta["modules"]:
+                src = "G_ema"  # an --ema-only pack: training goes on from the averaged weights
+                self._say("notice: the snapshot holds G_ema only; G starts from it")
+            if src not in meta["modules"]:
                 raise UserInputError(f"the snapshot has no {name}", path=str(path))
-            mod.load_state_dict(S.module_state(tensors, name), strict=True)
-        self.opt_G.load_state_dict(S.optimizer_state(meta, tensors, "G"))
-        self.opt_D.load_state_dict(S.optimizer_state(meta, tensors, "D"))
+            mod.load_state_dict(S.module_state(tensors, src), strict=True)
+        if meta.get("optimizers"):
+            self.opt_G.load_state_dict(S.optimizer_state(meta, tensors, "G"))
+            self.opt_D.load_state_dict(S.optimizer_state(meta, tensors, "D"))
+        else:  # a pack (`wenyang train gan-pack`): fresh Adam moments
+            self._say("notice: the snapshot holds no optimiser state; Adam starts afresh")
         for opt, lr in ((self.opt_G, self.cfg.lr_g), (self.opt_D, self.cfg.lr_d)):
             for g in opt.param_groups:
                 g["lr"] = lr

@@ -88,6 +88,50 @@ def test_train_resume_and_export(db: Path, tmp_path: Path) -> None:
     assert img.shape == (2, 3, 16, 16) and torch.isfinite(img).all()
 
 
+def test_pack_resumes_on_a_new_batch_with_fresh_adam(db: Path, tmp_path: Path) -> None:
+    import torch
+
+    from engine.stylegan.train import state as St
+
+    run = tmp_path / "run"
+    args = ["train", "gan", "--data", str(db), "--out", str(run), "--kimg", "0.008", *TINY]
+    assert main(args) == 0
+    pack = tmp_path / "pack"
+    assert main(["train", "gan-pack", str(run), "--out", str(pack)]) == 0
+    newest = St.resolve("latest", run)
+    assert newest is not None
+    _, full = St.load_snapshot(newest)
+    meta, packed = St.load_snapshot(pack)
+    assert meta["optimizers"] == {} and not any(k.startswith("opt.") for k in packed)
+    assert (pack / St.TENSORS).stat().st_size < (newest / St.TENSORS).stat().st_size / 2
+    w = "G_ema.synthesis.b16.conv1.weight"
+    assert packed[w].dtype.is_floating_point and packed[w].element_size() == 2
+    assert (packed[w].float() - full[w]).abs().max() <= full[w].abs().max() * 1e-3
+    # another machine continues it with a bigger batch: Adam afresh, counters carried on
+    run2 = tmp_path / "run2"
+    resume = ["train", "gan", "--data", str(db), "--out", str(run2), "--resume", str(pack)]
+    assert main([*resume, "--kimg", "0.016", "--batch", "8", "--no-progress"]) == 0
+    last = St.resolve("latest", run2)
+    assert last is not None and last.name == "snapshot-000000003"
+    m2, t2 = St.load_snapshot(last)
+    assert m2["cur_nimg"] == 16 and m2["config"]["batch"] == 8
+    assert any(k.startswith("opt.G.") for k in t2)  # full snapshots again after the pack
+    # an --ema-only pack has no raw G; resuming starts G from G_ema
+    ema = tmp_path / "ema"
+    assert main(["train", "gan-pack", str(last), "--out", str(ema), "--ema-only"]) == 0
+    meta3, t3 = St.load_snapshot(ema)
+    assert "G" not in meta3["modules"] and not any(k.startswith("G.") for k in t3)
+    from engine.stylegan.train.options import TrainConfig
+    from engine.stylegan.train.trainer import Trainer
+
+    cfg = TrainConfig.from_json(meta3["config"])
+    cfg.run_dir, cfg.data, cfg.num_threads = str(tmp_path / "run3"), str(db), 1
+    tr = Trainer(cfg, verbose=False)
+    tr.load(ema)
+    for k, v in tr.G.state_dict().items():
+        assert torch.equal(v, tr.G_ema.state_dict()[k]), k
+
+
 def test_sigint_saves_a_snapshot_before_exiting(db: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
 
