@@ -209,6 +209,14 @@ def random_floor_renderer(renderer: Any) -> Any:
     return Renderer.from_generator(G, device=renderer.device)
 
 
+def _prior_settings(renderer: Any) -> dict[str, Any] | None:
+    """The text -> condition prior the renderer applies (None: raw text embeddings)."""
+    prior = getattr(renderer, "prior", None)
+    if prior is None or not getattr(renderer, "use_prior", True):
+        return None
+    return {"k": prior.k, "text_weight": prior.text_weight, "tiles": len(prior.bank)}
+
+
 def evaluate_generator(
     renderer: Any,
     encoder: Any | None,
@@ -249,6 +257,7 @@ def evaluate_generator(
             "truncation": truncation,
             "heldout_tiles": len(ref.records),
             "descriptors_per_region": descriptors_per_region,
+            "condition_prior": _prior_settings(renderer),
         },
         "heldout_reference": ref.figures,
         "prompts": [p.__dict__ for p in prompts],

@@ -44,6 +44,11 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="also write the JSON report here")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument(
+        "--no-prior",
+        action="store_true",
+        help="condition on the raw text embeddings, ignoring the model's condition prior",
+    )
     p.set_defaults(func=run_eval_gen)
 
 
@@ -62,6 +67,7 @@ def run_eval_gen(args: argparse.Namespace) -> int:
     if args.heldout is not None and not (args.heldout / "manifest.jsonl").is_file():
         raise UserInputError("not a database folder (no manifest.jsonl)", path=str(args.heldout))
     renderer = Renderer(args.model, device=args.device)
+    renderer.use_prior = not args.no_prior
     encoder = load_optional_encoder(args.clip, args.device)
     db = heldout_database(args.heldout, renderer.info.resolution, args.heldout_per_region)
     ref = load_reference(db, encoder)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.stylegan.condition_prior import ConditionPrior, load_prior
 from engine.stylegan.latent_edits import Offset, final_ws
 
 SQRT2 = math.sqrt(2.0)
@@ -97,6 +98,7 @@ class NumpyGenerator:
         if int(kwargs.get("img_channels", 3)) != 3:  # type: ignore[call-overload]
             raise UnsupportedModel("only RGB generators")
         t = {k: np.asarray(v, np.float32) for k, v in tensors.items()}
+        self.prior: ConditionPrior | None = None  # set by load(): the model's text prior
         self.z_dim = int(kwargs["z_dim"])  # type: ignore[call-overload]
         self.c_dim = int(kwargs["c_dim"])  # type: ignore[call-overload]
         self.w_dim = int(kwargs["w_dim"])  # type: ignore[call-overload]
@@ -143,6 +145,8 @@ class NumpyGenerator:
             cc = np.zeros(self.c_dim, np.float32) if c is None else np.asarray(c, np.float32)
             if cc.shape != (self.c_dim,):
                 raise ValueError(f"condition has {cc.size} values, the model expects {self.c_dim}")
+            if c is not None and self.prior is not None:
+                cc = self.prior(cc)  # as the Renderer does (condition_prior.py)
             y = cc[None] @ self.embed[0] + self.embed[1]
             parts.append(y * (1.0 / np.sqrt(np.mean(y * y, axis=1, keepdims=True) + 1e-8)))
         x = np.concatenate(parts, axis=1).astype(np.float32)
@@ -222,4 +226,6 @@ def load(model_dir: Path) -> NumpyGenerator:
     if config.get("format") != "wenyang-stylegan2-generator":
         raise UnsupportedModel(f"{model_dir / 'config.json'} is not a generator config")
     tensors = load_file(str(model_dir / str(config.get("weights", "model.safetensors"))))
-    return NumpyGenerator(tensors, dict(config["init_kwargs"]))
+    gen = NumpyGenerator(tensors, dict(config["init_kwargs"]))
+    gen.prior = load_prior(model_dir)
+    return gen

@@ -22,6 +22,7 @@ from cuda_ops import upfirdn2d as ufd
 from engine.errors import UserInputError
 from engine.paths import MODELS_DIR
 from engine.stylegan import infer
+from engine.stylegan.condition_prior import ConditionPrior, load_prior
 from engine.stylegan.latent_edits import final_ws
 from engine.stylegan.networks import Generator
 
@@ -105,10 +106,15 @@ class Renderer:
         model_dir: Path | str | None = None,
         device: str = "auto",
         generator: Generator | None = None,
+        prior: ConditionPrior | None = None,
     ) -> None:
         from engine.stylegan import checkpoint
 
         self.notices: list[str] = []
+        # text -> condition prior shipped beside the generator (see condition_prior.py);
+        # `use_prior = False` feeds conditions to the mapping unchanged (ablations)
+        self.prior = prior
+        self.use_prior = True
         self._lock = threading.RLock()
         dev = pick_device(device)
         if generator is None:
@@ -121,6 +127,8 @@ class Renderer:
                     path=str(mdir),
                 )
             generator = checkpoint.load_generator(mdir, device="cpu")
+            if prior is None:
+                self.prior = load_prior(mdir)
         self.G: Generator = generator.eval().requires_grad_(False)
         self._device = "cpu"
         self._to_device(dev)
@@ -151,9 +159,11 @@ class Renderer:
         return self._device
 
     @classmethod
-    def from_generator(cls, G: Generator, device: str = "cpu") -> Renderer:
+    def from_generator(
+        cls, G: Generator, device: str = "cpu", prior: ConditionPrior | None = None
+    ) -> Renderer:
         """A renderer around an in-memory generator (training previews, tests, benchmarks)."""
-        return cls(generator=G, device=device)
+        return cls(generator=G, device=device, prior=prior)
 
     # ---------------------------------------------------------------- mapping
     def mapping(
@@ -207,6 +217,8 @@ class Renderer:
                 f"{self.G.c_dim} (a CLIP embedding of that width)",
                 field="c",
             )
+        if self.prior is not None and self.use_prior:
+            c = self.prior(c)
         return c
 
     def request_ws(self, req: RenderRequest) -> np.ndarray:

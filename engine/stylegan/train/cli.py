@@ -152,6 +152,14 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--aug-p", type=float, default=S, help="initial augmentation prob (0)")
     g.add_argument("--ada-kimg", type=float, default=S, help="kimg for p to go 0->1 (100)")
+    g.add_argument(
+        "--aug-translate",
+        type=float,
+        default=S,
+        metavar="FRAC",
+        help="largest wrap translation as a share of the tile (0.125; 0 keeps D aware of "
+        "where the tile edge is, which keeps generated edges as calm as the database's)",
+    )
     g = p.add_argument_group("bookkeeping")
     g.add_argument("--snap", type=int, default=S, help="ticks between snapshots (10)")
     g.add_argument("--tick", dest="tick_kimg", type=float, default=S, help="kimg per tick (1)")
@@ -209,6 +217,27 @@ def register_train(sub: argparse._SubParsersAction) -> None:
         help="leave out the raw G (training goes on from G_ema; ~6 MB less)",
     )
     k.set_defaults(func=run_pack)
+    q = sub.add_parser(
+        "gan-prior",
+        help="build a generator's text -> condition prior from a database",
+        description="Embed a database's tiles with the CLIP image encoder and store them "
+        "beside a generator (condition_prior.safetensors). The renderer then conditions a "
+        "prompt on the mean of the K tile embeddings nearest to its text embedding (+ "
+        "TEXT_WEIGHT x the text), i.e. on what the generator saw in training instead of a "
+        "raw text embedding.",
+    )
+    q.add_argument("model", metavar="MODEL_DIR", help="generator folder (config.json)")
+    q.add_argument("--data", required=True, metavar="DB", help="database the model trained on")
+    q.add_argument("--k", type=int, default=16, help="neighbours averaged (16)")
+    q.add_argument(
+        "--text-weight",
+        type=float,
+        default=0.5,
+        help="weight of the text embedding itself (0.5: keeps the prompt's nuance; 0 gives "
+        "a little more regional accuracy, less prompt adherence)",
+    )
+    q.add_argument("--clip-model", metavar="DIR", help="CLIP encoder (default: the shipped one)")
+    q.set_defaults(func=run_prior)
 
 
 def _config(args: argparse.Namespace) -> tuple[Any, Path | None]:
@@ -328,4 +357,45 @@ def run_pack(args: argparse.Namespace) -> int:
         snap, Path(args.out), optimizers=args.optimizers, ema_only=args.ema_only
     )
     print(f"packed {snap} into {args.out} ({info['bytes'] / 1e6:.1f} MB)")
+    return 0
+
+
+def run_prior(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from engine.stylegan.checkpoint import read_config
+    from engine.stylegan.condition_prior import ConditionPrior, save_prior
+    from engine.stylegan.train import conditioning as C
+    from engine.stylegan.train.data import TileDataset
+
+    model = Path(args.model)
+    if not (model / "config.json").is_file():
+        raise UserInputError("not a generator folder (no config.json)", path=str(model))
+    if args.k < 1:
+        raise UserInputError("must be at least 1", field="--k")
+    cfg = read_config(model)
+    c_dim = int(cfg["init_kwargs"].get("c_dim", 0))
+    if c_dim == 0:
+        raise UserInputError(
+            "this generator is not conditioned; it needs no prior", path=str(model)
+        )
+    data = TileDataset.from_database(args.data, 64, keep_native=True)
+    encoder = C.load_clip_encoder(args.clip_model)
+    assert data.native is not None
+    bank = C.clip_conditions(Path(args.data), data.native, encoder).numpy()
+    if bank.shape[1] != c_dim:
+        raise UserInputError(
+            f"the CLIP model gives {bank.shape[1]}-d embeddings, the generator expects {c_dim}",
+            field="--clip-model",
+        )
+    info = {
+        "data": str(Path(args.data).resolve().name),
+        "tiles": len(bank),
+        "clip_hash": C.encoder_hash(encoder),
+        "regions": sorted({str(r.get("region")) for r in data.records}),
+    }
+    prior = ConditionPrior(np.asarray(bank), k=args.k, text_weight=args.text_weight, meta=info)
+    path = save_prior(prior, model)
+    n, tw = len(bank), prior.text_weight
+    print(f"wrote {path}: {n} tile embeddings, k={prior.k}, text weight {tw}")
     return 0

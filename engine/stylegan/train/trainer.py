@@ -119,7 +119,9 @@ class Trainer:
         )
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(0.0, 0.99), eps=1e-8)
         self.opt_D = torch.optim.Adam(d_params, lr=cfg.lr_d, betas=(0.0, 0.99), eps=1e-8)
-        self.augment = AugmentPipe(wrap=cfg.tileable, colour=cfg.aug_colour)
+        self.augment = AugmentPipe(
+            wrap=cfg.tileable, colour=cfg.aug_colour, translate_frac=cfg.aug_translate
+        )
         self.ada = AdaController(
             cfg.aug_p, cfg.ada_target, cfg.ada_interval, cfg.ada_kimg, cfg.batch
         )

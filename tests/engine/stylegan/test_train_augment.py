@@ -78,3 +78,14 @@ def test_lafite_perturbation_is_unit_and_close() -> None:
     # |c + 0.1 u| with u unit, nearly orthogonal in 64-d: cos ~ 1/sqrt(1.01)
     assert cos.min() > 0.97 and cos.max() < 1.0
     assert torch.equal(perturb(c, 0.0), c)
+
+
+def test_without_translation_the_tile_edge_stays_at_the_edge() -> None:
+    ring = torch.ones(1, 3, 16, 16)
+    ring[..., 1:-1, 1:-1] = 0  # marks the tile's edge
+    x = ring.repeat(64, 1, 1, 1)
+    torch.manual_seed(0)
+    still = AugmentPipe(wrap=True, colour=False, translate_frac=0.0)(x, 1.0)
+    assert torch.equal(still, x)  # flips and quarter turns keep the edge where it is
+    moved = AugmentPipe(wrap=True, colour=False, translate_frac=0.125)(x, 1.0)
+    assert (moved != x).flatten(1).any(1).float().mean() > 0.5

@@ -1,0 +1,107 @@
+"""Text -> condition prior: k-NN mean over the bank, file round trip, and the Renderer, the
+numpy renderer and `wenyang train gan-prior` applying it alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli import main
+from engine.errors import UserInputError
+from engine.stylegan import numpy_render
+from engine.stylegan.checkpoint import save_generator
+from engine.stylegan.condition_prior import FILE, ConditionPrior, load_prior, save_prior
+from engine.stylegan.networks import Generator
+from engine.stylegan.render import Renderer, RenderRequest
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_prior_is_the_mean_of_the_k_nearest_bank_rows() -> None:
+    rng = np.random.default_rng(0)
+    bank = _unit(rng.standard_normal((40, 8)).astype(np.float32))
+    prior = ConditionPrior(bank, k=5)
+    q = _unit(rng.standard_normal((3, 8)).astype(np.float32))
+    got = prior(q)
+    for row, out in zip(q, got, strict=True):
+        near = np.argsort(-(bank @ row))[:5]
+        np.testing.assert_allclose(out, _unit(bank[near].mean(0)), atol=1e-6)
+    np.testing.assert_allclose(prior(q[1]), got[1], atol=1e-6)  # [D] like a row of [N, D]
+    # a query equal to a bank row with k=1 returns that row; the text weight pulls toward q
+    assert np.allclose(ConditionPrior(bank, k=1)(bank[7]), bank[7], atol=1e-6)
+    mixed = ConditionPrior(bank, k=5, text_weight=10.0)(q[0])
+    assert float(mixed @ q[0]) > float(got[0] @ q[0])
+    # the neutral condition (all zeros) passes through
+    assert not ConditionPrior(bank, k=5)(np.zeros(8, np.float32)).any()
+
+
+def test_save_load_round_trip_and_bad_files(tmp_path: Path) -> None:
+    bank = _unit(np.random.default_rng(1).standard_normal((20, 8)).astype(np.float32))
+    save_prior(ConditionPrior(bank, k=3, text_weight=0.25, meta={"tiles": 20}), tmp_path)
+    back = load_prior(tmp_path)
+    assert back is not None and back.k == 3 and back.text_weight == 0.25
+    assert back.meta == {"tiles": 20}
+    np.testing.assert_allclose(back.bank, bank, atol=2e-3)  # stored as float16
+    assert load_prior(tmp_path / "nowhere") is None
+    (tmp_path / FILE).write_bytes(b"not safetensors")
+    with pytest.raises(UserInputError, match=FILE):
+        load_prior(tmp_path)
+
+
+TINY = {
+    "z_dim": 16,
+    "w_dim": 16,
+    "c_dim": 8,
+    "img_resolution": 16,
+    "img_channels": 3,
+    "tileable": True,
+    "mapping_kwargs": {"num_layers": 2},
+    "synthesis_kwargs": {"channel_base": 256, "channel_max": 16, "num_fp16_res": 0},
+}
+
+
+def test_renderer_and_numpy_renderer_apply_the_shipped_prior(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    d = save_generator(Generator(**TINY).eval(), tmp_path / "gen")
+    bank = _unit(np.random.default_rng(2).standard_normal((30, 8)).astype(np.float32))
+    c = _unit(np.random.default_rng(3).standard_normal(8).astype(np.float32))
+    plain = Renderer(d, device="cpu")
+    assert plain.prior is None
+    save_prior(ConditionPrior(bank, k=4), d)
+    r = Renderer(d, device="cpu")
+    assert r.prior is not None
+    with_prior = r.render(RenderRequest(c=c, seed=5, truncation=0.7)).image
+    expect = plain.render(RenderRequest(c=r.prior(c), seed=5, truncation=0.7)).image
+    assert np.array_equal(with_prior, expect)
+    assert not np.array_equal(with_prior, plain.render(RenderRequest(c=c, seed=5)).image)
+    r.use_prior = False  # ablation switch: the raw condition again
+    raw = r.render(RenderRequest(c=c, seed=6, truncation=0.7)).image
+    assert np.array_equal(raw, plain.render(RenderRequest(c=c, seed=6, truncation=0.7)).image)
+    g = numpy_render.load(d)
+    assert g.prior is not None
+    assert np.abs(g.render(5, c, 0.7).astype(int) - with_prior.astype(int)).max() <= 1
+
+
+def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
+    from tests.engine.stylegan.train_helpers import build_db, tiny_clip_dir
+
+    clip = tiny_clip_dir(tmp_path / "clip")
+    db = build_db(tmp_path / "db", per_region=2, size=16)
+    torch.manual_seed(0)
+    d = save_generator(Generator(**{**TINY, "c_dim": 32}).eval(), tmp_path / "gen")
+    argv = ["train", "gan-prior", str(d), "--data", str(db), "--clip-model", str(clip)]
+    assert main([*argv, "--k", "3"]) == 0
+    prior = load_prior(d)
+    assert prior is not None and prior.k == 3 and prior.bank.shape == (16, 32)
+    assert prior.meta is not None and prior.meta["tiles"] == 16 and len(prior.meta["regions"]) == 8
+    # bad input: exit 2 and nothing written
+    assert main([*argv[:2], str(tmp_path / "nogen"), *argv[3:]]) == 2
+    assert not (tmp_path / "nogen").exists()
+    d0 = save_generator(Generator(**{**TINY, "c_dim": 0}).eval(), tmp_path / "gen0")
+    assert main([*argv[:2], str(d0), *argv[3:]]) == 2
+    assert not (d0 / FILE).exists()
