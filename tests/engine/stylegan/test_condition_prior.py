@@ -25,7 +25,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
 def test_prior_is_the_mean_of_the_k_nearest_bank_rows() -> None:
     rng = np.random.default_rng(0)
     bank = _unit(rng.standard_normal((40, 8)).astype(np.float32))
-    prior = ConditionPrior(bank, k=5)
+    prior = ConditionPrior(bank, k=5, text_weight=0.0)
     q = _unit(rng.standard_normal((3, 8)).astype(np.float32))
     got = prior(q)
     for row, out in zip(q, got, strict=True):
@@ -33,9 +33,12 @@ def test_prior_is_the_mean_of_the_k_nearest_bank_rows() -> None:
         np.testing.assert_allclose(out, _unit(bank[near].mean(0)), atol=1e-6)
     np.testing.assert_allclose(prior(q[1]), got[1], atol=1e-6)  # [D] like a row of [N, D]
     # a query equal to a bank row with k=1 returns that row; the text weight pulls toward q
-    assert np.allclose(ConditionPrior(bank, k=1)(bank[7]), bank[7], atol=1e-6)
+    assert np.allclose(ConditionPrior(bank, k=1, text_weight=0.0)(bank[7]), bank[7], atol=1e-6)
     mixed = ConditionPrior(bank, k=5, text_weight=10.0)(q[0])
     assert float(mixed @ q[0]) > float(got[0] @ q[0])
+    # by default the text itself is added at half weight
+    expect = _unit(bank[np.argsort(-(bank @ q[0]))[:5]].mean(0) + 0.5 * q[0])
+    np.testing.assert_allclose(ConditionPrior(bank, k=5)(q[0]), expect, atol=1e-6)
     # the neutral condition (all zeros) passes through
     assert not ConditionPrior(bank, k=5)(np.zeros(8, np.float32)).any()
 

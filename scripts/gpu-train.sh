@@ -1,0 +1,60 @@
+#!/bin/bash
+# Continue the generator's training run on a lent GPU machine for SECONDS and bring the run
+# back within the device tool's limits (8 files of at most 16 MiB under $OUT).
+#
+#   here:   wenyang train gan-pack RUN --out .gpu/pack --ema-only      (15 MB, float16)
+#           pip download (py3.12 wheels) open_clip_torch ftfy wcwidth platformdirs -d .whl
+#   there:  scripts/gpu-train.sh SECONDS [tests|bench]   (carry: .whl .gpu)
+#
+# A warm machine (a call within 30 s of the last) continues /tmp/run itself; a fresh one
+# rebuilds the database (same seed, identical tiles) and resumes from .gpu/pack. Back under
+# $OUT: pack/ (split in 15 MiB parts: `cat pack/state.safetensors.part* >
+# state.safetensors`), gen/ (G_ema, float16), metrics.jsonl, train.log, and with `tests` /
+# `bench` the CUDA op tests and `bench render --device cuda`. Session 4 notes: docs/DEV_NOTES.md.
+set -u
+SECONDS_BUDGET=${1:?seconds of work}
+MODE=${2:-}
+DB_ARGS=${DB_ARGS:---per-region 400 --size 128 --seed 1}
+export PYTHONUNBUFFERED=1
+T0=$(date +%s)
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+  --target /tmp/site .whl/*.whl || exit 3
+export PYTHONPATH=/tmp/site:$PWD
+W="python3 -m engine.cli"
+nvidia-smi -L
+# shellcheck disable=SC2086
+($W db build --out /tmp/db $DB_ARGS --workers 12 >/tmp/db.log 2>&1; echo "db rc=$?" >>/tmp/db.log) &
+DBPID=$!
+if [ "$MODE" = tests ]; then
+  timeout 200 python3 -m pytest -q -m gpu tests/cuda_ops -p no:cacheprovider >$OUT/gpu-tests.log 2>&1
+  echo "tests rc=$?" >>$OUT/gpu-tests.log
+  tail -3 $OUT/gpu-tests.log
+fi
+if [ "$MODE" = tests ] || [ "$MODE" = bench ]; then
+  timeout 120 $W bench render --device cuda --frames 50 --json >$OUT/bench-render-cuda.json
+  echo "bench rc=$?"
+fi
+wait $DBPID
+tail -1 /tmp/db.log
+if ls .gpu/pack/state.safetensors.part* >/dev/null 2>&1; then
+  cat .gpu/pack/state.safetensors.part* >.gpu/pack/state.safetensors
+fi
+if [ -d /tmp/run/checkpoints ]; then
+  RES=(--resume latest)
+else
+  RES=(--resume .gpu/pack)
+fi
+BUDGET=$((SECONDS_BUDGET - ($(date +%s) - T0)))
+echo "training for $BUDGET s (${RES[*]})"
+timeout -s INT $BUDGET $W train gan --data /tmp/db --out /tmp/run "${RES[@]}" \
+  --batch "${BATCH:-64}" --snap "${SNAP:-10}" --tick 4 --device cuda --no-progress \
+  ${TRAIN_ARGS:-} >$OUT/train.log 2>&1
+echo "train rc=$?"
+tail -3 $OUT/train.log
+mkdir -p $OUT/pack $OUT/gen
+$W train gan-pack /tmp/run --out /tmp/pack --ema-only &&
+  split -b 15M /tmp/pack/state.safetensors $OUT/pack/state.safetensors.part &&
+  cp /tmp/pack/state.json $OUT/pack/
+$W train gan-export /tmp/run --out $OUT/gen --float16
+cp /tmp/run/metrics.jsonl $OUT/
+ls -la $OUT $OUT/pack $OUT/gen
