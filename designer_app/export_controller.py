@@ -226,6 +226,7 @@ class ExportController(QObject):
                 seed=seeds[0],
                 truncation=float(d.truncation),
                 policy_id=pid,
+                truncate_to=d.truncate_to,
             )
             variants = render_variants(r, spec, c, policy_offset, progress=progress)
             progress(0.95, "writing")

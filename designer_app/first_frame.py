@@ -62,6 +62,8 @@ def encode_job(model_dir: Path | None, device: str, spec: FrameSpec) -> bytes:
         "mix_from_layer": spec.mix_from_layer,
         "noise_mode": spec.noise_mode,
         "offsets": [[float(s), list(layers)] for _, s, layers in spec.offsets],
+        "region": spec.region,
+        "truncate_to": spec.truncate_to,
     }
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8)
     buf = io.BytesIO()
@@ -87,6 +89,8 @@ def decode_job(blob: bytes) -> tuple[Path | None, str, FrameSpec]:
         mix_from_layer=meta["mix_from_layer"],
         noise_mode=str(meta["noise_mode"]),
         policy_offset=arr.get("policy_offset"),
+        region=str(meta.get("region", "")),
+        truncate_to=str(meta.get("truncate_to", "global")),
     )
     model_dir = meta["model_dir"]
     return (None if model_dir is None else Path(model_dir)), str(meta["device"]), spec
@@ -244,6 +248,7 @@ def _render(blob: bytes) -> bytes | None:
         policy_offset=spec.policy_offset,
         mix_seed=spec.mix_seed,
         mix_from_layer=spec.mix_from_layer,
+        w_avg=g.truncation_centre(spec.region, spec.truncate_to),
     )
     out = io.BytesIO()
     np.savez(out, image=np.ascontiguousarray(image, dtype=np.uint8), job=np.int64(spec.request_id))

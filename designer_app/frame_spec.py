@@ -28,6 +28,8 @@ class FrameSpec:
     noise_mode: str = "const"
     policy_offset: np.ndarray | None = None  # the tuned policy's w offset at its strength
     purpose: str = "frame"  # "frame" | "grid"
+    region: str = ""  # with truncate_to "region": truncate toward this region's mean w
+    truncate_to: str = "global"
 
 
 def spec_from_design(
@@ -44,6 +46,8 @@ def spec_from_design(
         mix_from_layer=d.mix_from_layer if d.mix_seed is not None else None,
         noise_mode=d.noise_mode,
         policy_offset=policy_offset,
+        region=d.region,
+        truncate_to=d.truncate_to,
     )
 
 
@@ -63,6 +67,7 @@ def first_changed_row(old: FrameSpec | None, new: FrameSpec) -> int | None:
     if (
         old.seed != new.seed
         or old.truncation != new.truncation
+        or (old.region, old.truncate_to) != (new.region, new.truncate_to)
         or old.noise_mode != new.noise_mode
         or old.mix_seed != new.mix_seed
         or old.mix_from_layer != new.mix_from_layer
@@ -84,13 +89,20 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
     if RenderRequest is None:
         from engine.stylegan.render import RenderRequest  # never on the GUI thread
 
+    centre_of = getattr(renderer, "truncation_centre", None)
+    w_avg = centre_of(spec.region, spec.truncate_to) if centre_of is not None else None
     mix_ws = None
     if spec.mix_seed is not None:
         c = spec.condition
-        key = (spec.mix_seed, None if c is None else c.tobytes(), spec.truncation)
+        key = (
+            spec.mix_seed,
+            None if c is None else c.tobytes(),
+            spec.truncation,
+            None if w_avg is None else w_avg.tobytes(),
+        )
         mix_ws = mix_cache.get(key)
         if mix_ws is None:
-            mix_ws = renderer.mapping(spec.mix_seed, c, spec.truncation)
+            mix_ws = renderer.mapping(spec.mix_seed, c, spec.truncation, w_avg=w_avg)
             if len(mix_cache) > 32:
                 mix_cache.clear()
             mix_cache[key] = mix_ws
@@ -105,4 +117,5 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
         mix_from_layer=spec.mix_from_layer if mix_ws is not None else None,
         noise_mode=spec.noise_mode,
         request_id=spec.request_id,
+        w_avg=w_avg,
     )

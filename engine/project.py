@@ -21,7 +21,8 @@ from engine.atomic import atomic_open
 from engine.errors import UserInputError
 
 FORMAT = "wenyang-project"
-FORMAT_VERSION = 2  # 2: the mockup section (templates, transform, garment photo + mask)
+# 2: the mockup section (templates, transform, garment photo + mask); 3: truncate_to
+FORMAT_VERSION = 3
 SUFFIX = ".wenyang"
 REPEATS = ("full", "half-drop", "half-brick", "mirror", "center")
 
@@ -78,6 +79,9 @@ class Design:
     text: str = ""
     seed: int = 0
     truncation: float = 0.7
+    # truncation centre: "region" (the region's mean w, shipped with the sliders) or "global"
+    # (the generator's w_avg; what projects of format < 3 were rendered with)
+    truncate_to: str = "region"
     condition: np.ndarray | None = None  # unit CLIP text embedding used (None: unconditional)
     ws: np.ndarray | None = None  # explicit w [num_ws, w_dim]; overrides seed when set
     offsets: list[Offset] = field(default_factory=list)
@@ -117,6 +121,7 @@ def to_dict(d: Design) -> dict[str, Any]:
         "text": d.text,
         "seed": int(d.seed),
         "truncation": float(d.truncation),
+        "truncate_to": d.truncate_to,
         "condition": _enc_array(d.condition),
         "ws": _enc_array(d.ws),
         "offsets": [
@@ -254,6 +259,12 @@ def from_dict(obj: Any, path: str | None = None) -> Design:
     if not 0 <= d.seed < 2**32:
         raise r.fail("seed", f"got {d.seed}; expected 0 .. 2^32-1")
     d.truncation = r.get(obj, "truncation", float, "truncation", default=0.7)
+    # projects saved before version 3 truncated toward the global mean: keep their pixels
+    d.truncate_to = r.get(
+        obj, "truncate_to", str, "truncate_to", default="region" if version >= 3 else "global"
+    )
+    if d.truncate_to not in ("region", "global"):
+        raise r.fail("truncate_to", f"got {d.truncate_to!r}; expected 'region' or 'global'")
     d.condition = r.array(obj.get("condition"), "condition")
     d.ws = r.array(obj.get("ws"), "ws")
     if d.ws is not None and d.ws.ndim != 2:

@@ -18,6 +18,8 @@ RENDER_FIELDS = frozenset(
     {
         "seed",
         "truncation",
+        "truncate_to",
+        "region",
         "condition",
         "ws",
         "offsets",

@@ -77,6 +77,16 @@ class SlidersPanel(QWidget):
                 "truncation", v, self.tr("Truncation ψ → %1").replace("%1", f"{v:.2f}"), k
             )
         )
+        self.truncate_region = QCheckBox(self.tr("Truncate toward the region's mean"), basics)
+        self.truncate_region.setToolTip(
+            self.tr(
+                "ψ pulls the pattern toward the typical look of the chosen region rather than "
+                "toward the average of all eight regions"
+            )
+        )
+        self.truncate_region.setChecked(model.design.truncate_to == "region")
+        self.truncate_region.toggled.connect(self._toggle_truncate_to)
+        bl.addWidget(self.truncate_region)
         self.seed = self._add(
             bl, ValueSlider("seed", self.tr("Seed"), 0, 9999, 1, model.design.seed, decimals=0)
         )
@@ -254,6 +264,16 @@ class SlidersPanel(QWidget):
             self._add(self.text_rows, s)
 
     # ------------------------------------------------------------------ user edits
+    def _toggle_truncate_to(self, on: bool) -> None:
+        value = "region" if on else "global"
+        if self.model.design.truncate_to != value:
+            text = (
+                self.tr("Truncate toward the region's mean")
+                if on
+                else self.tr("Truncate toward the global mean")
+            )
+            self.stack.push(SetFieldCommand(self.model, "truncate_to", value, text))
+
     def _push_field(self, field: str, value: object, text: str, key: str) -> None:
         self.stack.push(SetFieldCommand(self.model, field, value, text, merge_key=key))
 
@@ -311,6 +331,10 @@ class SlidersPanel(QWidget):
         d = self.model.design
         if field in ("*", "truncation"):
             self.truncation.set_value(d.truncation)
+        if field in ("*", "truncate_to"):
+            self.truncate_region.blockSignals(True)
+            self.truncate_region.setChecked(d.truncate_to == "region")
+            self.truncate_region.blockSignals(False)
         if field in ("*", "seed"):
             self.seed.set_value(d.seed)
         if field in ("*", "mix_seed"):

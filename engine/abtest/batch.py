@@ -68,6 +68,7 @@ class BatchSpec:
     seed: int = 0
     truncation: float = 0.7
     policy_id: str = ""
+    truncate_to: str = "region"  # truncation centre: the region's mean w, or "global"
 
     def __post_init__(self) -> None:
         if not 1 <= self.n <= MAX_VARIANTS:
@@ -84,6 +85,7 @@ def variant_ids(spec: BatchSpec, model_hash: str, c: np.ndarray | None) -> list[
     h = hashlib.sha256(
         json.dumps(
             [spec.region, spec.text, spec.seed, spec.truncation, model_hash, spec.policy_id]
+            + ([spec.truncate_to] if spec.truncate_to != "region" else [])
         ).encode()
     )
     if c is not None:
@@ -105,6 +107,8 @@ def render_variants(
     from engine.stylegan.render import RenderRequest
 
     ids = variant_ids(spec, str(renderer.info.model_hash), c)
+    centre_of = getattr(renderer, "truncation_centre", None)
+    centre = centre_of(spec.region, spec.truncate_to) if centre_of is not None else None
     out: list[Variant] = []
     for start in range(0, spec.n, chunk):
         reqs = [
@@ -114,6 +118,7 @@ def render_variants(
                 truncation=spec.truncation,
                 policy_offset=policy_offset,
                 request_id=i,
+                w_avg=centre,
             )
             for i in range(start, min(spec.n, start + chunk))
         ]
@@ -225,6 +230,7 @@ def write_batch(
                 "n": len(variants),
                 "seed": spec.seed,
                 "truncation": spec.truncation,
+                "truncate_to": spec.truncate_to,
                 "policy_id": spec.policy_id,
                 "created": created,
             }

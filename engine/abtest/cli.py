@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", required=True, type=Path, help="new (or empty) output folder")
     e.add_argument("--seed", type=int, default=0, help="first seed (variants use seed+i)")
     e.add_argument("--truncation", type=float, default=0.7, help="truncation psi (0.7)")
+    e.add_argument(
+        "--truncate-to",
+        choices=("region", "global"),
+        default="region",
+        help="truncate toward the region's mean w (default) or the global mean",
+    )
     e.add_argument("--policy", type=Path, default=None, help="tuned policy file")
     e.add_argument("--policy-strength", type=float, default=1.0, help="0..1 (default 1)")
     e.add_argument("--model", type=Path, default=None, help="generator folder (default: shipped)")
@@ -51,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
     )
 
     region = check_region(args.region)
-    spec = BatchSpec(region, args.text, args.n, args.seed, args.truncation)
+    spec = BatchSpec(
+        region, args.text, args.n, args.seed, args.truncation, truncate_to=args.truncate_to
+    )
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserInputError(
@@ -84,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     policy_offset = None
     if args.policy is not None:
         policy_offset, pid = load_policy_offset(args.policy, region, c, args.policy_strength)
-        spec = BatchSpec(region, args.text, args.n, args.seed, args.truncation, pid)
+        spec = BatchSpec(
+            region, args.text, args.n, args.seed, args.truncation, pid, args.truncate_to
+        )
 
     def progress(f: float) -> None:
         print(f"\rrendering {round(f * spec.n)}/{spec.n}", end="", file=sys.stderr, flush=True)

@@ -91,11 +91,13 @@ def render_prompts(
     truncation: float,
     progress: Progress | None = None,
     w_avgs: dict[str, np.ndarray] | None = None,
+    truncate_to: str = "global",
 ) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Tiles [len(prompts) * per_prompt] in prompt order, and each prompt's text embedding.
 
     `w_avgs` (region -> mean w) truncates toward the prompt's region mean instead of the
-    global mean."""
+    global mean; without it, `truncate_to="region"` uses the means the model ships (as the
+    studio and `wenyang generate` do)."""
     from engine.stylegan.render import RenderRequest
 
     c_dim = renderer.info.c_dim
@@ -109,6 +111,7 @@ def render_prompts(
     tiles: list[np.ndarray] = []
     for i, _p in enumerate(prompts):
         c = text_emb[i] if (c_dim > 0 and text_emb is not None) else None
+        avg: np.ndarray | None
         if w_avgs is not None:
             avg = w_avgs[_p.region]
             reqs = [
@@ -116,7 +119,12 @@ def render_prompts(
                 for s in range(per_prompt)
             ]
         else:
-            reqs = [RenderRequest(c=c, seed=s, truncation=truncation) for s in range(per_prompt)]
+            centre_of = getattr(renderer, "truncation_centre", None)
+            avg = centre_of(_p.region, truncate_to) if centre_of is not None else None
+            reqs = [
+                RenderRequest(c=c, seed=s, truncation=truncation, w_avg=avg)
+                for s in range(per_prompt)
+            ]
         tiles += [r.image for r in renderer.render_batch(reqs)]
         if progress:
             progress("rendering", i + 1, len(prompts))
@@ -229,6 +237,7 @@ def evaluate_generator(
     region_truncation: bool = False,
     slider_seeds: int = 0,
     model_dir: Path | None = None,
+    truncate_to: str = "global",
 ) -> dict[str, Any]:
     """The full `eval gen` report (a JSON-ready dict).
 
@@ -258,12 +267,17 @@ def evaluate_generator(
             "heldout_tiles": len(ref.records),
             "descriptors_per_region": descriptors_per_region,
             "condition_prior": _prior_settings(renderer),
+            "truncate_to": "region"
+            if truncate_to == "region" and getattr(renderer, "region_means", None)
+            else "global",
         },
         "heldout_reference": ref.figures,
         "prompts": [p.__dict__ for p in prompts],
         "targets": TARGETS,
     }
-    tiles, text_emb = render_prompts(renderer, encoder, prompts, per_prompt, truncation, progress)
+    tiles, text_emb = render_prompts(
+        renderer, encoder, prompts, per_prompt, truncation, progress, truncate_to=truncate_to
+    )
     report["generator"] = score(tiles, prompts, per_prompt, text_emb, encoder, ref)
     report["generator"]["meets_targets"] = meets_targets(report["generator"])
     if region_truncation:

@@ -23,6 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     g.add_argument("-n", type=int, default=4, help="number of images (default 4)")
     g.add_argument("--truncation", type=float, default=0.7, help="truncation psi (default 0.7)")
+    g.add_argument(
+        "--truncate-to",
+        choices=("region", "global"),
+        default="region",
+        help="truncate toward the region's mean w (default) or the global mean",
+    )
     g.add_argument("--policy", type=Path, help="tuned policy file from `wenyang tune`")
     g.add_argument(
         "--policy-strength", type=float, default=1.0, help="0..1 (default 1): share of the offset"
@@ -167,6 +173,7 @@ def run_generate(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     policy, policy_id = _policy(args, info.num_ws, info.w_dim, c)
+    w_avg = r.truncation_centre(args.region, args.truncate_to)
     records = []
     with atomic_dir(args.out) as tmp:
         for i in range(args.n):
@@ -177,6 +184,7 @@ def run_generate(args: argparse.Namespace) -> int:
                 truncation=args.truncation,
                 noise_mode=args.noise_mode,
                 policy_offset=policy,
+                w_avg=w_avg,
             )
             res = r.render(req)
             name = f"{args.region}_{seed:06d}.png"
@@ -190,6 +198,7 @@ def run_generate(args: argparse.Namespace) -> int:
             "text": args.text,
             "prompt": prompt,
             "truncation": args.truncation,
+            "truncate_to": "region" if w_avg is not None else "global",
             "noise_mode": args.noise_mode,
             "policy": str(args.policy) if args.policy else None,
             "policy_id": policy_id,

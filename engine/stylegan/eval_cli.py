@@ -27,6 +27,13 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-prompt", type=int, default=8, help="tiles per prompt (8)")
     p.add_argument("--descriptors", type=int, default=2, help="captions per region (2)")
     p.add_argument("--truncation", type=float, default=0.7, help="truncation psi (0.7)")
+    p.add_argument(
+        "--truncate-to",
+        choices=("region", "global"),
+        default="region",
+        help="truncate toward each prompt's region mean (default, as the studio does) or "
+        "the global mean",
+    )
     p.add_argument("--floor", action="store_true", help="also score a random generator")
     p.add_argument(
         "--region-truncation",
@@ -88,6 +95,7 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         region_truncation=args.region_truncation,
         slider_seeds=args.sliders,
         model_dir=args.model,
+        truncate_to=args.truncate_to,
     )
     report["heldout"] = str(db)
     text = json.dumps(report, indent=2, ensure_ascii=False)

@@ -24,6 +24,7 @@ import numpy as np
 
 from engine.stylegan.condition_prior import ConditionPrior, load_prior
 from engine.stylegan.latent_edits import Offset, final_ws
+from engine.stylegan.region_truncation import load_region_means, truncation_centre
 
 SQRT2 = math.sqrt(2.0)
 
@@ -99,6 +100,7 @@ class NumpyGenerator:
             raise UnsupportedModel("only RGB generators")
         t = {k: np.asarray(v, np.float32) for k, v in tensors.items()}
         self.prior: ConditionPrior | None = None  # set by load(): the model's text prior
+        self.region_means: dict[str, np.ndarray] = {}  # set by load(): region -> mean w
         self.z_dim = int(kwargs["z_dim"])  # type: ignore[call-overload]
         self.c_dim = int(kwargs["c_dim"])  # type: ignore[call-overload]
         self.w_dim = int(kwargs["w_dim"])  # type: ignore[call-overload]
@@ -136,8 +138,18 @@ class NumpyGenerator:
             noise = t[f"{name}.noise_const"] * t[f"{name}.noise_strength"]
         return _Layer(aw, ab, t[f"{name}.weight"], t[f"{name}.bias"], noise, up)
 
+    def truncation_centre(self, region: str, truncate_to: str) -> np.ndarray | None:
+        """As `Renderer.truncation_centre`."""
+        return truncation_centre(region, truncate_to, self.region_means, self.w_dim)
+
     # ------------------------------------------------------------------ mapping
-    def mapping(self, seed: int, c: np.ndarray | None, truncation: float = 1.0) -> np.ndarray:
+    def mapping(
+        self,
+        seed: int,
+        c: np.ndarray | None,
+        truncation: float = 1.0,
+        w_avg: np.ndarray | None = None,
+    ) -> np.ndarray:
         """ws [num_ws, w_dim] for a seed and condition (the Renderer's z and truncation)."""
         z = np.random.RandomState(int(seed) % (2**32)).randn(1, self.z_dim).astype(np.float32)
         parts = [z * (1.0 / np.sqrt(np.mean(z * z, axis=1, keepdims=True) + 1e-8))]
@@ -155,7 +167,8 @@ class NumpyGenerator:
             x = np.where(x >= 0, x, np.float32(0.2) * x) * np.float32(SQRT2)
         ws = np.repeat(x.astype(np.float32), self.num_ws, axis=0)
         if truncation != 1:
-            ws = self.w_avg + np.float32(truncation) * (ws - self.w_avg)
+            avg = self.w_avg if w_avg is None else np.asarray(w_avg, np.float32).reshape(-1)
+            ws = avg + np.float32(truncation) * (ws - avg)
         return ws.astype(np.float32)
 
     # ------------------------------------------------------------------ synthesis
@@ -208,10 +221,11 @@ class NumpyGenerator:
         policy_offset: np.ndarray | None = None,
         mix_seed: int | None = None,
         mix_from_layer: int | None = None,
+        w_avg: np.ndarray | None = None,
     ) -> np.ndarray:
         """A request as the Renderer takes it (constant noise) -> RGB uint8."""
-        base = ws if ws is not None else self.mapping(seed, c, truncation)
-        mix = self.mapping(mix_seed, c, truncation) if mix_seed is not None else None
+        base = ws if ws is not None else self.mapping(seed, c, truncation, w_avg)
+        mix = self.mapping(mix_seed, c, truncation, w_avg) if mix_seed is not None else None
         final = final_ws(base, self.num_ws, self.w_dim, mix, mix_from_layer, offsets, policy_offset)
         return self.synthesize(final)
 
@@ -228,4 +242,5 @@ def load(model_dir: Path) -> NumpyGenerator:
     tensors = load_file(str(model_dir / str(config.get("weights", "model.safetensors"))))
     gen = NumpyGenerator(tensors, dict(config["init_kwargs"]))
     gen.prior = load_prior(model_dir)
+    gen.region_means = load_region_means(model_dir)
     return gen

@@ -25,6 +25,7 @@ from engine.stylegan import infer
 from engine.stylegan.condition_prior import ConditionPrior, load_prior
 from engine.stylegan.latent_edits import final_ws
 from engine.stylegan.networks import Generator
+from engine.stylegan.region_truncation import load_region_means, truncation_centre
 
 DEFAULT_MODEL_DIR = MODELS_DIR / "generator"
 
@@ -59,6 +60,7 @@ class RenderRequest:
     noise_mode: str = "const"
     request_id: int = 0
     policy_offset: np.ndarray | None = None  # tuned policy offset, [num_ws, w_dim] or [w_dim]
+    w_avg: np.ndarray | None = None  # truncation centre [w_dim] (None: the global mean)
 
 
 @dataclass
@@ -115,6 +117,7 @@ class Renderer:
         # `use_prior = False` feeds conditions to the mapping unchanged (ablations)
         self.prior = prior
         self.use_prior = True
+        self.region_means: dict[str, np.ndarray] = {}  # region -> mean w (directions file)
         self._lock = threading.RLock()
         dev = pick_device(device)
         if generator is None:
@@ -129,6 +132,7 @@ class Renderer:
             generator = checkpoint.load_generator(mdir, device="cpu")
             if prior is None:
                 self.prior = load_prior(mdir)
+            self.region_means = load_region_means(mdir)
         self.G: Generator = generator.eval().requires_grad_(False)
         self._device = "cpu"
         self._to_device(dev)
@@ -164,6 +168,11 @@ class Renderer:
     ) -> Renderer:
         """A renderer around an in-memory generator (training previews, tests, benchmarks)."""
         return cls(generator=G, device=device, prior=prior)
+
+    def truncation_centre(self, region: str, truncate_to: str) -> np.ndarray | None:
+        """`RenderRequest.w_avg` for a design: its region's mean w when `truncate_to` is
+        "region" and the model ships one, else None (the global mean)."""
+        return truncation_centre(region, truncate_to, self.region_means, int(self.G.w_dim))
 
     # ---------------------------------------------------------------- mapping
     def mapping(
@@ -224,7 +233,10 @@ class Renderer:
     def request_ws(self, req: RenderRequest) -> np.ndarray:
         """The final ws of a request: base latent, style mix, slider offsets, policy offset."""
         n, d = self.G.num_ws, self.G.w_dim
-        base = req.ws if req.ws is not None else self.mapping(req.seed, req.c, req.truncation)
+        if req.ws is not None:
+            base = req.ws
+        else:
+            base = self.mapping(req.seed, req.c, req.truncation, w_avg=req.w_avg)
         return final_ws(base, n, d, req.mix_ws, req.mix_from_layer, req.offsets, req.policy_offset)
 
     # ---------------------------------------------------------------- rendering

@@ -28,6 +28,7 @@ class FakeRequest:
     noise_mode: str = "const"
     request_id: int = 0
     policy_offset: np.ndarray | None = None
+    w_avg: np.ndarray | None = None
 
 
 @dataclass
@@ -58,6 +59,7 @@ class FakeRenderer:
         self.device = "cpu"
         self.notices: list[str] = []
         self.delay_s = delay_s
+        self.region_means: dict[str, np.ndarray] = {}  # a test sets them to truncate by region
         rng = np.random.default_rng(123)
         self._proj = rng.standard_normal((W_DIM, RES * RES * 3)).astype(np.float32)
         self.calls = 0
@@ -72,13 +74,21 @@ class FakeRenderer:
         z = np.random.default_rng(seed).standard_normal(W_DIM).astype(np.float32)
         if c is not None and len(c):
             z = z + np.resize(c, W_DIM)
-        return np.tile(z * truncation, (NUM_WS, 1))
+        avg = np.zeros(W_DIM, np.float32) if w_avg is None else w_avg
+        return np.tile(avg + (z - avg) * truncation, (NUM_WS, 1))
+
+    def truncation_centre(self, region: str, truncate_to: str) -> np.ndarray | None:
+        return self.region_means.get(region) if truncate_to == "region" else None
 
     def render(self, req: FakeRequest) -> FakeResult:
         self.calls += 1
         if self.delay_s:
             time.sleep(self.delay_s)
-        ws = req.ws.copy() if req.ws is not None else self.mapping(req.seed, req.c, req.truncation)
+        ws = (
+            req.ws.copy()
+            if req.ws is not None
+            else self.mapping(req.seed, req.c, req.truncation, req.w_avg)
+        )
         if req.mix_ws is not None and req.mix_from_layer is not None:  # engine order
             ws[req.mix_from_layer :] = req.mix_ws[req.mix_from_layer :]
         for vec, strength, (a, b) in req.offsets:

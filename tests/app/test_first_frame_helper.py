@@ -26,6 +26,8 @@ def _spec(c_dim: int, w_dim: int = 8) -> FrameSpec:
         offsets=[(rng.standard_normal(w_dim).astype(np.float32), 1.5, (0, 2))],
         mix_seed=None,
         mix_from_layer=None,
+        region="miao",
+        truncate_to="region",
     )
 
 
@@ -40,6 +42,11 @@ def test_job_survives_the_pipe_format() -> None:
     assert first_changed_row(spec, back) is None  # renders the same rows
     assert (back.seed, back.truncation, back.mix_seed, back.mix_from_layer) == (1234, 0.6, 9, 2)
     assert back.noise_mode == "random"
+    assert (back.region, back.truncate_to) == (spec.region, spec.truncate_to)
+    moved = first_frame.decode_job(
+        first_frame.encode_job(None, "cpu", FrameSpec(**{**spec.__dict__, "truncate_to": "global"}))
+    )[2]
+    assert first_changed_row(spec, moved) == 0  # another truncation centre moves every row
     assert back.offsets[0][1:] == (1.5, (0, 2))
     assert np.array_equal(back.ws, spec.ws) and np.array_equal(back.condition, spec.condition)
     plain = first_frame.decode_job(first_frame.encode_job(None, "auto", _spec(0)))

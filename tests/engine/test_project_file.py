@@ -103,3 +103,13 @@ def test_not_json_and_missing_file(tmp_path: Path) -> None:
 def test_minimal_file_gets_defaults() -> None:
     d = from_dict({"format": "wenyang-project", "version": 1, "region": "hakka", "seed": 3})
     assert d.truncation == 0.7 and d.offsets == [] and d.condition is None and d.mix_seed is None
+
+
+def test_truncation_centre_defaults_by_format_version(tmp_path: Path) -> None:
+    old = {"format": "wenyang-project", "version": 2, "region": "hakka", "seed": 3}
+    assert from_dict(old).truncate_to == "global"  # older projects keep their pixels
+    assert from_dict({**old, "version": FORMAT_VERSION}).truncate_to == "region"
+    d = from_dict({**old, "version": FORMAT_VERSION, "truncate_to": "global"})
+    assert from_dict(to_dict(d)).truncate_to == "global"
+    with pytest.raises(UserInputError, match="truncate_to"):
+        from_dict({**old, "version": FORMAT_VERSION, "truncate_to": "middle"})
