@@ -64,6 +64,7 @@ def encode_job(model_dir: Path | None, device: str, spec: FrameSpec) -> bytes:
         "offsets": [[float(s), list(layers)] for _, s, layers in spec.offsets],
         "region": spec.region,
         "truncate_to": spec.truncate_to,
+        "use_prior": spec.use_prior,
     }
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8)
     buf = io.BytesIO()
@@ -91,6 +92,7 @@ def decode_job(blob: bytes) -> tuple[Path | None, str, FrameSpec]:
         policy_offset=arr.get("policy_offset"),
         region=str(meta.get("region", "")),
         truncate_to=str(meta.get("truncate_to", "global")),
+        use_prior=bool(meta.get("use_prior", True)),
     )
     model_dir = meta["model_dir"]
     return (None if model_dir is None else Path(model_dir)), str(meta["device"]), spec
@@ -249,6 +251,7 @@ def _render(blob: bytes) -> bytes | None:
         mix_seed=spec.mix_seed,
         mix_from_layer=spec.mix_from_layer,
         w_avg=g.truncation_centre(spec.region, spec.truncate_to),
+        use_prior=spec.use_prior,
     )
     out = io.BytesIO()
     np.savez(out, image=np.ascontiguousarray(image, dtype=np.uint8), job=np.int64(spec.request_id))

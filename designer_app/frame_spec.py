@@ -30,6 +30,7 @@ class FrameSpec:
     purpose: str = "frame"  # "frame" | "grid"
     region: str = ""  # with truncate_to "region": truncate toward this region's mean w
     truncate_to: str = "global"
+    use_prior: bool = True  # the design's condition_prior
 
 
 def spec_from_design(
@@ -48,6 +49,7 @@ def spec_from_design(
         policy_offset=policy_offset,
         region=d.region,
         truncate_to=d.truncate_to,
+        use_prior=d.condition_prior,
     )
 
 
@@ -67,7 +69,8 @@ def first_changed_row(old: FrameSpec | None, new: FrameSpec) -> int | None:
     if (
         old.seed != new.seed
         or old.truncation != new.truncation
-        or (old.region, old.truncate_to) != (new.region, new.truncate_to)
+        or (old.region, old.truncate_to, old.use_prior)
+        != (new.region, new.truncate_to, new.use_prior)
         or old.noise_mode != new.noise_mode
         or old.mix_seed != new.mix_seed
         or old.mix_from_layer != new.mix_from_layer
@@ -99,10 +102,13 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
             None if c is None else c.tobytes(),
             spec.truncation,
             None if w_avg is None else w_avg.tobytes(),
+            spec.use_prior,
         )
         mix_ws = mix_cache.get(key)
         if mix_ws is None:
-            mix_ws = renderer.mapping(spec.mix_seed, c, spec.truncation, w_avg=w_avg)
+            mix_ws = renderer.mapping(
+                spec.mix_seed, c, spec.truncation, w_avg=w_avg, use_prior=spec.use_prior
+            )
             if len(mix_cache) > 32:
                 mix_cache.clear()
             mix_cache[key] = mix_ws
@@ -118,4 +124,5 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
         noise_mode=spec.noise_mode,
         request_id=spec.request_id,
         w_avg=w_avg,
+        use_prior=spec.use_prior,
     )

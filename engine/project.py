@@ -82,6 +82,9 @@ class Design:
     # truncation centre: "region" (the region's mean w, shipped with the sliders) or "global"
     # (the generator's w_avg; what projects of format < 3 were rendered with)
     truncate_to: str = "region"
+    # map the text condition through the model's condition prior (False for projects of
+    # format < 3, made before the prior existed: their pixels stay as they were)
+    condition_prior: bool = True
     condition: np.ndarray | None = None  # unit CLIP text embedding used (None: unconditional)
     ws: np.ndarray | None = None  # explicit w [num_ws, w_dim]; overrides seed when set
     offsets: list[Offset] = field(default_factory=list)
@@ -122,6 +125,7 @@ def to_dict(d: Design) -> dict[str, Any]:
         "seed": int(d.seed),
         "truncation": float(d.truncation),
         "truncate_to": d.truncate_to,
+        "condition_prior": bool(d.condition_prior),
         "condition": _enc_array(d.condition),
         "ws": _enc_array(d.ws),
         "offsets": [
@@ -263,6 +267,7 @@ def from_dict(obj: Any, path: str | None = None) -> Design:
     d.truncate_to = r.get(
         obj, "truncate_to", str, "truncate_to", default="region" if version >= 3 else "global"
     )
+    d.condition_prior = r.get(obj, "condition_prior", bool, "condition_prior", default=version >= 3)
     if d.truncate_to not in ("region", "global"):
         raise r.fail("truncate_to", f"got {d.truncate_to!r}; expected 'region' or 'global'")
     d.condition = r.array(obj.get("condition"), "condition")

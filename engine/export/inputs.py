@@ -58,13 +58,16 @@ def load_project_tile(path: Path, model_dir: Path | None = None) -> ExportInput:
     w_avg = renderer.truncation_centre(design.region, design.truncate_to)
     mix_ws = None
     if design.mix_seed is not None:
-        mix_ws = renderer.mapping(design.mix_seed, c, design.truncation, w_avg=w_avg)
+        mix_ws = renderer.mapping(
+            design.mix_seed, c, design.truncation, w_avg=w_avg, use_prior=design.condition_prior
+        )
     req = RenderRequest(
         c=c,
         seed=design.seed,
         ws=design.ws,
         truncation=design.truncation,
         w_avg=w_avg,
+        use_prior=design.condition_prior,
         offsets=[(o.vector, o.strength, o.layers) for o in design.offsets],
         mix_ws=mix_ws,
         mix_from_layer=design.mix_from_layer if mix_ws is not None else None,

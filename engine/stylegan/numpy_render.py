@@ -149,6 +149,7 @@ class NumpyGenerator:
         c: np.ndarray | None,
         truncation: float = 1.0,
         w_avg: np.ndarray | None = None,
+        use_prior: bool = True,
     ) -> np.ndarray:
         """ws [num_ws, w_dim] for a seed and condition (the Renderer's z and truncation)."""
         z = np.random.RandomState(int(seed) % (2**32)).randn(1, self.z_dim).astype(np.float32)
@@ -157,7 +158,7 @@ class NumpyGenerator:
             cc = np.zeros(self.c_dim, np.float32) if c is None else np.asarray(c, np.float32)
             if cc.shape != (self.c_dim,):
                 raise ValueError(f"condition has {cc.size} values, the model expects {self.c_dim}")
-            if c is not None and self.prior is not None:
+            if c is not None and self.prior is not None and use_prior:
                 cc = self.prior(cc)  # as the Renderer does (condition_prior.py)
             y = cc[None] @ self.embed[0] + self.embed[1]
             parts.append(y * (1.0 / np.sqrt(np.mean(y * y, axis=1, keepdims=True) + 1e-8)))
@@ -222,10 +223,15 @@ class NumpyGenerator:
         mix_seed: int | None = None,
         mix_from_layer: int | None = None,
         w_avg: np.ndarray | None = None,
+        use_prior: bool = True,
     ) -> np.ndarray:
         """A request as the Renderer takes it (constant noise) -> RGB uint8."""
-        base = ws if ws is not None else self.mapping(seed, c, truncation, w_avg)
-        mix = self.mapping(mix_seed, c, truncation, w_avg) if mix_seed is not None else None
+        base = ws if ws is not None else self.mapping(seed, c, truncation, w_avg, use_prior)
+        mix = (
+            self.mapping(mix_seed, c, truncation, w_avg, use_prior)
+            if mix_seed is not None
+            else None
+        )
         final = final_ws(base, self.num_ws, self.w_dim, mix, mix_from_layer, offsets, policy_offset)
         return self.synthesize(final)
 

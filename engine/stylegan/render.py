@@ -61,6 +61,7 @@ class RenderRequest:
     request_id: int = 0
     policy_offset: np.ndarray | None = None  # tuned policy offset, [num_ws, w_dim] or [w_dim]
     w_avg: np.ndarray | None = None  # truncation centre [w_dim] (None: the global mean)
+    use_prior: bool = True  # map c through the model's condition prior (False: raw c)
 
 
 @dataclass
@@ -181,9 +182,10 @@ class Renderer:
         c: np.ndarray | None,
         truncation: float = 1.0,
         w_avg: np.ndarray | None = None,
+        use_prior: bool = True,
     ) -> np.ndarray:
         """ws [num_ws, w_dim] float32 for a seed and condition (cached)."""
-        c_arr = self._condition(c)
+        c_arr = self._condition(c, use_prior)
         key = (
             int(seed),
             c_arr.tobytes() if c_arr is not None else b"",
@@ -214,7 +216,7 @@ class Renderer:
                 self._map_cache.popitem(last=False)
             return out.copy()
 
-    def _condition(self, c: np.ndarray | None) -> np.ndarray | None:
+    def _condition(self, c: np.ndarray | None, use_prior: bool = True) -> np.ndarray | None:
         if self.G.c_dim == 0:
             return None
         if c is None:
@@ -226,7 +228,7 @@ class Renderer:
                 f"{self.G.c_dim} (a CLIP embedding of that width)",
                 field="c",
             )
-        if self.prior is not None and self.use_prior:
+        if self.prior is not None and self.use_prior and use_prior:
             c = self.prior(c)
         return c
 
@@ -236,7 +238,9 @@ class Renderer:
         if req.ws is not None:
             base = req.ws
         else:
-            base = self.mapping(req.seed, req.c, req.truncation, w_avg=req.w_avg)
+            base = self.mapping(
+                req.seed, req.c, req.truncation, w_avg=req.w_avg, use_prior=req.use_prior
+            )
         return final_ws(base, n, d, req.mix_ws, req.mix_from_layer, req.offsets, req.policy_offset)
 
     # ---------------------------------------------------------------- rendering

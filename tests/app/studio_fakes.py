@@ -29,6 +29,7 @@ class FakeRequest:
     request_id: int = 0
     policy_offset: np.ndarray | None = None
     w_avg: np.ndarray | None = None
+    use_prior: bool = True
 
 
 @dataclass
@@ -70,6 +71,7 @@ class FakeRenderer:
         c: np.ndarray | None,
         truncation: float = 1.0,
         w_avg: np.ndarray | None = None,
+        use_prior: bool = True,
     ) -> np.ndarray:
         z = np.random.default_rng(seed).standard_normal(W_DIM).astype(np.float32)
         if c is not None and len(c):

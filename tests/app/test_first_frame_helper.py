@@ -43,6 +43,11 @@ def test_job_survives_the_pipe_format() -> None:
     assert (back.seed, back.truncation, back.mix_seed, back.mix_from_layer) == (1234, 0.6, 9, 2)
     assert back.noise_mode == "random"
     assert (back.region, back.truncate_to) == (spec.region, spec.truncate_to)
+    assert back.use_prior is True
+    no_prior = FrameSpec(**{**spec.__dict__, "use_prior": False})
+    _, _, back_np = first_frame.decode_job(first_frame.encode_job(None, "cpu", no_prior))
+    assert back_np.use_prior is False
+    assert first_changed_row(spec, no_prior) == 0
     moved = first_frame.decode_job(
         first_frame.encode_job(None, "cpu", FrameSpec(**{**spec.__dict__, "truncate_to": "global"}))
     )[2]

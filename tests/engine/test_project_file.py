@@ -107,9 +107,12 @@ def test_minimal_file_gets_defaults() -> None:
 
 def test_truncation_centre_defaults_by_format_version(tmp_path: Path) -> None:
     old = {"format": "wenyang-project", "version": 2, "region": "hakka", "seed": 3}
-    assert from_dict(old).truncate_to == "global"  # older projects keep their pixels
-    assert from_dict({**old, "version": FORMAT_VERSION}).truncate_to == "region"
+    d2 = from_dict(old)  # older projects keep their pixels: global mean, raw text condition
+    assert d2.truncate_to == "global" and d2.condition_prior is False
+    d3 = from_dict({**old, "version": FORMAT_VERSION})
+    assert d3.truncate_to == "region" and d3.condition_prior is True
     d = from_dict({**old, "version": FORMAT_VERSION, "truncate_to": "global"})
     assert from_dict(to_dict(d)).truncate_to == "global"
+    assert from_dict(to_dict(d2)).condition_prior is False  # and stay so once re-saved
     with pytest.raises(UserInputError, match="truncate_to"):
         from_dict({**old, "version": FORMAT_VERSION, "truncate_to": "middle"})

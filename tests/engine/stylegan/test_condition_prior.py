@@ -82,12 +82,16 @@ def test_renderer_and_numpy_renderer_apply_the_shipped_prior(tmp_path: Path) -> 
     expect = plain.render(RenderRequest(c=r.prior(c), seed=5, truncation=0.7)).image
     assert np.array_equal(with_prior, expect)
     assert not np.array_equal(with_prior, plain.render(RenderRequest(c=c, seed=5)).image)
-    r.use_prior = False  # ablation switch: the raw condition again
-    raw = r.render(RenderRequest(c=c, seed=6, truncation=0.7)).image
-    assert np.array_equal(raw, plain.render(RenderRequest(c=c, seed=6, truncation=0.7)).image)
+    # per request (a project made before the prior) and for the whole renderer (ablations)
+    raw = plain.render(RenderRequest(c=c, seed=6, truncation=0.7)).image
+    off = r.render(RenderRequest(c=c, seed=6, truncation=0.7, use_prior=False)).image
+    assert np.array_equal(off, raw)
+    r.use_prior = False
+    assert np.array_equal(r.render(RenderRequest(c=c, seed=6, truncation=0.7)).image, raw)
     g = numpy_render.load(d)
     assert g.prior is not None
     assert np.abs(g.render(5, c, 0.7).astype(int) - with_prior.astype(int)).max() <= 1
+    assert np.abs(g.render(6, c, 0.7, use_prior=False).astype(int) - raw.astype(int)).max() <= 1
 
 
 def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
