@@ -19,6 +19,7 @@ RENDER_FIELDS = frozenset(
         "seed",
         "truncation",
         "truncate_to",
+        "condition_prior",
         "region",
         "condition",
         "ws",

@@ -87,6 +87,17 @@ class SlidersPanel(QWidget):
         self.truncate_region.setChecked(model.design.truncate_to == "region")
         self.truncate_region.toggled.connect(self._toggle_truncate_to)
         bl.addWidget(self.truncate_region)
+        self.text_prior = QCheckBox(self.tr("Read the words through trained patterns"), basics)
+        self.text_prior.setToolTip(
+            self.tr(
+                "Conditions the generator on the training patterns nearest to your words "
+                "(the model's text prior) rather than on the words alone; designs saved "
+                "before it existed open with it off, so they look as they did"
+            )
+        )
+        self.text_prior.setChecked(model.design.condition_prior)
+        self.text_prior.toggled.connect(self._toggle_text_prior)
+        bl.addWidget(self.text_prior)
         self.seed = self._add(
             bl, ValueSlider("seed", self.tr("Seed"), 0, 9999, 1, model.design.seed, decimals=0)
         )
@@ -274,6 +285,11 @@ class SlidersPanel(QWidget):
             )
             self.stack.push(SetFieldCommand(self.model, "truncate_to", value, text))
 
+    def _toggle_text_prior(self, on: bool) -> None:
+        if self.model.design.condition_prior != on:
+            text = self.tr("Words through trained patterns") if on else self.tr("Words alone")
+            self.stack.push(SetFieldCommand(self.model, "condition_prior", on, text))
+
     def _push_field(self, field: str, value: object, text: str, key: str) -> None:
         self.stack.push(SetFieldCommand(self.model, field, value, text, merge_key=key))
 
@@ -335,6 +351,10 @@ class SlidersPanel(QWidget):
             self.truncate_region.blockSignals(True)
             self.truncate_region.setChecked(d.truncate_to == "region")
             self.truncate_region.blockSignals(False)
+        if field in ("*", "condition_prior"):
+            self.text_prior.blockSignals(True)
+            self.text_prior.setChecked(d.condition_prior)
+            self.text_prior.blockSignals(False)
         if field in ("*", "seed"):
             self.seed.set_value(d.seed)
         if field in ("*", "mix_seed"):

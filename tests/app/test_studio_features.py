@@ -349,3 +349,25 @@ def test_truncation_toward_the_region_mean_is_an_undoable_switch(qtbot, make_win
     w.stack.undo()
     assert w.model.design.truncate_to == "region" and w.sliders.truncate_region.isChecked()
     qtbot.waitUntil(lambda: np.array_equal(w.canvas.tile, shown), timeout=10000)
+
+
+def test_text_prior_switch_is_undoable_and_reaches_the_renderer(qtbot, make_window):
+    from studio_fakes import FakeRenderer
+
+    seen: list[bool] = []
+
+    class Recording(FakeRenderer):
+        def render(self, req):  # type: ignore[no-untyped-def]
+            seen.append(bool(req.use_prior))
+            return super().render(req)
+
+    w = make_window(renderer=Recording())
+    wait_idle(qtbot, w)
+    assert w.model.design.condition_prior and w.sliders.text_prior.isChecked()
+    assert seen and seen[-1] is True
+    w.sliders.text_prior.setChecked(False)
+    assert w.model.design.condition_prior is False
+    qtbot.waitUntil(lambda: seen[-1] is False, timeout=10000)
+    w.stack.undo()
+    assert w.model.design.condition_prior is True and w.sliders.text_prior.isChecked()
+    qtbot.waitUntil(lambda: seen[-1] is True, timeout=10000)
