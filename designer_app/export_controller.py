@@ -227,6 +227,7 @@ class ExportController(QObject):
                 truncation=float(d.truncation),
                 policy_id=pid,
                 truncate_to=d.truncate_to,
+                use_prior=d.condition_prior,
             )
             variants = render_variants(r, spec, c, policy_offset, progress=progress)
             progress(0.95, "writing")

@@ -69,6 +69,7 @@ class BatchSpec:
     truncation: float = 0.7
     policy_id: str = ""
     truncate_to: str = "region"  # truncation centre: the region's mean w, or "global"
+    use_prior: bool = True  # the model's text -> condition prior (False: a design made before it)
 
     def __post_init__(self) -> None:
         if not 1 <= self.n <= MAX_VARIANTS:
@@ -86,6 +87,7 @@ def variant_ids(spec: BatchSpec, model_hash: str, c: np.ndarray | None) -> list[
         json.dumps(
             [spec.region, spec.text, spec.seed, spec.truncation, model_hash, spec.policy_id]
             + ([spec.truncate_to] if spec.truncate_to != "region" else [])
+            + (["no-prior"] if not spec.use_prior else [])
         ).encode()
     )
     if c is not None:
@@ -119,6 +121,7 @@ def render_variants(
                 policy_offset=policy_offset,
                 request_id=i,
                 w_avg=centre,
+                use_prior=spec.use_prior,
             )
             for i in range(start, min(spec.n, start + chunk))
         ]
@@ -231,6 +234,7 @@ def write_batch(
                 "seed": spec.seed,
                 "truncation": spec.truncation,
                 "truncate_to": spec.truncate_to,
+                "condition_prior": spec.use_prior,
                 "policy_id": spec.policy_id,
                 "created": created,
             }

@@ -41,6 +41,10 @@ def test_variant_ids_are_stable_and_batch_unique() -> None:
     assert len(set(a)) == 3
     b = variant_ids(BatchSpec("miao", "漩涡", 3, 5), "h", None)
     assert not set(a) & set(b)
+    # another truncation centre or no text prior renders other pixels: other ids
+    g = variant_ids(BatchSpec("miao", "蝴蝶", 3, 5, truncate_to="global"), "h", None)
+    n = variant_ids(BatchSpec("miao", "蝴蝶", 3, 5, use_prior=False), "h", None)
+    assert not set(a) & set(g) and not set(a) & set(n) and not set(g) & set(n)
 
 
 def test_write_batch_format(tmp_path: Path) -> None:
