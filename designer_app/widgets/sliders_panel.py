@@ -338,6 +338,20 @@ class SlidersPanel(QWidget):
 
     # ------------------------------------------------------------------ model → view
     def _on_engine_model(self) -> None:
+        info = self.state.info
+        if info is not None:  # switches the loaded model cannot honour are shown disabled
+            has_means = bool(getattr(info, "region_means", ()))
+            self.truncate_region.setEnabled(has_means)
+            if not has_means:
+                self.truncate_region.setToolTip(
+                    self.tr("This model ships no region means (run `wenyang directions fit`)")
+                )
+            has_prior = bool(getattr(info, "has_prior", False)) and int(info.c_dim) > 0
+            self.text_prior.setEnabled(has_prior)
+            if not has_prior:
+                self.text_prior.setToolTip(
+                    self.tr("This model has no text prior (run `wenyang train gan-prior`)")
+                )
         n = self.state.num_ws
         if n > 1:
             self.crossover.set_range(1, n - 1)

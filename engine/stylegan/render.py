@@ -43,6 +43,8 @@ class ModelInfo:
     layer_ranges: dict[str, tuple[int, int]]
     tileable: bool = True
     clip_hash: str = ""  # the CLIP model its training conditions came from ("" = unknown)
+    has_prior: bool = False  # a text -> condition prior ships beside the weights
+    region_means: tuple[str, ...] = ()  # regions with a shipped mean w (region truncation)
 
 
 @dataclass
@@ -149,6 +151,8 @@ class Renderer:
             layer_ranges=layer_ranges(list(syn.block_resolutions), starts, int(self.G.num_ws)),
             tileable=bool(getattr(self.G, "tileable", False)),
             clip_hash=str(getattr(self.G, "clip_hash", "") or ""),
+            has_prior=self.prior is not None,
+            region_means=tuple(sorted(self.region_means)),
         )
         self._map_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._state_cache: list[tuple[np.ndarray, Any, Any]] = []

@@ -43,6 +43,8 @@ class FakeInfo:
     layer_ranges: dict = field(
         default_factory=lambda: {"coarse": (0, 2), "middle": (2, 4), "fine": (4, 6)}
     )
+    has_prior: bool = False
+    region_means: tuple = ()
 
 
 @dataclass

@@ -339,9 +339,13 @@ def test_truncation_toward_the_region_mean_is_an_undoable_switch(qtbot, make_win
 
     r = FakeRenderer()
     r.region_means = {"dunhuang": np.full(W_DIM, 2.0, np.float32)}
+    r.info.region_means = ("dunhuang",)
     w = make_window(renderer=r)
     wait_idle(qtbot, w)
     assert w.model.design.truncate_to == "region" and w.sliders.truncate_region.isChecked()
+    assert w.sliders.truncate_region.isEnabled()
+    # this model has no text prior: that switch is greyed out
+    assert not w.sliders.text_prior.isEnabled()
     shown = w.canvas.tile.copy()
     w.sliders.truncate_region.setChecked(False)
     assert w.model.design.truncate_to == "global"

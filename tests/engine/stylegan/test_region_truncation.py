@@ -25,6 +25,7 @@ def shipped() -> Renderer:
 def test_the_shipped_model_has_a_mean_per_region(shipped: Renderer) -> None:
     means = load_region_means(DEFAULT_MODEL_DIR)
     assert sorted(means) == sorted(REGION_IDS)
+    assert shipped.info.region_means == tuple(sorted(REGION_IDS)) and shipped.info.has_prior
     w_dim = shipped.info.w_dim
     assert all(m.shape == (w_dim,) and np.isfinite(m).all() for m in means.values())
     # the regions' centres differ from each other and from the global mean
