@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import UserInputError
+from engine.stylegan.region_truncation import add_truncate_to_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,12 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", required=True, type=Path, help="new (or empty) output folder")
     e.add_argument("--seed", type=int, default=0, help="first seed (variants use seed+i)")
     e.add_argument("--truncation", type=float, default=0.7, help="truncation psi (0.7)")
-    e.add_argument(
-        "--truncate-to",
-        choices=("region", "global"),
-        default="region",
-        help="truncate toward the region's mean w (default) or the global mean",
-    )
+    add_truncate_to_argument(e)
     e.add_argument("--policy", type=Path, default=None, help="tuned policy file")
     e.add_argument("--policy-strength", type=float, default=1.0, help="0..1 (default 1)")
     e.add_argument("--model", type=Path, default=None, help="generator folder (default: shipped)")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import UserInputError
+from engine.stylegan.region_truncation import add_truncate_to_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,12 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     g.add_argument("-n", type=int, default=4, help="number of images (default 4)")
     g.add_argument("--truncation", type=float, default=0.7, help="truncation psi (default 0.7)")
-    g.add_argument(
-        "--truncate-to",
-        choices=("region", "global"),
-        default="region",
-        help="truncate toward the region's mean w (default) or the global mean",
-    )
+    add_truncate_to_argument(g)
     g.add_argument("--policy", type=Path, help="tuned policy file from `wenyang tune`")
     g.add_argument(
         "--policy-strength", type=float, default=1.0, help="0..1 (default 1): share of the offset"

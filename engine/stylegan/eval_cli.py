@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from engine.errors import UserInputError
+from engine.stylegan.region_truncation import add_truncate_to_argument
 
 
 def register_eval(sub: argparse._SubParsersAction) -> None:
@@ -27,13 +28,7 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-prompt", type=int, default=8, help="tiles per prompt (8)")
     p.add_argument("--descriptors", type=int, default=2, help="captions per region (2)")
     p.add_argument("--truncation", type=float, default=0.7, help="truncation psi (0.7)")
-    p.add_argument(
-        "--truncate-to",
-        choices=("region", "global"),
-        default="region",
-        help="truncate toward each prompt's region mean (default, as the studio does) or "
-        "the global mean",
-    )
+    add_truncate_to_argument(p)
     p.add_argument("--floor", action="store_true", help="also score a random generator")
     p.add_argument(
         "--region-truncation",

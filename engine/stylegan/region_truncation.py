@@ -13,6 +13,7 @@ CLIP score 0.331 → 0.359, FD 0.686 → 0.601, diversity 0.55 → 0.54.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,3 +52,13 @@ def truncation_centre(
     if m is None or (w_dim is not None and m.shape != (w_dim,)):
         return None
     return m
+
+
+def add_truncate_to_argument(parser: Any) -> None:
+    """`--truncate-to region|global` (default region, as the studio renders) on a CLI parser."""
+    parser.add_argument(
+        "--truncate-to",
+        choices=CENTRES,
+        default=DEFAULT_CENTRE,
+        help="truncate toward the region's mean w (default, as the studio does) or the global mean",
+    )
