@@ -11,6 +11,11 @@
 # $OUT: pack/ (split in 15 MiB parts: `cat pack/state.safetensors.part* >
 # state.safetensors`), gen/ (G_ema, float16), metrics.jsonl, train.log, and with `tests` /
 # `bench` the CUDA op tests and `bench render --device cuda`. Session 4 notes: docs/DEV_NOTES.md.
+#
+# A larger model grown from the current one (session 5: 128 -> 256 px, preset cpu256):
+#   here:   wenyang train gan-export RUN --out .gpu/init --float16   (6 MB)
+#   there:  INIT=.gpu/init DB_ARGS="--per-region 2500 --size 256 --seed 4" \
+#           TRAIN_ARGS="--preset cpu256 --resolution 256 ..." scripts/gpu-train.sh SECONDS
 set -u
 SECONDS_BUDGET=${1:?seconds of work}
 MODE=${2:-}
@@ -27,8 +32,12 @@ fi
 W="$PY -m engine.cli"
 nvidia-smi -L || true
 # shellcheck disable=SC2086
-($W db build --out /tmp/db $DB_ARGS --workers 12 >/tmp/db.log 2>&1; echo "db rc=$?" >>/tmp/db.log) &
-DBPID=$!
+if [ -f /tmp/db/manifest.jsonl ] && [ "$(cat /tmp/db.args 2>/dev/null)" = "$DB_ARGS" ]; then
+  echo "db rc=0 (kept from the last call)" >>/tmp/db.log  # a warm machine: same tiles
+else
+  ($W db build --out /tmp/db $DB_ARGS --workers 12 >/tmp/db.log 2>&1 &&
+    echo "$DB_ARGS" >/tmp/db.args; echo "db rc=$?" >>/tmp/db.log) &
+fi
 if [ "$MODE" = tests ]; then
   timeout 200 $PY -m pytest -q -m gpu tests/cuda_ops -p no:cacheprovider >$OUT/gpu-tests.log 2>&1
   echo "tests rc=$?" >>$OUT/gpu-tests.log
@@ -38,13 +47,15 @@ if [ "$MODE" = tests ] || [ "$MODE" = bench ]; then
   timeout 120 $W bench render --device cuda --frames 50 --json >$OUT/bench-render-cuda.json
   echo "bench rc=$?"
 fi
-wait $DBPID
+wait
 tail -1 /tmp/db.log
 if ls .gpu/pack/state.safetensors.part* >/dev/null 2>&1; then
   cat .gpu/pack/state.safetensors.part* >.gpu/pack/state.safetensors
 fi
 if [ -d /tmp/run/checkpoints ]; then
   RES=(--resume latest)
+elif [ -n "${INIT:-}" ]; then  # a new run whose G starts from (or grows from) a generator
+  RES=(--resume none --init "$INIT")
 else
   RES=(--resume .gpu/pack)
 fi

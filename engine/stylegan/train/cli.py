@@ -55,7 +55,9 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         default=S,
         metavar="auto|shipped|none|DIR",
         help="weights of G/G_ema for a new run: the shipped generator (auto: when it exists "
-        "and fits), random (none) or an exported generator folder; D always starts fresh",
+        "and fits), random (none) or an exported generator folder; D always starts fresh. "
+        "A named generator smaller than this run's network (e.g. 128 px into --preset cpu256 "
+        "--resolution 256) is grown into it: new top block, wider layers",
     )
     a("--resolution", type=int, default=S, help="training resolution in px (default 128)")
     a(

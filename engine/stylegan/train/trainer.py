@@ -413,7 +413,10 @@ class Trainer:
             torch.manual_seed(self.cfg.seed * 104729 + self.step_idx * 31 + self.rank)
 
     def init_from_generator(self, model_dir: Path, strict: bool) -> bool:
-        """Start G and G_ema from an exported generator (fresh D); False if it does not fit."""
+        """Start G and G_ema from an exported generator (fresh D); False if it does not fit.
+
+        With `strict` (the user named it), a smaller model is grown into this network.
+        """
         from engine.stylegan.checkpoint import load_generator
 
         src = load_generator(model_dir, device="cpu")
@@ -425,10 +428,24 @@ class Trainer:
                 f"the generator in {model_dir} does not match this run's network "
                 f"(resolution/preset/conditioning); first mismatch: {bad[:1]}"
             )
-            if strict:
-                raise UserInputError(msg, path=str(model_dir), field="--init")
-            self._say(f"notice: {msg}; starting from random weights")
-            return False
+            if strict:  # asked for explicitly: a smaller model grows into this one
+                from engine.stylegan.train.grow import grow_state_dict
+
+                try:
+                    sd, rep = grow_state_dict(sd, own)
+                except ValueError as e:
+                    raise UserInputError(
+                        f"{msg}, and it cannot grow into it: {e}",
+                        path=str(model_dir),
+                        field="--init",
+                    ) from None
+                self._say(
+                    f"growing the {src.img_resolution} px generator in {model_dir} into this "
+                    f"{self.G.img_resolution} px network: {rep.summary()}"
+                )
+            else:
+                self._say(f"notice: {msg}; starting from random weights")
+                return False
         self.G.load_state_dict(sd, strict=True)
         self.G_ema.load_state_dict(sd, strict=True)
         return True

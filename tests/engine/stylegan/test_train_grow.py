@@ -1,0 +1,110 @@
+"""Growing a trained small generator into a larger (higher resolution, wider) one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from cuda_ops import upfirdn2d as ufd
+from engine.cli import main
+from engine.stylegan.networks import Generator
+from engine.stylegan.train.grow import grow_state_dict
+from tests.engine.stylegan.train_helpers import build_db
+
+
+def _gen(res: int, base: int, cmax: int, w_dim: int = 32, seed: int = 0) -> Generator:
+    torch.manual_seed(seed)
+    return Generator(
+        z_dim=w_dim,
+        c_dim=8,
+        w_dim=w_dim,
+        img_resolution=res,
+        img_channels=3,
+        mapping_kwargs={"num_layers": 2},
+        synthesis_kwargs={"channel_base": base, "channel_max": cmax, "conv_clamp": None},
+        tileable=True,
+    ).eval()
+
+
+def _trained_like(res: int) -> Generator:
+    """A small generator whose weights are not at their init (as a trained one would be)."""
+    g = _gen(res, 256, 32, seed=1)
+    with torch.no_grad():
+        for name, p in g.named_parameters():
+            if "noise_strength" in name:
+                p.fill_(0.1)
+            elif name.endswith("bias") and "affine" not in name:
+                p.normal_(0, 0.1)
+    return g
+
+
+def _render(g: Generator) -> torch.Tensor:
+    torch.manual_seed(7)
+    z = torch.randn(4, g.z_dim)
+    c = torch.eye(8)[:4]
+    with torch.no_grad():
+        return g(z, c, noise_mode="const", truncation_psi=1.0)
+
+
+def test_grown_generator_first_draws_the_small_ones_picture_upsampled() -> None:
+    small = _trained_like(16)
+    big = _gen(32, 1024, 64, seed=2)  # twice the resolution, 2-4x the channels
+    sd, rep = grow_state_dict(small.state_dict(), big.state_dict())
+    assert rep.copied > 0 and rep.widened and any("b32" in k for k in rep.new)
+    assert "new blocks: b32" in rep.summary()
+    # the small model's values sit in the leading slice of every widened tensor
+    k = "synthesis.b16.conv1.weight"
+    old = small.state_dict()[k]
+    assert sd[k].shape[0] > old.shape[0]
+    assert torch.equal(sd[k][: old.shape[0], : old.shape[1]], old)
+    fresh_out = _render(big)
+    big.load_state_dict(sd)
+    grown = _render(big)
+    # what the new top block does with the picture below it: the skip path's 2x upsampling
+    f = big.synthesis.b32.resample_filter
+    ref = ufd.upsample2d(_render(small), f, tileable=True)
+    err = (grown - ref).abs().mean() / ref.std()
+    fresh_err = (fresh_out - ref).abs().mean() / ref.std()
+    assert err < 0.06, err  # 0 with new_gain=0; grows linearly with it
+    assert err < fresh_err / 3, (err, fresh_err)
+
+
+def test_every_grown_tensor_still_learns() -> None:
+    small = _trained_like(16)
+    big = _gen(32, 1024, 64, seed=2)
+    big.load_state_dict(grow_state_dict(small.state_dict(), big.state_dict())[0])
+    big.train()
+    img = big(torch.randn(2, big.z_dim), torch.eye(8)[:2], noise_mode="random")
+    (img * torch.randn_like(img)).sum().backward()
+    dead = [n for n, p in big.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
+    # noise strengths start at 0 and get gradients through the random noise they scale
+    assert dead == [], dead
+
+
+@pytest.mark.parametrize("other", [dict(w_dim=64), dict(res=8)])
+def test_a_model_that_would_have_to_shrink_is_refused(other: dict[str, int]) -> None:
+    small = _gen(16, 256, 32)
+    big = _gen(other.get("res", 32), 1024, 64, w_dim=other.get("w_dim", 32))
+    with pytest.raises(ValueError, match=r"cannot grow|lacks|must be the same"):
+        grow_state_dict(small.state_dict(), big.state_dict())
+
+
+def test_train_gan_init_grows_an_exported_generator(tmp_path: Path) -> None:
+    from engine.stylegan.checkpoint import load_generator
+
+    db = build_db(tmp_path / "db", size=32)
+    common = ["--batch", "4", "--cond", "region", "--no-progress", "--threads", "1"]
+    common += ["--tick", "0.004", "--snap", "1", "--kimg", "0.004", "--preset", "tiny"]
+    small_run, gen16 = tmp_path / "r16", tmp_path / "g16"
+    argv = ["train", "gan", "--data", str(db), "--out", str(small_run), "--resolution", "16"]
+    assert main([*argv, *common, "--init", "none", "--export", str(gen16)]) == 0
+    big_run, gen32 = tmp_path / "r32", tmp_path / "g32"
+    argv = ["train", "gan", "--data", str(db), "--out", str(big_run), "--resolution", "32"]
+    assert main([*argv, *common, "--init", str(gen16), "--export", str(gen32)]) == 0
+    g16, g32 = load_generator(gen16), load_generator(gen32)
+    assert g32.img_resolution == 32
+    k = "mapping.embed.weight"  # same shape: carried over, then trained for 4 images
+    d = (g32.state_dict()[k] - g16.state_dict()[k]).abs().max()
+    assert d < 0.05 * g16.state_dict()[k].abs().max()
