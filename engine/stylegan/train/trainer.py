@@ -444,7 +444,11 @@ class Trainer:
                     f"{self.G.img_resolution} px network: {rep.summary()}"
                 )
             else:
-                self._say(f"notice: {msg}; starting from random weights")
+                self._say(
+                    f"notice: {msg}; starting from random weights (that generator is "
+                    f"{src.img_resolution} px: give its --preset and --resolution to start "
+                    "from it, or --init DIR to grow it into a larger network)"
+                )
                 return False
         self.G.load_state_dict(sd, strict=True)
         self.G_ema.load_state_dict(sd, strict=True)
