@@ -88,7 +88,7 @@ def colour_matrix(
 
 
 class AugmentPipe:
-    """x-flip, y-flip, 90° rotation, integer translation (wrap), colour; each with prob p.
+    """x-flip, y-flip, 90° rotation, integer translation (wrap), colour; each fires with prob p.
 
     Not an nn.Module on purpose: it has no parameters, and p lives in `AdaController` so
     that it is saved with the run state.
@@ -104,10 +104,15 @@ class AugmentPipe:
             return x
         n, _, h, w = x.shape
         dev = x.device
-        x = torch.where(_per_sample(n, p, dev)[:, None, None, None], x.flip(3), x)
-        x = torch.where(_per_sample(n, p, dev)[:, None, None, None], x.flip(2), x)
-        if h == w:  # 90° rotations by k in {1,2,3}
-            k = torch.randint(1, 4, (n,), device=dev)
+        # As in the official ADA, an op that fires (probability p) draws uniformly among its
+        # outcomes *including the identity*: a flip happens with p/2, a quarter turn k in
+        # {0,1,2,3}. So the identity stays the likeliest orientation for every p < 1 and the
+        # augmentation stays invertible in distribution (non-leaking); drawing only non-identity
+        # outcomes would let flipped or turned tiles leak into G already at p = 0.5.
+        x = torch.where(_per_sample(n, p / 2, dev)[:, None, None, None], x.flip(3), x)
+        x = torch.where(_per_sample(n, p / 2, dev)[:, None, None, None], x.flip(2), x)
+        if h == w:  # 90° rotations by k in {0,1,2,3}
+            k = torch.randint(0, 4, (n,), device=dev)
             k = torch.where(_per_sample(n, p, dev), k, torch.zeros_like(k))
             out = x
             for kk in (1, 2, 3):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from engine.stylegan.train.augment import AdaController, AugmentPipe, colour_matrix, translate
@@ -89,3 +90,29 @@ def test_without_translation_the_tile_edge_stays_at_the_edge() -> None:
     assert torch.equal(still, x)  # flips and quarter turns keep the edge where it is
     moved = AugmentPipe(wrap=True, colour=False, translate_frac=0.125)(x, 1.0)
     assert (moved != x).flatten(1).any(1).float().mean() > 0.5
+
+
+def _orientation_shares(p: float, n: int = 8000) -> list[float]:
+    """Share of each of the 8 flips/quarter turns in AugmentPipe's output (identity first)."""
+    x = torch.arange(16.0).reshape(1, 1, 4, 4)  # every orientation of it is distinct
+    group = []
+    for k in range(4):
+        r = torch.rot90(x, k, (2, 3))
+        group += [r, r.flip(3)]
+    torch.manual_seed(3)
+    y = AugmentPipe(wrap=True, colour=False, translate_frac=0.0)(x.repeat(n, 1, 1, 1), p)
+    hits = torch.stack([(y == g).flatten(1).all(1) for g in group], 1)
+    assert torch.equal(hits.sum(1), torch.ones(n, dtype=torch.long))  # always one of the 8
+    return (hits.float().mean(0)).tolist()
+
+
+@pytest.mark.parametrize("p", [0.3, 0.6, 0.8])
+def test_identity_stays_the_likeliest_orientation_below_p1(p: float) -> None:
+    """ADA is non-leaking only if the augmentation is invertible in distribution: the
+    untransformed tile must stay the most likely outcome for every p < 1."""
+    shares = _orientation_shares(p)
+    assert shares[0] > max(shares[1:]) + 0.02, shares
+
+
+def test_at_p1_every_orientation_is_equally_likely() -> None:
+    assert all(abs(s - 1 / 8) < 0.02 for s in _orientation_shares(1.0))
