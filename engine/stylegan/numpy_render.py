@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.stylegan.condition_prior import ConditionPrior, load_prior
-from engine.stylegan.latent_edits import Offset, final_ws
+from engine.stylegan.latent_edits import Offset, final_ws, fit_rows
 from engine.stylegan.region_truncation import load_region_means, truncation_centre
 
 SQRT2 = math.sqrt(2.0)
@@ -195,7 +195,7 @@ class NumpyGenerator:
 
     def synthesize(self, ws: np.ndarray) -> np.ndarray:
         """ws [num_ws, w_dim] -> RGB uint8 [H, W, 3] (the Renderer's rounding)."""
-        ws = np.asarray(ws, np.float32).reshape(self.num_ws, self.w_dim)
+        ws = fit_rows(ws, self.num_ws, self.w_dim)
         x = self.const.astype(np.float32)
         img: np.ndarray | None = None
         wi = 0
