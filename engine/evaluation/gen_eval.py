@@ -222,7 +222,12 @@ def _prior_settings(renderer: Any) -> dict[str, Any] | None:
     prior = getattr(renderer, "prior", None)
     if prior is None or not getattr(renderer, "use_prior", True):
         return None
-    return {"k": prior.k, "text_weight": prior.text_weight, "tiles": len(prior.bank)}
+    return {
+        "k": prior.k,
+        "text_weight": prior.text_weight,
+        "tiles": len(prior.bank),
+        "mode": prior.mode,
+    }
 
 
 def evaluate_generator(

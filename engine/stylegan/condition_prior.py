@@ -11,6 +11,14 @@ CLIP-classifier / independent accuracy): the 22 kimg generator 0.32 / 0.27 → 0
 with text weight 0.5 (0.37 / 0.35 with 0); the 311 kimg one 0.33 / 0.29 → 0.42 / 0.38
 (0.45 / 0.39 with 0). Text weight 0.5 also keeps CLIP score and FD at least as good.
 
+Two modes. "mean" (the first): the normalised mean of the k nearest embeddings, the same
+condition for every seed. "sample" (session 5's default for new priors): each seed takes one
+of the k nearest, chosen by the seed, plus the text. The mean of k embeddings is an average
+tile that no training tile looks like, so every seed of a prompt drew much the same pattern;
+a real neighbour per seed is what the generator saw in training. On the 256 px generator
+(k = 16): diversity within a prompt 0.29 → 0.57, FD 0.244 → 0.231, CLIP accuracy
+0.779 → 0.745, independent 0.596 → 0.568. Files written before carry no mode: "mean".
+
 The bank ships beside the generator (`condition_prior.safetensors`); numpy only, so the
 first-frame helper applies it exactly as the Renderer does.
 """
@@ -31,6 +39,8 @@ FORMAT = "wenyang-condition-prior"
 VERSION = 1
 DEFAULT_K = 16
 DEFAULT_TEXT_WEIGHT = 0.5
+MODES = ("mean", "sample")
+SEED_SALT = 17  # the neighbour draw must not share a stream with the seed's z
 
 
 @dataclass
@@ -41,8 +51,11 @@ class ConditionPrior:
     k: int = DEFAULT_K
     text_weight: float = DEFAULT_TEXT_WEIGHT
     meta: dict[str, Any] | None = None
+    mode: str = "mean"  # "mean" of the k nearest, or "sample": one of them per seed
 
     def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode is {self.mode!r}, expected one of {', '.join(MODES)}")
         bank = np.asarray(self.bank, dtype=np.float32)
         if bank.ndim != 2 or len(bank) == 0:
             raise ValueError(f"the condition bank must be [N, D] with N > 0, got {bank.shape}")
@@ -53,16 +66,24 @@ class ConditionPrior:
     def dim(self) -> int:
         return int(self.bank.shape[1])
 
-    def __call__(self, c: np.ndarray) -> np.ndarray:
+    def __call__(self, c: np.ndarray, seed: int | None = None) -> np.ndarray:
         """[D] or [N, D] conditions → the same shape, unit rows. An all-zero row (the neutral
-        condition of an empty prompt) is passed through unchanged."""
+        condition of an empty prompt) is passed through unchanged. In "sample" mode `seed`
+        picks the neighbour (no seed: the mean, as in "mean" mode)."""
         x = np.asarray(c, dtype=np.float32)
         rows = x.reshape(-1, self.dim)
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         q = rows / np.maximum(norms, 1e-8)
         sims = q @ self.bank.T  # [N, bank]
-        top = np.argpartition(-sims, self.k - 1, axis=1)[:, : self.k]
-        out = self.bank[top].mean(axis=1) + np.float32(self.text_weight) * q
+        if self.mode == "sample" and seed is not None:
+            # the k nearest in a fixed order (ties by index), then the seed's pick among them
+            top = np.argsort(-sims, axis=1, kind="stable")[:, : self.k]
+            pick = np.random.RandomState((int(seed) + SEED_SALT) % (2**32)).randint(self.k)
+            base = self.bank[top[:, pick]]
+        else:
+            top = np.argpartition(-sims, self.k - 1, axis=1)[:, : self.k]
+            base = self.bank[top].mean(axis=1)
+        out = base + np.float32(self.text_weight) * q
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-8)
         out = np.where(norms > 0, out, rows).astype(np.float32)
         return out.reshape(x.shape)
@@ -79,6 +100,7 @@ def save_prior(prior: ConditionPrior, model_dir: Path) -> Path:
         "version": str(VERSION),
         "k": str(prior.k),
         "text_weight": repr(float(prior.text_weight)),
+        "mode": prior.mode,
         "info": json.dumps(prior.meta or {}, sort_keys=True),
     }
     path = Path(model_dir) / FILE
@@ -107,6 +129,7 @@ def load_prior(model_dir: Path | str) -> ConditionPrior | None:
             k=int(meta.get("k", DEFAULT_K)),
             text_weight=float(meta.get("text_weight", DEFAULT_TEXT_WEIGHT)),
             meta=json.loads(meta.get("info", "{}")),
+            mode=meta.get("mode", "mean"),  # files from before session 5: the mean
         )
     except (OSError, ValueError, KeyError, SafetensorError) as exc:
         raise UserInputError(

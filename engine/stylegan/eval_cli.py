@@ -51,6 +51,12 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="condition on the raw text embeddings, ignoring the model's condition prior",
     )
+    p.add_argument(
+        "--prior-mode",
+        choices=("sample", "mean"),
+        help="override the shipped prior's mode (ablations): one nearest tile per seed, or "
+        "their mean",
+    )
     p.set_defaults(func=run_eval_gen)
 
 
@@ -70,6 +76,8 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         raise UserInputError("not a database folder (no manifest.jsonl)", path=str(args.heldout))
     renderer = Renderer(args.model, device=args.device)
     renderer.use_prior = not args.no_prior
+    if args.prior_mode and renderer.prior is not None:
+        renderer.prior.mode = args.prior_mode
     encoder = load_optional_encoder(args.clip, args.device)
     db = heldout_database(args.heldout, renderer.info.resolution, args.heldout_per_region)
     ref = load_reference(db, encoder)

@@ -159,7 +159,7 @@ class NumpyGenerator:
             if cc.shape != (self.c_dim,):
                 raise ValueError(f"condition has {cc.size} values, the model expects {self.c_dim}")
             if c is not None and self.prior is not None and use_prior:
-                cc = self.prior(cc)  # as the Renderer does (condition_prior.py)
+                cc = self.prior(cc, seed)  # as the Renderer does (condition_prior.py)
             y = cc[None] @ self.embed[0] + self.embed[1]
             parts.append(y * (1.0 / np.sqrt(np.mean(y * y, axis=1, keepdims=True) + 1e-8)))
         x = np.concatenate(parts, axis=1).astype(np.float32)

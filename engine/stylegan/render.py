@@ -189,7 +189,7 @@ class Renderer:
         use_prior: bool = True,
     ) -> np.ndarray:
         """ws [num_ws, w_dim] float32 for a seed and condition (cached)."""
-        c_arr = self._condition(c, use_prior)
+        c_arr = self._condition(c, use_prior, seed)
         key = (
             int(seed),
             c_arr.tobytes() if c_arr is not None else b"",
@@ -220,7 +220,9 @@ class Renderer:
                 self._map_cache.popitem(last=False)
             return out.copy()
 
-    def _condition(self, c: np.ndarray | None, use_prior: bool = True) -> np.ndarray | None:
+    def _condition(
+        self, c: np.ndarray | None, use_prior: bool = True, seed: int | None = None
+    ) -> np.ndarray | None:
         if self.G.c_dim == 0:
             return None
         if c is None:
@@ -233,7 +235,7 @@ class Renderer:
                 field="c",
             )
         if self.prior is not None and self.use_prior and use_prior:
-            c = self.prior(c)
+            c = self.prior(c, seed)
         return c
 
     def request_ws(self, req: RenderRequest) -> np.ndarray:

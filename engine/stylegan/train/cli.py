@@ -230,7 +230,14 @@ def register_train(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("model", metavar="MODEL_DIR", help="generator folder (config.json)")
     q.add_argument("--data", required=True, metavar="DB", help="database the model trained on")
-    q.add_argument("--k", type=int, default=16, help="neighbours averaged (16)")
+    q.add_argument("--k", type=int, default=16, help="nearest tiles considered (16)")
+    q.add_argument(
+        "--mode",
+        choices=("sample", "mean"),
+        default="sample",
+        help="sample (default): each seed conditions on one of the k nearest tiles, chosen by "
+        "the seed (varied tiles); mean: every seed on their mean (the first priors)",
+    )
     q.add_argument(
         "--text-weight",
         type=float,
@@ -396,8 +403,10 @@ def run_prior(args: argparse.Namespace) -> int:
         "clip_hash": C.encoder_hash(encoder),
         "regions": sorted({str(r.get("region")) for r in data.records}),
     }
-    prior = ConditionPrior(np.asarray(bank), k=args.k, text_weight=args.text_weight, meta=info)
+    prior = ConditionPrior(
+        np.asarray(bank), k=args.k, text_weight=args.text_weight, meta=info, mode=args.mode
+    )
     path = save_prior(prior, model)
     n, tw = len(bank), prior.text_weight
-    print(f"wrote {path}: {n} tile embeddings, k={prior.k}, text weight {tw}")
+    print(f"wrote {path}: {n} tile embeddings, k={prior.k}, {prior.mode}, text weight {tw}")
     return 0

@@ -56,6 +56,47 @@ def test_save_load_round_trip_and_bad_files(tmp_path: Path) -> None:
         load_prior(tmp_path)
 
 
+def test_sample_mode_conditions_each_seed_on_one_of_the_k_nearest() -> None:
+    rng = np.random.default_rng(4)
+    bank = _unit(rng.standard_normal((50, 8)).astype(np.float32))
+    q = _unit(rng.standard_normal(8).astype(np.float32))
+    near = set(np.argsort(-(bank @ q))[:6].tolist())
+    prior = ConditionPrior(bank, k=6, text_weight=0.0, mode="sample")
+    picked = []
+    for seed in range(60):
+        out = prior(q, seed)
+        hit = [i for i in range(len(bank)) if np.allclose(out, bank[i], atol=1e-6)]
+        assert len(hit) == 1 and hit[0] in near  # a real tile embedding, one of the k nearest
+        picked.append(hit[0])
+        np.testing.assert_array_equal(prior(q, seed), out)  # the same seed, the same pick
+    assert set(picked) == near  # over many seeds every neighbour is used
+    # the text weight still pulls toward the prompt; no seed falls back to the mean
+    mixed = ConditionPrior(bank, k=6, text_weight=0.5, mode="sample")(q, 3)
+    np.testing.assert_allclose(mixed, _unit(bank[picked[3]] + 0.5 * q), atol=1e-6)
+    mean = ConditionPrior(bank, k=6, text_weight=0.0)
+    np.testing.assert_allclose(prior(q), mean(q), atol=1e-6)
+    assert not prior(np.zeros(8, np.float32), 1).any()  # the neutral condition passes through
+    with pytest.raises(ValueError, match="mode"):
+        ConditionPrior(bank, mode="median")
+
+
+def test_the_mode_is_saved_and_old_files_load_as_mean(tmp_path: Path) -> None:
+    from safetensors.numpy import save_file
+
+    bank = _unit(np.random.default_rng(5).standard_normal((20, 8)).astype(np.float32))
+    save_prior(ConditionPrior(bank, k=3, mode="sample"), tmp_path)
+    back = load_prior(tmp_path)
+    assert back is not None and back.mode == "sample"
+    meta = {"format": "wenyang-condition-prior", "version": "1", "k": "3"}  # session 4's file
+    save_file({"bank": bank.astype(np.float16)}, str(tmp_path / FILE), metadata=meta)
+    old = load_prior(tmp_path)
+    assert old is not None and old.mode == "mean"
+    meta["mode"] = "median"
+    save_file({"bank": bank.astype(np.float16)}, str(tmp_path / FILE), metadata=meta)
+    with pytest.raises(UserInputError, match=FILE):
+        load_prior(tmp_path)
+
+
 TINY = {
     "z_dim": 16,
     "w_dim": 16,
@@ -92,6 +133,15 @@ def test_renderer_and_numpy_renderer_apply_the_shipped_prior(tmp_path: Path) -> 
     assert g.prior is not None
     assert np.abs(g.render(5, c, 0.7).astype(int) - with_prior.astype(int)).max() <= 1
     assert np.abs(g.render(6, c, 0.7, use_prior=False).astype(int) - raw.astype(int)).max() <= 1
+    # sample mode: the seed picks the neighbour, in both renderers alike
+    save_prior(ConditionPrior(bank, k=4, mode="sample"), d)
+    rs, gs = Renderer(d, device="cpu"), numpy_render.load(d)
+    assert rs.prior is not None
+    for seed in (5, 6, 7):
+        img = rs.render(RenderRequest(c=c, seed=seed, truncation=0.7)).image
+        ref = plain.render(RenderRequest(c=rs.prior(c, seed), seed=seed, truncation=0.7)).image
+        assert np.array_equal(img, ref)
+        assert np.abs(gs.render(seed, c, 0.7).astype(int) - img.astype(int)).max() <= 1
 
 
 def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
@@ -105,6 +155,7 @@ def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
     assert main([*argv, "--k", "3"]) == 0
     prior = load_prior(d)
     assert prior is not None and prior.k == 3 and prior.bank.shape == (16, 32)
+    assert prior.mode == "sample"  # the default for new priors
     assert prior.meta is not None and prior.meta["tiles"] == 16 and len(prior.meta["regions"]) == 8
     # bad input: exit 2 and nothing written
     assert main([*argv[:2], str(tmp_path / "nogen"), *argv[3:]]) == 2
