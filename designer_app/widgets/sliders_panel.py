@@ -91,7 +91,8 @@ class SlidersPanel(QWidget):
         self.text_prior.setToolTip(
             self.tr(
                 "Conditions the generator on the training patterns nearest to your words "
-                "(the model's text prior) rather than on the words alone; designs saved "
+                "(the model's text prior; with this model each seed takes a different one "
+                "of them) rather than on the words alone; designs saved "
                 "before it existed open with it off, so they look as they did"
             )
         )
