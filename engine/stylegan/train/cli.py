@@ -57,7 +57,8 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         help="weights of G/G_ema for a new run: the shipped generator (auto: when it exists "
         "and fits), random (none) or an exported generator folder; D always starts fresh. "
         "A named generator smaller than this run's network (e.g. 128 px into --preset cpu256 "
-        "--resolution 256) is grown into it: new top block, wider layers",
+        "--resolution 256) is grown into it: new top block, wider layers. A named generator "
+        "also passes on its --cond, --cond-noise, --clip-head and --contrastive unless given",
     )
     a("--resolution", type=int, default=S, help="training resolution in px (default 128)")
     a(
@@ -249,6 +250,36 @@ def register_train(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(func=run_prior)
 
 
+# training options a new run takes over from the generator it starts from (--init), unless given
+INHERITED = ("cond", "cond_noise", "clip_head", "contrastive")
+
+
+def _inherit_from_init(cfg: Any, given: dict[str, Any]) -> None:
+    """A new run started from a named generator keeps that generator's conditioning and
+    losses unless the command line says otherwise. Why: session 5's 256 px run grew from a
+    model trained with the CLIP head and contrastive loss and, taking the defaults, silently
+    trained without them."""
+    import sys
+
+    from engine.paths import MODELS_DIR
+    from engine.stylegan.checkpoint import read_config
+
+    init = given.get("init")
+    if init in (None, "none", "auto"):
+        return
+    src = MODELS_DIR / "generator" if init == "shipped" else Path(str(init))
+    try:
+        meta = dict(read_config(src).get("meta") or {})
+    except (OSError, ValueError, UserInputError):
+        return  # a missing or broken folder is reported where the weights are loaded
+    taken = {k: meta[k] for k in INHERITED if k not in given and meta.get(k) is not None}
+    for k, v in taken.items():
+        setattr(cfg, k, v)
+    if taken:
+        said = ", ".join(f"{k}={v}" for k, v in taken.items())
+        print(f"options from the generator in {src}: {said}", file=sys.stderr)
+
+
 def _config(args: argparse.Namespace) -> tuple[Any, Path | None]:
     """TrainConfig from stored run config + explicit flags; and the snapshot to resume."""
     from engine.paths import user_cache_dir
@@ -280,6 +311,7 @@ def _config(args: argparse.Namespace) -> tuple[Any, Path | None]:
         cfg = TrainConfig.from_json(json.loads((run_dir / "config.json").read_text("utf-8")))
     else:
         cfg = TrainConfig()
+        _inherit_from_init(cfg, given)
     if "lr" in given:
         given["lr_g"] = given["lr_d"] = given.pop("lr")
     for k, v in given.items():

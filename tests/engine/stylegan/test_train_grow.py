@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,16 +96,37 @@ def test_train_gan_init_grows_an_exported_generator(tmp_path: Path) -> None:
     from engine.stylegan.checkpoint import load_generator
 
     db = build_db(tmp_path / "db", size=32)
-    common = ["--batch", "4", "--cond", "region", "--no-progress", "--threads", "1"]
+    common = ["--batch", "4", "--no-progress", "--threads", "1"]
     common += ["--tick", "0.004", "--snap", "1", "--kimg", "0.004", "--preset", "tiny"]
     small_run, gen16 = tmp_path / "r16", tmp_path / "g16"
     argv = ["train", "gan", "--data", str(db), "--out", str(small_run), "--resolution", "16"]
-    assert main([*argv, *common, "--init", "none", "--export", str(gen16)]) == 0
+    own = ["--cond", "region", "--cond-noise", "0.3"]
+    assert main([*argv, *common, *own, "--init", "none", "--export", str(gen16)]) == 0
     big_run, gen32 = tmp_path / "r32", tmp_path / "g32"
     argv = ["train", "gan", "--data", str(db), "--out", str(big_run), "--resolution", "32"]
     assert main([*argv, *common, "--init", str(gen16), "--export", str(gen32)]) == 0
+    # the new run kept the conditioning it was not told to change
+    cfg = json.loads((big_run / "config.json").read_text(encoding="utf-8"))
+    assert cfg["cond"] == "region" and cfg["cond_noise"] == 0.3
     g16, g32 = load_generator(gen16), load_generator(gen32)
     assert g32.img_resolution == 32
     k = "mapping.embed.weight"  # same shape: carried over, then trained for 4 images
     d = (g32.state_dict()[k] - g16.state_dict()[k]).abs().max()
     assert d < 0.05 * g16.state_dict()[k].abs().max()
+
+
+def test_options_given_on_the_command_line_win_over_the_inherited_ones(tmp_path: Path) -> None:
+    from engine.stylegan.checkpoint import save_generator
+    from engine.stylegan.train.cli import _inherit_from_init
+    from engine.stylegan.train.options import TrainConfig
+
+    meta = {"cond": "clip", "cond_noise": 0.2, "clip_head": True, "contrastive": 1.0}
+    src = save_generator(_gen(16, 256, 32), tmp_path / "gen", extra_meta=meta)
+    cfg = TrainConfig()
+    _inherit_from_init(cfg, {"init": str(src), "contrastive": 0.0})
+    assert cfg.cond == "clip" and cfg.cond_noise == 0.2 and cfg.clip_head is True
+    assert cfg.contrastive == 0.0  # from the command line (the caller sets it afterwards)
+    fresh = TrainConfig()
+    _inherit_from_init(fresh, {"init": "none"})
+    _inherit_from_init(fresh, {"init": str(tmp_path / "missing")})  # reported elsewhere
+    assert fresh == TrainConfig()
