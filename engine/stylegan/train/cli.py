@@ -133,6 +133,13 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         default=S,
         help="add a trainable head on frozen CLIP image features to D (vision-aided GAN)",
     )
+    g.add_argument(
+        "--no-clip-head",
+        dest="clip_head",
+        action="store_false",
+        default=S,
+        help="without that head (the default for a new run, unless --init passes it on)",
+    )
     g.add_argument("--clip-head-weight", type=float, default=S, help="its loss weight (0.5)")
     g.add_argument(
         "--contrastive",

@@ -126,6 +126,10 @@ def test_options_given_on_the_command_line_win_over_the_inherited_ones(tmp_path:
     _inherit_from_init(cfg, {"init": str(src), "contrastive": 0.0})
     assert cfg.cond == "clip" and cfg.cond_noise == 0.2 and cfg.clip_head is True
     assert cfg.contrastive == 0.0  # from the command line (the caller sets it afterwards)
+    from engine.cli import build_parser
+
+    args = build_parser().parse_args(["train", "gan", "--init", str(src), "--no-clip-head"])
+    assert vars(args)["clip_head"] is False  # the way to switch an inherited head off
     fresh = TrainConfig()
     _inherit_from_init(fresh, {"init": "none"})
     _inherit_from_init(fresh, {"init": str(tmp_path / "missing")})  # reported elsewhere
