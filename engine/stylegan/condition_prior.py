@@ -45,7 +45,8 @@ SEED_SALT = 17  # the neighbour draw must not share a stream with the seed's z
 
 @dataclass
 class ConditionPrior:
-    """k-nearest-neighbour mean over a bank of unit CLIP image embeddings [N, D]."""
+    """k nearest neighbours in a bank of unit CLIP image embeddings [N, D]: their mean, or
+    (mode "sample") one of them picked by the seed."""
 
     bank: np.ndarray
     k: int = DEFAULT_K
