@@ -185,12 +185,12 @@ def run_project(args: argparse.Namespace) -> int:
     if args.region:
         from engine.culture import REGION_IDS
         from engine.directions.conditions import region_conditions
-        from engine.directions.region_mean import region_means
+        from engine.directions.region_mean import region_means, renderer_prior
 
         if args.region not in REGION_IDS:
             raise UserInputError(f"expected one of {', '.join(REGION_IDS)}", field="--region")
         c = region_conditions(enc, r.info.c_dim)[args.region]
-        w_avg = region_means(r.G, enc, n=1024)[args.region]
+        w_avg = region_means(r.G, enc, n=1024, prior=renderer_prior(r))[args.region]
 
     def progress(step: int, total: int, loss: float) -> None:
         print(f"\rstep {step}/{total} loss {loss:.4f}", end="", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ import numpy as np
 from engine.directions.conditions import region_conditions, stack_conditions
 from engine.directions.latents import sample_w
 from engine.directions.named import fit_named_directions
-from engine.directions.region_mean import region_means
+from engine.directions.region_mean import region_means, renderer_prior
 from engine.directions.sefa import sefa_directions
 from engine.directions.sliders import compute_text_basis
 from engine.directions.store import DirectionFile, save_directions
@@ -47,7 +47,9 @@ def fit_all(
         arrays.update(basis.to_arrays())
         meta["clip_hash"] = str(getattr(encoder, "model_hash", ""))
         meta["clip_name"] = str(getattr(encoder, "name", ""))
-    for r, m in region_means(G, encoder, 2048, image_embeddings).items():
+    for r, m in region_means(
+        G, encoder, 2048, image_embeddings, prior=renderer_prior(renderer)
+    ).items():
         arrays[f"region_mean/{r}"] = m
     meta["seconds"] = round(time.perf_counter() - t0, 1)
     dirs = [d for ds in sefa.values() for d in ds] + named

@@ -17,7 +17,7 @@ import numpy as np
 from engine.directions.base import Direction, Offset
 from engine.directions.conditions import region_conditions, stack_conditions
 from engine.directions.latents import model_key, sample_w
-from engine.directions.region_mean import region_means
+from engine.directions.region_mean import region_means, renderer_prior
 from engine.directions.sefa import sefa_directions
 from engine.directions.store import DirectionFile, load_directions
 from engine.directions.text import TextBasis, build_text_basis, text_directions
@@ -135,7 +135,14 @@ class Sliders:
         """The region's mean w (for `Renderer.mapping(..., w_avg=...)`)."""
         with self._lock:
             if region_id not in self._means:
-                self._means.update(region_means(self.renderer.G, self.encoder, n=2048))
+                self._means.update(
+                    region_means(
+                        self.renderer.G,
+                        self.encoder,
+                        n=2048,
+                        prior=renderer_prior(self.renderer),
+                    )
+                )
             return self._means[region_id]
 
 

@@ -286,9 +286,9 @@ def evaluate_generator(
     report["generator"] = score(tiles, prompts, per_prompt, text_emb, encoder, ref)
     report["generator"]["meets_targets"] = meets_targets(report["generator"])
     if region_truncation:
-        from engine.directions.region_mean import region_means
+        from engine.directions.region_mean import region_means, renderer_prior
 
-        means = region_means(renderer.G, encoder, n=2048)
+        means = region_means(renderer.G, encoder, n=2048, prior=renderer_prior(renderer))
         rt, _ = render_prompts(renderer, encoder, prompts, per_prompt, truncation, progress, means)
         report["generator_region_truncation"] = score(
             rt, prompts, per_prompt, text_emb, encoder, ref

@@ -112,3 +112,34 @@ def test_condition_text_direction(cond_renderer, tiny_encoder) -> None:
     assert float(less.vector @ d.vector) < 0
     with pytest.raises(UserInputError):
         sl.text("more red", method="condition")
+
+
+def test_region_means_are_taken_through_the_condition_prior(cond_renderer, tiny_encoder) -> None:
+    """With a prior, a region's centre is the mean of the ws the studio renders: every
+    sample's condition is the prior's pick, not the raw text embedding."""
+    from engine.directions.region_mean import condition_mean, renderer_prior, through_prior
+    from engine.stylegan.condition_prior import ConditionPrior
+
+    G = cond_renderer.G
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 32)).astype(np.float32)
+    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    only_a = ConditionPrior(bank=a[None], k=1, text_weight=0.0, mode="sample")
+    means = region_means(G, tiny_encoder, n=128, prior=only_a)
+    want = condition_mean(G, a[None], 128)
+    for m in means.values():  # every region's prompts reach the mapping as `a`
+        np.testing.assert_allclose(m, want, atol=1e-5)
+    raw = region_means(G, tiny_encoder, n=128)
+    assert not np.allclose(raw["miao"], want, atol=1e-3)
+    # a sampling prior picks a neighbour per sample, as the renderer does per seed: the
+    # conditions are real bank rows, both of them, never their mean
+    both = ConditionPrior(bank=np.stack([a, b]), k=2, text_weight=0.0, mode="sample")
+    conds = through_prior(np.stack([a + b]), 64, both)
+    near_a = np.isclose(conds @ a, 1.0, atol=1e-5)
+    near_b = np.isclose(conds @ b, 1.0, atol=1e-5)
+    assert np.all(near_a | near_b) and near_a.any() and near_b.any()
+    # the renderer's prior counts only while the renderer uses it
+    cond_renderer.prior = both
+    assert renderer_prior(cond_renderer) is both
+    cond_renderer.use_prior = False
+    assert renderer_prior(cond_renderer) is None
