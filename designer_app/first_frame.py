@@ -239,7 +239,7 @@ def _render(blob: bytes) -> bytes | None:
     c = spec.condition
     if (g.c_dim > 0) != (c is not None) or (c is not None and c.shape != (g.c_dim,)):
         return None
-    if spec.noise_mode != "const":
+    if spec.noise_mode not in ("const", "seeded"):
         return None  # random noise differs from the engine thread's draw anyway
     image = g.render(
         spec.seed,
@@ -252,6 +252,7 @@ def _render(blob: bytes) -> bytes | None:
         mix_from_layer=spec.mix_from_layer,
         w_avg=g.truncation_centre(spec.region, spec.truncate_to),
         use_prior=spec.use_prior,
+        noise_mode=spec.noise_mode,
     )
     out = io.BytesIO()
     np.savez(out, image=np.ascontiguousarray(image, dtype=np.uint8), job=np.int64(spec.request_id))

@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from cuda_ops import bias_act as ba
 from cuda_ops import cpu_kernels
 from cuda_ops import upfirdn2d as ufd
+from engine.stylegan import seeded_noise
 
 if TYPE_CHECKING:
     from engine.stylegan.layers import FullyConnectedLayer
@@ -538,7 +539,8 @@ def _shift_parts(
     instead of reading a [1, O, R, R] sum as large as the activations."""
     key = (k.key, g, res, noise_mode)
     cached = _cache(layer).get("shift_parts")
-    if noise_mode != "random" and cached is not None and cached[0] == key:
+    per_frame = noise_mode in ("random", seeded_noise.SEEDED)
+    if not per_frame and cached is not None and cached[0] == key:
         hit: tuple[torch.Tensor, torch.Tensor | None] = cached[1]
         return hit
     b = (k.bias * g).reshape(1, -1, 1, 1)
@@ -547,11 +549,20 @@ def _shift_parts(
     elif noise_mode == "random":
         noise = torch.randn([n, 1, res, res], device=b.device)
         return b, noise * (layer.noise_strength * g).to(noise.dtype)
+    elif noise_mode == seeded_noise.SEEDED:
+        return b, _seeded(layer, res, g, b.device)
     else:
         assert k.noise is not None
         parts = (b, (k.noise * g).reshape(1, 1, res, res).contiguous())
     _cache(layer)["shift_parts"] = (key, parts)
     return parts
+
+
+def _seeded(layer: SynthesisLayer, res: int, g: float, device: torch.device) -> torch.Tensor:
+    """The layer's seeded noise (set by the renderer) x strength x gain, [1, 1, R, R]."""
+    noise = seeded_noise.noise_of(layer).to(device=device, dtype=torch.float32)
+    scale = (layer.noise_strength * g).to(torch.float32)
+    return (noise * scale).reshape(1, 1, res, res).contiguous()
 
 
 def _act_(y: torch.Tensor, act: str) -> None:
@@ -581,9 +592,12 @@ def _shift(
     b = (k.bias * g).reshape(1, -1, 1, 1)
     if not layer.use_noise or noise_mode == "none":
         return b
-    if noise_mode == "random":
-        noise = torch.randn([n, 1, res, res], device=b.device)
-        shift = noise * (layer.noise_strength * g) + b
+    if noise_mode in ("random", seeded_noise.SEEDED):
+        if noise_mode == "random":
+            noise = torch.randn([n, 1, res, res], device=b.device) * (layer.noise_strength * g)
+        else:
+            noise = _seeded(layer, res, g, b.device)
+        shift = noise + b
         return shift.contiguous(memory_format=torch.channels_last) if cl else shift
     assert k.noise is not None
     shift = (k.noise * g).reshape(1, 1, res, res) + b  # [1, O, R, R]

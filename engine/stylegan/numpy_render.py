@@ -25,6 +25,7 @@ import numpy as np
 from engine.stylegan.condition_prior import ConditionPrior, load_prior
 from engine.stylegan.latent_edits import Offset, final_ws, fit_rows
 from engine.stylegan.region_truncation import load_region_means, truncation_centre
+from engine.stylegan.seeded_noise import SEEDED, layer_noise
 
 SQRT2 = math.sqrt(2.0)
 
@@ -41,6 +42,8 @@ class _Layer:
     bias: np.ndarray  # [out]
     noise: np.ndarray | None  # noise_const * noise_strength [res, res]
     up: int
+    name: str = ""  # in the synthesis network, e.g. "b32.conv1" (keys its seeded noise)
+    strength: float | None = None  # noise_strength (None: a layer without noise)
 
 
 def _pad(x: np.ndarray, x0: int, x1: int, y0: int, y1: int, wrap: bool) -> np.ndarray:
@@ -133,10 +136,12 @@ class NumpyGenerator:
 
     def _layer(self, t: dict[str, np.ndarray], name: str, up: int) -> _Layer:
         aw, ab = self._fc(t, f"{name}.affine", 1.0)
-        noise = None
+        noise, strength = None, None
         if f"{name}.noise_const" in t:
             noise = t[f"{name}.noise_const"] * t[f"{name}.noise_strength"]
-        return _Layer(aw, ab, t[f"{name}.weight"], t[f"{name}.bias"], noise, up)
+            strength = float(t[f"{name}.noise_strength"])
+        short = name.removeprefix("synthesis.")
+        return _Layer(aw, ab, t[f"{name}.weight"], t[f"{name}.bias"], noise, up, short, strength)
 
     def truncation_centre(self, region: str, truncate_to: str) -> np.ndarray | None:
         """As `Renderer.truncation_centre`."""
@@ -173,7 +178,14 @@ class NumpyGenerator:
         return ws.astype(np.float32)
 
     # ------------------------------------------------------------------ synthesis
-    def _modconv(self, layer: _Layer, x: np.ndarray, w: np.ndarray, f: np.ndarray) -> np.ndarray:
+    def _modconv(
+        self,
+        layer: _Layer,
+        x: np.ndarray,
+        w: np.ndarray,
+        f: np.ndarray,
+        noise_seed: int | None = None,
+    ) -> np.ndarray:
         styles = w @ layer.affine_w + layer.affine_b  # [in]
         wt = layer.weight * styles[None, :, None, None]
         wt = wt * (1.0 / np.sqrt(np.sum(wt * wt, axis=(1, 2, 3)) + 1e-8))[:, None, None, None]
@@ -184,7 +196,11 @@ class NumpyGenerator:
         else:  # zero insertion, padding on the upsampled grid, FIR (gain 4), true convolution
             u = _pad(_zero_insert(x, 2), 3, 2, 3, 2, wrap)
             y = _correlate(_fir(u, f * np.float32(4.0)), wt[:, :, ::-1, ::-1])
-        if layer.noise is not None:
+        if layer.noise is not None and noise_seed is not None and layer.strength is not None:
+            # seeded noise: the Renderer's draw (engine/stylegan/seeded_noise.py)
+            n = layer_noise(noise_seed, layer.name, y.shape[-1]) * np.float32(layer.strength)
+            y = y + n[None]
+        elif layer.noise is not None:
             y = y + layer.noise[None]
         return _bias_act(y, layer.bias, True, self.conv_clamp)
 
@@ -193,15 +209,16 @@ class NumpyGenerator:
         wt = (layer.weight * styles[None, :, None, None]).astype(np.float32)
         return _bias_act(_correlate(x, wt), layer.bias, False, self.conv_clamp)
 
-    def synthesize(self, ws: np.ndarray) -> np.ndarray:
-        """ws [num_ws, w_dim] -> RGB uint8 [H, W, 3] (the Renderer's rounding)."""
+    def synthesize(self, ws: np.ndarray, noise_seed: int | None = None) -> np.ndarray:
+        """ws [num_ws, w_dim] -> RGB uint8 [H, W, 3] (the Renderer's rounding); constant
+        noise, or with `noise_seed` the seeded noise of that seed."""
         ws = fit_rows(ws, self.num_ws, self.w_dim)
         x = self.const.astype(np.float32)
         img: np.ndarray | None = None
         wi = 0
         for convs, rgb, f in self.blocks:
             for layer in convs:
-                x = self._modconv(layer, x, ws[wi], f)
+                x = self._modconv(layer, x, ws[wi], f, noise_seed)
                 wi += 1
             if img is not None:
                 up = _pad(_zero_insert(img, 2), 2, 1, 2, 1, self.tileable)
@@ -224,8 +241,13 @@ class NumpyGenerator:
         mix_from_layer: int | None = None,
         w_avg: np.ndarray | None = None,
         use_prior: bool = True,
+        noise_mode: str = "const",
+        noise_seed: int | None = None,
     ) -> np.ndarray:
-        """A request as the Renderer takes it (constant noise) -> RGB uint8."""
+        """A request as the Renderer takes it -> RGB uint8. Noise "const" or "seeded" (from
+        `noise_seed`, else `seed`), as the Renderer draws it."""
+        if noise_mode not in ("const", SEEDED):
+            raise UnsupportedModel(f"noise mode {noise_mode!r} (only 'const' and 'seeded')")
         base = ws if ws is not None else self.mapping(seed, c, truncation, w_avg, use_prior)
         mix = (
             self.mapping(mix_seed, c, truncation, w_avg, use_prior)
@@ -233,7 +255,9 @@ class NumpyGenerator:
             else None
         )
         final = final_ws(base, self.num_ws, self.w_dim, mix, mix_from_layer, offsets, policy_offset)
-        return self.synthesize(final)
+        if noise_mode != SEEDED:
+            return self.synthesize(final)
+        return self.synthesize(final, int(seed if noise_seed is None else noise_seed))
 
 
 def load(model_dir: Path) -> NumpyGenerator:

@@ -8,9 +8,11 @@ colour sliders) the work before the first step that reads row k is reused.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ import torch
 from cuda_ops import upfirdn2d as ufd
 from engine.errors import UserInputError
 from engine.paths import MODELS_DIR
-from engine.stylegan import infer
+from engine.stylegan import infer, seeded_noise
 from engine.stylegan.condition_prior import ConditionPrior, load_prior
 from engine.stylegan.latent_edits import final_ws
 from engine.stylegan.networks import Generator
@@ -59,11 +61,18 @@ class RenderRequest:
     offsets: list[tuple[np.ndarray, float, tuple[int, int]]] = field(default_factory=list)
     mix_ws: np.ndarray | None = None  # style mix source, [num_ws, w_dim] or [w_dim]
     mix_from_layer: int | None = None  # layers >= this take mix_ws
-    noise_mode: str = "const"
+    noise_mode: str = "const"  # "seeded": per-design noise from noise_seed (or seed)
     request_id: int = 0
     policy_offset: np.ndarray | None = None  # tuned policy offset, [num_ws, w_dim] or [w_dim]
     w_avg: np.ndarray | None = None  # truncation centre [w_dim] (None: the global mean)
     use_prior: bool = True  # map c through the model's condition prior (False: raw c)
+    noise_seed: int | None = None  # the seed of "seeded" noise (None: `seed`)
+
+    def noise_key(self) -> tuple[str, int | None]:
+        """(noise mode, seed of its noise or None): what fixes the synthesis noise."""
+        if self.noise_mode != seeded_noise.SEEDED:
+            return self.noise_mode, None
+        return self.noise_mode, int(self.seed if self.noise_seed is None else self.noise_seed)
 
 
 @dataclass
@@ -156,7 +165,8 @@ class Renderer:
         )
         self._map_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._state_cache: list[tuple[np.ndarray, Any, Any]] = []
-        self._cache_noise: str | None = None
+        self._cache_noise: tuple[str, int | None] | None = None
+        self._noise_tables: OrderedDict[int, dict[int, torch.Tensor]] = OrderedDict()
 
     # ---------------------------------------------------------------- properties
     @property
@@ -256,20 +266,21 @@ class Renderer:
         ws = self.request_ws(req)
         with self._lock:
             try:
-                img = self._synthesize(ws, req.noise_mode)
+                img = self._synthesize(ws, req.noise_key())
             except torch.cuda.OutOfMemoryError:
                 self._oom_fallback()
-                img = self._synthesize(ws, req.noise_mode)
+                img = self._synthesize(ws, req.noise_key())
         return RenderResult(
             image=img, ws=ws, ms=(time.perf_counter() - t0) * 1000, request_id=req.request_id
         )
 
     def render_batch(self, reqs: list[RenderRequest]) -> list[RenderResult]:
-        """Render several requests (variation grids) in one synthesis pass per noise mode."""
+        """Render several requests (variation grids) in one synthesis pass per noise mode
+        (per noise seed for "seeded" noise)."""
         out: list[RenderResult | None] = [None] * len(reqs)
-        groups: dict[str, list[int]] = {}
+        groups: dict[tuple[str, int | None], list[int]] = {}
         for i, r in enumerate(reqs):
-            groups.setdefault(r.noise_mode, []).append(i)
+            groups.setdefault(r.noise_key(), []).append(i)
         for mode, idx in groups.items():
             t0 = time.perf_counter()
             wss = [self.request_ws(reqs[i]) for i in idx]
@@ -284,18 +295,19 @@ class Renderer:
                 out[i] = RenderResult(imgs[j], wss[j], ms, reqs[i].request_id)
         return [r for r in out if r is not None]
 
-    def _synthesize_batch(self, ws: np.ndarray, noise_mode: str) -> list[np.ndarray]:
-        with torch.inference_mode():
+    def _synthesize_batch(self, ws: np.ndarray, noise: tuple[str, int | None]) -> list[np.ndarray]:
+        with torch.inference_mode(), self._noise(noise):
             wt = torch.from_numpy(ws).to(self._device)
-            img = self.G.synthesis(wt, noise_mode=noise_mode)
+            img = self.G.synthesis(wt, noise_mode=noise[0])
         return list(to_uint8(img))
 
-    def _synthesize(self, ws: np.ndarray, noise_mode: str) -> np.ndarray:
-        """Run the step chain from the first step whose w row (or noise mode) changed."""
+    def _synthesize(self, ws: np.ndarray, noise: tuple[str, int | None]) -> np.ndarray:
+        """Run the step chain from the first step whose w row (or noise) changed."""
+        noise_mode = noise[0]
         steps = self._steps
         cache = self._state_cache
         first = 0
-        if noise_mode != "random" and noise_mode == self._cache_noise:
+        if noise_mode != "random" and noise == self._cache_noise:
             while first < len(cache) and np.array_equal(cache[first][0], ws[steps[first].w_index]):
                 first += 1
         else:
@@ -303,9 +315,9 @@ class Renderer:
         if first == len(steps):
             return to_uint8(cache[-1][2])[0]
         del cache[first:]
-        self._cache_noise = noise_mode
+        self._cache_noise = noise
         x, img = (None, None) if first == 0 else (cache[first - 1][1], cache[first - 1][2])
-        with torch.inference_mode():
+        with torch.inference_mode(), self._noise(noise):
             wt = torch.from_numpy(ws).to(self._device)[None]  # [1, num_ws, w_dim]
             for step in steps[first:]:
                 x, img = self._run_step(step, x, img, wt[:, step.w_index], noise_mode)
@@ -335,6 +347,27 @@ class Renderer:
             else:
                 img = y.contiguous()
         return x, img
+
+    @contextlib.contextmanager
+    def _noise(self, noise: tuple[str, int | None]) -> Iterator[None]:
+        """For "seeded" noise: every noisy layer's noise, drawn from the seed, in context."""
+        mode, seed = noise
+        if mode != seeded_noise.SEEDED or seed is None:
+            yield
+            return
+        table = self._noise_tables.get(seed)
+        if table is None:
+            table = {}
+            for name, layer in self.G.synthesis.named_modules():
+                if getattr(layer, "use_noise", False) and hasattr(layer, "noise_const"):
+                    n = seeded_noise.layer_noise(seed, name, int(layer.resolution))
+                    table[id(layer)] = torch.from_numpy(n).to(self._device)
+            self._noise_tables[seed] = table
+            if len(self._noise_tables) > 16:
+                self._noise_tables.popitem(last=False)
+        self._noise_tables.move_to_end(seed)
+        with seeded_noise.using(table):
+            yield
 
     @staticmethod
     def _plan(syn: Any) -> tuple[list[_Step], list[int]]:
@@ -374,6 +407,7 @@ class Renderer:
     def _oom_fallback(self) -> None:
         self.notices.append("CUDA ran out of memory; rendering continues on the CPU")
         self._state_cache.clear()
+        self._noise_tables.clear()
         self.G.to("cpu")
         self._device = "cpu"
         torch.cuda.empty_cache()

@@ -15,7 +15,7 @@ import torch
 
 from cuda_ops import bias_act as ba
 from cuda_ops import upfirdn2d as ufd
-from engine.stylegan import infer
+from engine.stylegan import infer, seeded_noise
 from engine.stylegan.layers import (
     DEFAULT_FILTER,
     Conv2dLayer,
@@ -23,7 +23,8 @@ from engine.stylegan.layers import (
     modulated_conv2d,
 )
 
-NOISE_MODES = ("random", "const", "none")
+# "seeded": per-design noise drawn from the design's seed (engine/stylegan/seeded_noise.py)
+NOISE_MODES = ("random", "const", "none", seeded_noise.SEEDED)
 
 
 def _fast(x: torch.Tensor, impl: str) -> bool:
@@ -87,6 +88,8 @@ class SynthesisLayer(torch.nn.Module):
         if noise_mode == "random":
             shape = [x.shape[0], 1, self.resolution, self.resolution]
             return torch.randn(shape, device=x.device) * self.noise_strength
+        if noise_mode == seeded_noise.SEEDED:
+            return seeded_noise.noise_of(self).to(x.device) * self.noise_strength
         return self.noise_const * self.noise_strength
 
     def forward(

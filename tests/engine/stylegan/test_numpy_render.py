@@ -108,3 +108,25 @@ def test_numpy_render_imports_no_torch() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("tileable", [True, False])
+def test_numpy_forward_draws_the_renderers_seeded_noise(tmp_path: Path, tileable: bool) -> None:
+    """Per-design noise: the first-frame helper's numpy forward adds the very noise the torch
+    Renderer draws for the seed (engine/stylegan/seeded_noise.py)."""
+    G = _random_generator(tileable, 8, 256.0)
+    d = save_generator(G, tmp_path / "gen")
+    r, g = Renderer(d, device="cpu"), numpy_render.load(d)
+    c = np.random.default_rng(4).standard_normal(8).astype(np.float32)
+    for seed, noise_seed in ((3, None), (3, 40)):
+        req = RenderRequest(
+            c=c, seed=seed, truncation=0.7, noise_mode="seeded", noise_seed=noise_seed
+        )
+        ref = r.render(req).image
+        got = g.render(seed, c, 0.7, noise_mode="seeded", noise_seed=noise_seed)
+        diff = np.abs(got.astype(int) - ref.astype(int))
+        assert diff.max() <= 1 and diff.mean() < 0.02
+    const = g.render(3, c, 0.7)
+    assert np.abs(const.astype(int) - g.render(3, c, 0.7, noise_mode="seeded")).mean() > 1
+    with pytest.raises(numpy_render.UnsupportedModel):
+        g.render(3, c, 0.7, noise_mode="random")
