@@ -228,6 +228,7 @@ class ExportController(QObject):
                 policy_id=pid,
                 truncate_to=d.truncate_to,
                 use_prior=d.condition_prior,
+                noise_mode=d.noise_mode,
             )
             variants = render_variants(r, spec, c, policy_offset, progress=progress)
             progress(0.95, "writing")

@@ -31,7 +31,9 @@ class PreviewRenderer:
         res = self.small.render(
             request_class(
                 ws=ws[: self.num_ws],
+                seed=request.seed,  # seeded noise: the same draw as the full frame's layers
                 noise_mode=request.noise_mode,
+                noise_seed=getattr(request, "noise_seed", None),
                 request_id=request.request_id,
             )
         )

@@ -21,10 +21,12 @@ from engine.atomic import atomic_open
 from engine.errors import UserInputError
 
 FORMAT = "wenyang-project"
-# 2: the mockup section (templates, transform, garment photo + mask); 3: truncate_to
-FORMAT_VERSION = 3
+# 2: the mockup section (templates, transform, garment photo + mask); 3: truncate_to;
+# 4: noise_mode "seeded" (per-design noise, engine/stylegan/seeded_noise.py) for new designs
+FORMAT_VERSION = 4
 SUFFIX = ".wenyang"
 REPEATS = ("full", "half-drop", "half-brick", "mirror", "center")
+NOISE_MODES = ("seeded", "const", "random", "none")
 
 
 @dataclass
@@ -92,7 +94,9 @@ class Design:
     mix_from_layer: int = 8  # crossover: layers >= this come from the mix source
     policy: PolicyRef | None = None
     repeat: str = "full"
-    noise_mode: str = "const"
+    # synthesis noise: "seeded" draws it from the design's seed (new designs); projects of
+    # format < 4 keep the shared constant noise they were made with ("const")
+    noise_mode: str = "seeded"
     model: ModelRef | None = None
     mockup: MockupSettings = field(default_factory=MockupSettings)
 
@@ -316,7 +320,13 @@ def from_dict(obj: Any, path: str | None = None) -> Design:
     d.repeat = r.get(obj, "repeat", str, "repeat", default="full")
     if d.repeat not in REPEATS:
         raise r.fail("repeat", f"got {d.repeat!r}; expected one of {', '.join(REPEATS)}")
-    d.noise_mode = r.get(obj, "noise_mode", str, "noise_mode", default="const")
+    d.noise_mode = r.get(
+        obj, "noise_mode", str, "noise_mode", default="seeded" if version >= 4 else "const"
+    )
+    if d.noise_mode not in NOISE_MODES:
+        raise r.fail(
+            "noise_mode", f"got {d.noise_mode!r}; expected one of {', '.join(NOISE_MODES)}"
+        )
     if version >= 2 and obj.get("mockup") is not None:
         d.mockup = _dec_mockup(r, r.get(obj, "mockup", dict, "mockup"))
     return d  # version 1 (no mockup section): the default mockup settings

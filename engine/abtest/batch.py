@@ -70,6 +70,7 @@ class BatchSpec:
     policy_id: str = ""
     truncate_to: str = "region"  # truncation centre: the region's mean w, or "global"
     use_prior: bool = True  # the model's text -> condition prior (False: a design made before it)
+    noise_mode: str = "seeded"  # each variant's noise from its seed ("const": older designs)
 
     def __post_init__(self) -> None:
         if not 1 <= self.n <= MAX_VARIANTS:
@@ -88,6 +89,7 @@ def variant_ids(spec: BatchSpec, model_hash: str, c: np.ndarray | None) -> list[
             [spec.region, spec.text, spec.seed, spec.truncation, model_hash, spec.policy_id]
             + ([spec.truncate_to] if spec.truncate_to != "region" else [])
             + (["no-prior"] if not spec.use_prior else [])
+            + ([f"noise-{spec.noise_mode}"] if spec.noise_mode != "const" else [])
         ).encode()
     )
     if c is not None:
@@ -122,6 +124,7 @@ def render_variants(
                 request_id=i,
                 w_avg=centre,
                 use_prior=spec.use_prior,
+                noise_mode=spec.noise_mode,
             )
             for i in range(start, min(spec.n, start + chunk))
         ]
@@ -235,6 +238,7 @@ def write_batch(
                 "truncation": spec.truncation,
                 "truncate_to": spec.truncate_to,
                 "condition_prior": spec.use_prior,
+                "noise_mode": spec.noise_mode,  # "seeded": a variant's noise comes from its seed
                 "policy_id": spec.policy_id,
                 "created": created,
             }

@@ -36,6 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--clip", type=Path, default=None, help="CLIP folder (default: shipped)")
     e.add_argument("--device", default="auto", help="auto|cpu|cuda")
     e.add_argument(
+        "--noise-mode",
+        default="seeded",
+        choices=("seeded", "const"),
+        help="synthesis noise: seeded (default, as the studio: from each variant's seed) or "
+        "const (one shared noise, as designs before session 6)",
+    )
+    e.add_argument(
         "--no-embeddings",
         action="store_true",
         help="skip embeddings.safetensors (CLIP image embeddings)",
@@ -54,7 +61,13 @@ def run(args: argparse.Namespace) -> int:
 
     region = check_region(args.region)
     spec = BatchSpec(
-        region, args.text, args.n, args.seed, args.truncation, truncate_to=args.truncate_to
+        region,
+        args.text,
+        args.n,
+        args.seed,
+        args.truncation,
+        truncate_to=args.truncate_to,
+        noise_mode=args.noise_mode,
     )
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -89,7 +102,14 @@ def run(args: argparse.Namespace) -> int:
     if args.policy is not None:
         policy_offset, pid = load_policy_offset(args.policy, region, c, args.policy_strength)
         spec = BatchSpec(
-            region, args.text, args.n, args.seed, args.truncation, pid, args.truncate_to
+            region,
+            args.text,
+            args.n,
+            args.seed,
+            args.truncation,
+            pid,
+            args.truncate_to,
+            noise_mode=args.noise_mode,
         )
 
     def progress(f: float) -> None:

@@ -58,6 +58,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, help="generator folder (default: shipped model)")
     p.add_argument("--clip", type=Path, help="CLIP folder (default: shipped model, if any)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument(
+        "--noise-mode",
+        choices=("seeded", "const"),
+        default="seeded",
+        help="synthesis noise of the rendered samples: seeded (default, as the studio renders "
+        "new designs) or const",
+    )
 
 
 def _model_dir(args: argparse.Namespace) -> Path:
@@ -94,7 +101,14 @@ def run_fit(args: argparse.Namespace) -> int:
     mdir = _model_dir(args)
     enc = load_optional_encoder(args.clip, args.device)
     data = fit_model_dir(
-        mdir, enc, args.samples, args.select_seeds, args.device, _progress, db_dir=args.db
+        mdir,
+        enc,
+        args.samples,
+        args.select_seeds,
+        args.device,
+        _progress,
+        db_dir=args.db,
+        noise_mode=args.noise_mode,
     )
     for d in data.directions:
         if d.kind == "named":
@@ -146,6 +160,7 @@ def run_eval(args: argparse.Namespace) -> int:
         classify,
         args.seeds,
         independent=independent,
+        noise_mode=getattr(args, "noise_mode", "const"),
     )
     if args.json:
         print(json.dumps(rep, indent=2))

@@ -31,6 +31,7 @@ def evaluate_sliders(
     truncation: float = 0.7,
     seed: int = 20_000_003,
     independent: Classifier | None = None,
+    noise_mode: str = "const",
 ) -> dict[str, Any]:
     """Per direction: mean Spearman, share of seeds ≥ 0.8, mean attribute per step and the
     cultural accuracy per step (when a classifier is given; `independent` adds the same by
@@ -55,7 +56,15 @@ def evaluate_sliders(
             imgs = [
                 r.image
                 for r in renderer.render_batch(
-                    [RenderRequest(ws=ws, offsets=[d.offset(s)]) for s in steps]
+                    [
+                        RenderRequest(
+                            ws=ws,
+                            offsets=[d.offset(s)],
+                            noise_mode=noise_mode,
+                            noise_seed=seed + i,  # the seed its latent came from
+                        )
+                        for s in steps
+                    ]
                 )
             ]
             attr = d.name if d.kind == "named" else None
@@ -93,6 +102,7 @@ def evaluate_sliders(
     return {
         "n_seeds": n_seeds,
         "truncation": truncation,
+        "noise_mode": noise_mode,
         "targets": {"spearman": SPEARMAN_TARGET, "accuracy": ACCURACY_TARGET},
         "sliders": report,
         "all_pass": bool(ok and all(ok)),

@@ -28,6 +28,7 @@ def fit_all(
     seed: int = 0,
     progress: Progress | None = None,
     image_embeddings: dict[str, np.ndarray] | None = None,
+    noise_mode: str = "const",
 ) -> DirectionFile:
     """SeFa + named + (with CLIP) text basis + region means for one generator.
 
@@ -39,9 +40,16 @@ def fit_all(
     conditions = region_conditions(encoder, info.c_dim)
     ws_sample = sample_w(G, 2048, stack_conditions(conditions), seed=1)
     sefa = sefa_directions(G, info.layer_ranges, k=8, ws_sample=ws_sample)
-    named = fit_named_directions(renderer, conditions, n_samples, select_seeds, seed, progress)
+    named = fit_named_directions(
+        renderer, conditions, n_samples, select_seeds, seed, progress, noise_mode=noise_mode
+    )
     arrays: dict[str, np.ndarray] = {}
-    meta: dict[str, Any] = {"samples": n_samples, "select_seeds": select_seeds, "seed": seed}
+    meta: dict[str, Any] = {
+        "samples": n_samples,
+        "select_seeds": select_seeds,
+        "seed": seed,
+        "noise_mode": noise_mode,
+    }
     if encoder is not None:
         basis = compute_text_basis(renderer, encoder, sefa, conditions, progress)
         arrays.update(basis.to_arrays())
@@ -64,6 +72,7 @@ def fit_model_dir(
     device: str = "cpu",
     progress: Progress | None = None,
     db_dir: str | Path | None = None,
+    noise_mode: str = "const",
 ) -> DirectionFile:
     """fit_all for a saved generator, written to its folder (`db_dir`: a database whose tiles
     help locate each region's mean w)."""
@@ -72,7 +81,13 @@ def fit_model_dir(
     renderer = Renderer(Path(model_dir), device=device)
     emb = database_embeddings(db_dir, encoder) if db_dir is not None and encoder else None
     data = fit_all(
-        renderer, encoder, n_samples, select_seeds, progress=progress, image_embeddings=emb
+        renderer,
+        encoder,
+        n_samples,
+        select_seeds,
+        progress=progress,
+        image_embeddings=emb,
+        noise_mode=noise_mode,
     )
     save_directions(model_dir, data)
     return data

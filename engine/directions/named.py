@@ -83,6 +83,7 @@ def sample_attributes(
     truncation: float = 1.0,
     batch: int = 16,
     progress: Progress | None = None,
+    noise_mode: str = "const",
 ) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
     """(w [n, w_dim], region of each sample, {attribute: values [n]}) from rendered samples."""
     from engine.stylegan.render import RenderRequest
@@ -94,8 +95,9 @@ def sample_attributes(
         reqs = []
         for i in range(start, min(n, start + batch)):
             r = regions[i % len(regions)]
-            ws = renderer.mapping(seed * 1_000_003 + i, conditions[r], truncation)
-            reqs.append(RenderRequest(ws=ws))
+            s = seed * 1_000_003 + i
+            ws = renderer.mapping(s, conditions[r], truncation)
+            reqs.append(RenderRequest(ws=ws, seed=s, noise_mode=noise_mode))
             regs.append(r)
             ws_rows.append(ws[0])
         for res, r in zip(renderer.render_batch(reqs), regs[start:], strict=True):
@@ -113,13 +115,20 @@ def slider_curve(
     direction: Direction,
     attribute: str,
     steps: tuple[int, ...] = STEPS,
+    seeds: list[int] | None = None,
+    noise_mode: str = "const",
 ) -> np.ndarray:
-    """Attribute values [len(base_ws), len(steps)] along a slider, one row per base latent."""
+    """Attribute values [len(base_ws), len(steps)] along a slider, one row per base latent
+    (`seeds`: the seed each latent came from, for its seeded noise)."""
     from engine.stylegan.render import RenderRequest
 
     out = np.zeros((len(base_ws), len(steps)))
     for i, (ws, r) in enumerate(zip(base_ws, regions, strict=True)):
-        reqs = [RenderRequest(ws=ws, offsets=[direction.offset(s)]) for s in steps]
+        seed = seeds[i] if seeds is not None else 0
+        reqs = [
+            RenderRequest(ws=ws, offsets=[direction.offset(s)], seed=seed, noise_mode=noise_mode)
+            for s in steps
+        ]
         for j, res in enumerate(renderer.render_batch(reqs)):
             out[i, j] = measure_attributes(res.image, r)[attribute]
     return out
@@ -137,12 +146,15 @@ def fit_named_directions(
     select_seeds: int = 6,
     seed: int = 0,
     progress: Progress | None = None,
+    noise_mode: str = "const",
 ) -> list[Direction]:
     """One Direction per attribute, scoped to the layer range (or "all") that moves it best.
 
     Range choice: mean Spearman of the attribute over steps −3…+3 on `select_seeds` latents
     (a seed set apart from the fitting samples)."""
-    ws, regs, values = sample_attributes(renderer, conditions, n_samples, seed, progress=progress)
+    ws, regs, values = sample_attributes(
+        renderer, conditions, n_samples, seed, progress=progress, noise_mode=noise_mode
+    )
     ws_c = centre_by_group(ws, regs)
     # each sample's region mean, globally centred (none when regions share one condition)
     conditioned = any(c is not None for c in conditions.values())
@@ -152,9 +164,9 @@ def fit_named_directions(
     ranges["all"] = (0, info.num_ws)
     regions = list(conditions)
     sel_regions = [regions[i % len(regions)] for i in range(select_seeds)]
+    sel_seeds = [10_000_019 + seed * 7919 + i for i in range(select_seeds)]
     sel_ws = [
-        renderer.mapping(10_000_019 + seed * 7919 + i, conditions[r], 0.7)
-        for i, r in enumerate(sel_regions)
+        renderer.mapping(s, conditions[r], 0.7) for s, r in zip(sel_seeds, sel_regions, strict=True)
     ]
     out = []
     for k, attr in enumerate(ATTRIBUTES):
@@ -169,7 +181,10 @@ def fit_named_directions(
         scores = {}
         for name, (a, b) in ranges.items():
             d = Direction(attr, "named", vec, scale, (a, b), name)
-            scores[name] = mean_spearman(slider_curve(renderer, sel_ws, sel_regions, d, attr))
+            curve = slider_curve(
+                renderer, sel_ws, sel_regions, d, attr, seeds=sel_seeds, noise_mode=noise_mode
+            )
+            scores[name] = mean_spearman(curve)
         best = max(scores, key=lambda n: scores[n])
         out.append(
             Direction(

@@ -43,7 +43,12 @@ def gallery_image(rows: list[tuple[str, list[np.ndarray]]]) -> np.ndarray:
 
 
 def write_gallery(
-    renderer: Any, encoder: Any | None, out: str | Path, truncation: float = 0.7
+    renderer: Any,
+    encoder: Any | None,
+    out: str | Path,
+    truncation: float = 0.7,
+    noise_mode: str = "const",
+    truncate_to: str = "global",
 ) -> Path:
     """Render six tiles per region from its name prompt (seeds 0-5) and save the gallery."""
     from PIL import Image
@@ -56,7 +61,14 @@ def write_gallery(
     conds = region_conditions(encoder, renderer.info.c_dim)
     rows = []
     for r in REGION_IDS:
-        reqs = [RenderRequest(c=conds[r], seed=s, truncation=truncation) for s in range(6)]
+        centre_of = getattr(renderer, "truncation_centre", None)
+        avg = centre_of(r, truncate_to) if centre_of is not None else None
+        reqs = [
+            RenderRequest(
+                c=conds[r], seed=s, truncation=truncation, w_avg=avg, noise_mode=noise_mode
+            )
+            for s in range(6)
+        ]
         rows.append((get_region(r).name_en, [x.image for x in renderer.render_batch(reqs)]))
     out = Path(out)
     with atomic_path(out) as tmp:

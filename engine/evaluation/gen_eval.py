@@ -92,6 +92,7 @@ def render_prompts(
     progress: Progress | None = None,
     w_avgs: dict[str, np.ndarray] | None = None,
     truncate_to: str = "global",
+    noise_mode: str = "const",
 ) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Tiles [len(prompts) * per_prompt] in prompt order, and each prompt's text embedding.
 
@@ -115,14 +116,16 @@ def render_prompts(
         if w_avgs is not None:
             avg = w_avgs[_p.region]
             reqs = [
-                RenderRequest(ws=renderer.mapping(s, c, truncation, w_avg=avg))
+                RenderRequest(
+                    ws=renderer.mapping(s, c, truncation, w_avg=avg), seed=s, noise_mode=noise_mode
+                )
                 for s in range(per_prompt)
             ]
         else:
             centre_of = getattr(renderer, "truncation_centre", None)
             avg = centre_of(_p.region, truncate_to) if centre_of is not None else None
             reqs = [
-                RenderRequest(c=c, seed=s, truncation=truncation, w_avg=avg)
+                RenderRequest(c=c, seed=s, truncation=truncation, w_avg=avg, noise_mode=noise_mode)
                 for s in range(per_prompt)
             ]
         tiles += [r.image for r in renderer.render_batch(reqs)]
@@ -243,6 +246,7 @@ def evaluate_generator(
     slider_seeds: int = 0,
     model_dir: Path | None = None,
     truncate_to: str = "global",
+    noise_mode: str = "const",
 ) -> dict[str, Any]:
     """The full `eval gen` report (a JSON-ready dict).
 
@@ -275,13 +279,21 @@ def evaluate_generator(
             "truncate_to": "region"
             if truncate_to == "region" and getattr(renderer, "region_means", None)
             else "global",
+            "noise_mode": noise_mode,
         },
         "heldout_reference": ref.figures,
         "prompts": [p.__dict__ for p in prompts],
         "targets": TARGETS,
     }
     tiles, text_emb = render_prompts(
-        renderer, encoder, prompts, per_prompt, truncation, progress, truncate_to=truncate_to
+        renderer,
+        encoder,
+        prompts,
+        per_prompt,
+        truncation,
+        progress,
+        truncate_to=truncate_to,
+        noise_mode=noise_mode,
     )
     report["generator"] = score(tiles, prompts, per_prompt, text_emb, encoder, ref)
     report["generator"]["meets_targets"] = meets_targets(report["generator"])
@@ -289,22 +301,40 @@ def evaluate_generator(
         from engine.directions.region_mean import region_means, renderer_prior
 
         means = region_means(renderer.G, encoder, n=2048, prior=renderer_prior(renderer))
-        rt, _ = render_prompts(renderer, encoder, prompts, per_prompt, truncation, progress, means)
+        rt, _ = render_prompts(
+            renderer,
+            encoder,
+            prompts,
+            per_prompt,
+            truncation,
+            progress,
+            means,
+            noise_mode=noise_mode,
+        )
         report["generator_region_truncation"] = score(
             rt, prompts, per_prompt, text_emb, encoder, ref
         )
     if slider_seeds > 0:
-        report["sliders"] = _slider_figures(renderer, encoder, ref, slider_seeds, model_dir)
+        report["sliders"] = _slider_figures(
+            renderer, encoder, ref, slider_seeds, model_dir, noise_mode
+        )
     if floor:
         rnd = random_floor_renderer(renderer)
-        ftiles, _ = render_prompts(rnd, encoder, prompts, per_prompt, truncation, progress)
+        ftiles, _ = render_prompts(
+            rnd, encoder, prompts, per_prompt, truncation, progress, noise_mode=noise_mode
+        )
         report["floor"] = score(ftiles, prompts, per_prompt, text_emb, encoder, ref)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     return report
 
 
 def _slider_figures(
-    renderer: Any, encoder: Any | None, ref: Reference, seeds: int, model_dir: Path | None
+    renderer: Any,
+    encoder: Any | None,
+    ref: Reference,
+    seeds: int,
+    model_dir: Path | None,
+    noise_mode: str = "const",
 ) -> dict[str, Any] | None:
     """evaluate_sliders on the shipped named directions (None when there are none)."""
     from engine.directions.conditions import region_conditions
@@ -324,7 +354,13 @@ def _slider_figures(
 
     conds = region_conditions(encoder, renderer.info.c_dim)
     return evaluate_sliders(
-        renderer, named, conds, classify, seeds, independent=ref.classifier.predict_proba
+        renderer,
+        named,
+        conds,
+        classify,
+        seeds,
+        independent=ref.classifier.predict_proba,
+        noise_mode=noise_mode,
     )
 
 

@@ -33,7 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--model", type=Path, help="generator folder (default: shipped model)")
     g.add_argument("--clip-model", type=Path, help="CLIP folder (default: shipped model)")
     g.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    g.add_argument("--noise-mode", default="const", choices=("const", "none", "random"))
+    g.add_argument(
+        "--noise-mode",
+        default="seeded",
+        choices=("seeded", "const", "none", "random"),
+        help="synthesis noise: seeded (default, as the studio: drawn from each tile's seed), "
+        "const (one shared noise: how designs before session 6 rendered), none, random",
+    )
     g.set_defaults(func=run_generate)
 
     p = sub.add_parser(

@@ -43,6 +43,13 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
         help="also evaluate the shipped named sliders on SEEDS seeds (50 for the model card)",
     )
     p.add_argument("--gallery", type=Path, help="also write a gallery PNG here")
+    p.add_argument(
+        "--noise-mode",
+        choices=("seeded", "const"),
+        default="seeded",
+        help="synthesis noise: seeded (default, as the studio renders new designs) or const "
+        "(one shared noise, as before session 6)",
+    )
     p.add_argument("--out", type=Path, help="also write the JSON report here")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
@@ -99,6 +106,7 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         slider_seeds=args.sliders,
         model_dir=args.model,
         truncate_to=args.truncate_to,
+        noise_mode=args.noise_mode,
     )
     report["heldout"] = str(db)
     text = json.dumps(report, indent=2, ensure_ascii=False)
@@ -110,6 +118,8 @@ def run_eval_gen(args: argparse.Namespace) -> int:
     if args.gallery is not None:
         from engine.evaluation.gallery import write_gallery
 
-        write_gallery(renderer, encoder, args.gallery, args.truncation)
+        write_gallery(
+            renderer, encoder, args.gallery, args.truncation, args.noise_mode, args.truncate_to
+        )
     print(text if args.json else format_table(report))
     return 0

@@ -137,12 +137,12 @@ def test_project_mockup_section_versions(tmp_path):
         photo_path="/x/p.jpg",
         photo_mask_png=mask_to_png(np.eye(8, dtype=np.uint8)),
     )
-    from engine.project import Design
+    from engine.project import FORMAT_VERSION, Design
 
     d = Design(region="miao", mockup=m)
     p = save_project(tmp_path / "a.wenyang", d)
     obj = json.loads(p.read_text())
-    assert obj["version"] == 3
+    assert obj["version"] == FORMAT_VERSION
     assert load_project(p).mockup == m
     # version 1 files (no mockup section) open with the default mockup
     old = {"format": "wenyang-project", "version": 1, "region": "hakka", "seed": 3}

@@ -334,6 +334,32 @@ def test_preview_renderer_is_the_generator_one_octave_early(tmp_path):
     assert make_preview(Renderer.from_generator(Generator(**generator_kwargs("tiny", 0)))) is None
 
 
+def test_preview_draws_the_designs_seeded_noise(tmp_path):
+    """A drag preview of a design with per-design noise adds that design's noise in the
+    layers it shares with the full network, so the preview does not jump to another layout."""
+    import torch
+
+    from designer_app.preview_render import make_preview
+    from engine.stylegan.config import generator_kwargs
+    from engine.stylegan.networks import Generator
+    from engine.stylegan.render import Renderer, RenderRequest
+
+    torch.manual_seed(2)
+    G = Generator(**generator_kwargs("tiny", c_dim=0, resolution=128, tileable=True))
+    with torch.no_grad():
+        for name, prm in G.named_parameters():
+            if name.endswith("noise_strength"):
+                prm.fill_(0.5)
+    r = Renderer.from_generator(G)
+    p = make_preview(r)
+    assert p is not None
+    img, ws, _ = p.render(RenderRequest(seed=5, truncation=0.7, noise_mode="seeded"), RenderRequest)
+    small = p.small.render(RenderRequest(ws=ws[: p.num_ws], noise_mode="seeded", noise_seed=5))
+    assert np.array_equal(img[0::2, 0::2], small.image)
+    other = p.small.render(RenderRequest(ws=ws[: p.num_ws], noise_mode="seeded", noise_seed=6))
+    assert not np.array_equal(img[0::2, 0::2], other.image)
+
+
 def test_engine_signals_update_the_studio_on_the_gui_thread(qtbot, make_window, monkeypatch):
     """PySide runs a lambda (or a signal-to-signal hop) on the emitting engine thread; the
     studio state (and the widgets listening to it) must only ever change on the GUI thread."""

@@ -116,3 +116,16 @@ def test_truncation_centre_defaults_by_format_version(tmp_path: Path) -> None:
     assert from_dict(to_dict(d2)).condition_prior is False  # and stay so once re-saved
     with pytest.raises(UserInputError, match="truncate_to"):
         from_dict({**old, "version": FORMAT_VERSION, "truncate_to": "middle"})
+
+
+def test_noise_mode_defaults_by_format_version() -> None:
+    """New designs draw their noise from their seed; projects made before format 4 keep the
+    shared constant noise, so their pixels do not change."""
+    assert Design().noise_mode == "seeded"
+    old = {"format": "wenyang-project", "version": 3, "region": "hakka", "seed": 3}
+    assert from_dict(old).noise_mode == "const"
+    assert from_dict({**old, "version": 4}).noise_mode == "seeded"
+    kept = from_dict({**old, "noise_mode": "const"})
+    assert from_dict(to_dict(kept)).noise_mode == "const"  # and stays so once re-saved
+    with pytest.raises(UserInputError, match="noise_mode"):
+        from_dict({**old, "version": 4, "noise_mode": "loud"})
