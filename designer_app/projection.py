@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from designer_app.commands import SetFieldCommand
+from designer_app.commands import SetFieldsCommand
 from designer_app.engine_jobs import EngineJobs
 from designer_app.models.design_model import DesignModel
 
@@ -76,11 +76,12 @@ class ProjectionController(QObject):
             if res.cancelled:
                 self.message.emit("info", self.tr("Matching was cancelled."))
                 return
+            # the match was optimised against the generator's constant noise, so the design
+            # renders with that noise from now on (undone together with the latent)
             self.stack.push(
-                SetFieldCommand(
+                SetFieldsCommand(
                     self.model,
-                    "ws",
-                    np.asarray(res.ws, np.float32),
+                    {"ws": np.asarray(res.ws, np.float32), "noise_mode": "const"},
                     self.tr("Match reference %1").replace("%1", path.name),
                 )
             )

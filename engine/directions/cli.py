@@ -233,6 +233,7 @@ def run_project(args: argparse.Namespace) -> int:
             "model_hash": r.info.model_hash,
             "region": args.region,
             "w_plus": args.w_plus,
+            "noise_mode": "const",  # what the match was optimised against: render ws with it
             "steps": res.steps,
             "seconds": round(res.seconds, 2),
             "timed_out": res.timed_out,

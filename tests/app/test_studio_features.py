@@ -308,15 +308,18 @@ def test_projection_job_sets_ws_undoably_and_drop_routes(qtbot, make_window, tmp
     ref = tmp_path / "ref.png"
     _photo(ref)
     before = w.state.image.copy()
+    assert w.model.design.noise_mode == "seeded"  # a new design: its noise from its seed
     w.canvas.filesDropped.emit([str(ref)])  # an image dropped on the canvas: match it
     qtbot.waitUntil(lambda: w.model.design.ws is not None, timeout=10000)
     assert calls == [(180, 140, 3)]
     assert np.array_equal(w.model.design.ws, target)
+    # the match was optimised against the constant noise: the design renders with it
+    assert w.model.design.noise_mode == "const"
     assert "Match reference" in w.stack.undoText()
     wait_idle(qtbot, w)
     assert not np.array_equal(w.state.image, before)
     w.stack.undo()
-    assert w.model.design.ws is None
+    assert w.model.design.ws is None and w.model.design.noise_mode == "seeded"
     wait_idle(qtbot, w)
     assert np.array_equal(w.state.image, before)
 
