@@ -113,10 +113,17 @@ def test_generate_cli_writes_reproducible_manifest(
     manifest = json.loads((out / "manifest.json").read_text())
     assert [im["seed"] for im in manifest["images"]] == [7, 8]
     r = Renderer(tiny_model_dir, device="cpu")
+    assert manifest["noise_mode"] == "seeded"  # each tile's noise from its seed, as the studio
     for im in manifest["images"]:
         png = np.asarray(Image.open(out / im["file"]))
-        again = r.render(RenderRequest(ws=np.asarray(im["ws"], np.float32)))
-        assert np.array_equal(png, again.image)  # bit-identical from the stored ws
+        again = r.render(
+            RenderRequest(
+                ws=np.asarray(im["ws"], np.float32),
+                noise_mode=manifest["noise_mode"],
+                noise_seed=im["seed"],
+            )
+        )
+        assert np.array_equal(png, again.image)  # bit-identical from the stored ws and seed
     assert (
         main(
             [
