@@ -58,6 +58,9 @@ class Batch:
     model_hashes: list[str]
     latents_sha256: str
     texts: list[str] = field(default_factory=list)
+    # per variant: the synthesis noise it was shown with, (mode, seed): ("seeded", its seed)
+    # for batches that record seeded noise, else ("const", None)
+    noise: list[tuple[str, int | None]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -126,6 +129,7 @@ def read_batches(dirs: list[str | Path]) -> Batch:
         model_hashes=sorted({h for p in ok for h in p["model_hashes"]}),
         latents_sha256=sha,
         texts=[p["text"] for p in ok],
+        noise=[n for p in ok for n in p["noise"]],
     )
 
 
@@ -148,6 +152,7 @@ def _read_one(d: Path, problems: list[str]) -> dict | None:
     rid = set(region_ids())
     ids: list[str] = []
     regions: list[str] = []
+    seeds: list[int | None] = []
     created: dict[str, int] = {}
     hashes: set[str] = set()
     with open(man, encoding="utf-8-sig", newline="") as fh:
@@ -169,6 +174,10 @@ def _read_one(d: Path, problems: list[str]) -> dict | None:
                 continue
             ids.append(vid)
             regions.append(reg)
+            try:
+                seeds.append(int((row.get("seed") or "").strip()))
+            except ValueError:
+                seeds.append(None)
             if row.get("model_hash"):
                 hashes.add(row["model_hash"])
             when = (row.get("created") or "").strip()
@@ -210,6 +219,10 @@ def _read_one(d: Path, problems: list[str]) -> dict | None:
     shape = shapes.pop()
     emb = _read_embeddings(d / "embeddings.safetensors", ids)
     c = meta.get("c")
+    mode = str(meta.get("noise_mode", "const"))  # batches before session 6: constant noise
+    noise: list[tuple[str, int | None]] = [
+        ("seeded", s) if mode == "seeded" and s is not None else ("const", None) for s in seeds
+    ]
     return {
         "ids": ids,
         "regions": regions,
@@ -223,6 +236,7 @@ def _read_one(d: Path, problems: list[str]) -> dict | None:
         "model_hashes": sorted(hashes),
         "sha": h.hexdigest(),
         "text": str(meta.get("text", "")),
+        "noise": noise,
     }
 
 

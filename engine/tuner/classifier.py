@@ -92,8 +92,13 @@ def classifier_fidelity(
     if (renderer.info.num_ws, renderer.info.w_dim) != (batch.num_ws, batch.w_dim):
         return None, "the renderer's latent shape differs from the batch's"
 
-    def render(ws: np.ndarray) -> np.ndarray:
-        res = renderer.render_batch([RenderRequest(ws=w, noise_mode="const") for w in ws])
+    def render(ws: np.ndarray, base_idx: np.ndarray) -> np.ndarray:
+        """Each w with the noise its logged variant was shown with (seeded: its seed)."""
+        reqs = []
+        for w, i in zip(ws, base_idx, strict=True):
+            mode, seed = batch.noise[int(i)] if batch.noise else ("const", None)
+            reqs.append(RenderRequest(ws=w, noise_mode=mode, noise_seed=seed))
+        res = renderer.render_batch(reqs)
         return np.stack([r.image for r in res])
 
     def classify(images: np.ndarray) -> np.ndarray:

@@ -74,10 +74,11 @@ class MahalanobisFidelity:
 @dataclass
 class ClassifierFidelity:
     """The region classifier on rendered images: score = probability of the intended region,
-    accuracy = % classified as it. `render(ws [B, num_ws, w_dim]) -> uint8 NHWC`,
+    accuracy = % classified as it. `render(ws [B, num_ws, w_dim], base_idx [B]) -> uint8 NHWC`
+    (base_idx: the logged variant each w moves from, whose noise it is rendered with),
     `classify(images) -> [B, 8]` probabilities in REGION_IDS order."""
 
-    render: Callable[[np.ndarray], np.ndarray]
+    render: Callable[[np.ndarray, np.ndarray], np.ndarray]
     classify: Callable[[np.ndarray], np.ndarray]
     ws_base: Callable[[np.ndarray], np.ndarray]  # base_idx -> ws [B, num_ws, w_dim]
     z_base: np.ndarray  # [N, k] z of the logged variants
@@ -87,7 +88,7 @@ class ClassifierFidelity:
 
     def _probs(self, z: np.ndarray, base_idx: np.ndarray) -> np.ndarray:
         ws = self.ws_base(base_idx) + self.to_w_offset(z - self.z_base[base_idx])[:, None, :]
-        return np.asarray(self.classify(self.render(ws.astype(np.float32))))
+        return np.asarray(self.classify(self.render(ws.astype(np.float32), base_idx)))
 
     def score(self, z: np.ndarray, region: np.ndarray, base_idx: np.ndarray) -> np.ndarray:
         p = self._probs(z, base_idx)

@@ -73,3 +73,38 @@ def test_embeddings_and_text_condition_reach_surrogate_and_policy(tmp_path):
     np.testing.assert_allclose(pol.offset("miao", None, 1.0), a, rtol=1e-6)
     with pytest.raises(UserInputError, match="expected 3"):
         pol.offset("miao", np.zeros(5), 1.0)
+
+
+def test_batches_carry_the_noise_their_variants_were_shown_with(tmp_path):
+    """A batch exported with seeded noise records it; the tuner re-renders each variant with
+    its own seed's noise. Batches from before (no noise_mode) read as constant noise."""
+    from engine.abtest.batch import BatchSpec, Variant
+    from engine.abtest.batch import write_batch as export
+
+    def variants(first: int) -> list[Variant]:
+        return [
+            Variant(f"v{first + i}", first + i, np.zeros((4, 4, 3), np.uint8), np.ones((3, 8)))
+            for i in range(2)
+        ]
+
+    new = export(
+        tmp_path / "new",
+        BatchSpec("miao", n=2, seed=40, noise_mode="seeded"),
+        variants(40),
+        model_id="m",
+        model_hash="h" * 16,
+        c=None,
+    )
+    old = export(
+        tmp_path / "old",
+        BatchSpec("miao", n=2, seed=7, noise_mode="const"),
+        variants(7),
+        model_id="m",
+        model_hash="h" * 16,
+        c=None,
+    )
+    meta = json.loads((old / "batch.json").read_text(encoding="utf-8"))
+    del meta["noise_mode"]  # as written before session 6
+    (old / "batch.json").write_text(json.dumps(meta), encoding="utf-8")
+    batch = read_batches([new, old])
+    assert batch.noise == [("seeded", 40), ("seeded", 41), ("const", None), ("const", None)]

@@ -112,7 +112,8 @@ def test_classifier_fidelity_renders_logged_ws_plus_offset(market):
     store = LatentStore(batch)
     seen = []
 
-    def render(ws):  # a "generator": image brightness = first w coordinate of layer 0
+    def render(ws, base_idx):  # a "generator": image brightness = first w coordinate of layer 0
+        assert len(base_idx) == len(ws)  # each w comes with the logged variant it moves from
         seen.append(ws)
         return np.repeat(ws[:, :1, :1, None], 3, axis=3)
 
@@ -173,7 +174,7 @@ def _brightness_teacher(market):
     spread = float(batch.w_mean[:, 0].std())
     renders = []
 
-    def render(ws):
+    def render(ws, base_idx):
         renders.append(len(ws))
         return np.repeat(ws[:, :1, :1, None], 3, axis=3)
 
