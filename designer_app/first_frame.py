@@ -61,6 +61,7 @@ def encode_job(model_dir: Path | None, device: str, spec: FrameSpec) -> bytes:
         "mix_seed": spec.mix_seed,
         "mix_from_layer": spec.mix_from_layer,
         "noise_mode": spec.noise_mode,
+        "noise_seed": spec.noise_seed,
         "offsets": [[float(s), list(layers)] for _, s, layers in spec.offsets],
         "region": spec.region,
         "truncate_to": spec.truncate_to,
@@ -89,6 +90,7 @@ def decode_job(blob: bytes) -> tuple[Path | None, str, FrameSpec]:
         mix_seed=meta["mix_seed"],
         mix_from_layer=meta["mix_from_layer"],
         noise_mode=str(meta["noise_mode"]),
+        noise_seed=None if meta.get("noise_seed") is None else int(meta["noise_seed"]),
         policy_offset=arr.get("policy_offset"),
         region=str(meta.get("region", "")),
         truncate_to=str(meta.get("truncate_to", "global")),
@@ -253,6 +255,7 @@ def _render(blob: bytes) -> bytes | None:
         w_avg=g.truncation_centre(spec.region, spec.truncate_to),
         use_prior=spec.use_prior,
         noise_mode=spec.noise_mode,
+        noise_seed=spec.noise_seed,
     )
     out = io.BytesIO()
     np.savez(out, image=np.ascontiguousarray(image, dtype=np.uint8), job=np.int64(spec.request_id))

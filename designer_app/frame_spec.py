@@ -26,6 +26,7 @@ class FrameSpec:
     mix_seed: int | None = None
     mix_from_layer: int | None = None
     noise_mode: str = "const"
+    noise_seed: int | None = None  # seeded noise's seed (None: `seed`)
     policy_offset: np.ndarray | None = None  # the tuned policy's w offset at its strength
     purpose: str = "frame"  # "frame" | "grid"
     region: str = ""  # with truncate_to "region": truncate toward this region's mean w
@@ -46,6 +47,7 @@ def spec_from_design(
         mix_seed=d.mix_seed,
         mix_from_layer=d.mix_from_layer if d.mix_seed is not None else None,
         noise_mode=d.noise_mode,
+        noise_seed=d.noise_seed,
         policy_offset=policy_offset,
         region=d.region,
         truncate_to=d.truncate_to,
@@ -71,7 +73,7 @@ def first_changed_row(old: FrameSpec | None, new: FrameSpec) -> int | None:
         or old.truncation != new.truncation
         or (old.region, old.truncate_to, old.use_prior)
         != (new.region, new.truncate_to, new.use_prior)
-        or old.noise_mode != new.noise_mode
+        or (old.noise_mode, old.noise_seed) != (new.noise_mode, new.noise_seed)
         or old.mix_seed != new.mix_seed
         or old.mix_from_layer != new.mix_from_layer
         or not same(old.condition, new.condition)
@@ -122,6 +124,7 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
         mix_ws=mix_ws,
         mix_from_layer=spec.mix_from_layer if mix_ws is not None else None,
         noise_mode=spec.noise_mode,
+        noise_seed=spec.noise_seed,
         request_id=spec.request_id,
         w_avg=w_avg,
         use_prior=spec.use_prior,

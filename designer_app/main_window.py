@@ -498,7 +498,7 @@ class MainWindow(DocumentsMixin, ToolsMixin, QMainWindow):
         self.stack.push(
             SetFieldsCommand(
                 self.model,
-                {"seed": seed, "ws": None},
+                {"seed": seed, "ws": None, "noise_seed": None},
                 self.tr("Pick variation (seed %1)").replace("%1", str(seed)),
             )
         )

@@ -479,7 +479,7 @@ class RenderController(QObject):
         specs: list[FrameSpec] = []
         for s in seeds:
             d = self.model.design.copy()
-            d.seed, d.ws = int(s), None
+            d.seed, d.ws, d.noise_seed = int(s), None, None  # each variation its own layout
             self._rid += 1
             spec = spec_from_design(d, self._rid, self._policy_offset())
             spec.purpose = "grid"

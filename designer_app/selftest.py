@@ -37,6 +37,10 @@ from engine.stylegan.networks import Generator
 preset, c_dim, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 torch.manual_seed(0)
 g = Generator(**generator_kwargs(preset, c_dim=c_dim, tileable=True)).eval()
+with torch.no_grad():  # trained generators use their noise (a fresh one starts at 0)
+    for name, p in g.named_parameters():
+        if name.endswith("noise_strength"):
+            p.fill_(0.3)
 save_generator(g, out, {"note": "random weights for the self-test"},
                model_id=f"random-{preset}-selftest")
 """

@@ -97,6 +97,9 @@ class Design:
     # synthesis noise: "seeded" draws it from the design's seed (new designs); projects of
     # format < 4 keep the shared constant noise they were made with ("const")
     noise_mode: str = "seeded"
+    # the seed of the seeded noise, i.e. where the motifs go (None: the design's seed); set by
+    # the studio's Layout slider to rearrange a design without changing its style
+    noise_seed: int | None = None
     model: ModelRef | None = None
     mockup: MockupSettings = field(default_factory=MockupSettings)
 
@@ -155,6 +158,7 @@ def to_dict(d: Design) -> dict[str, Any]:
         },
         "repeat": d.repeat,
         "noise_mode": d.noise_mode,
+        "noise_seed": None if d.noise_seed is None else int(d.noise_seed),
         "mockup": _enc_mockup(d.mockup),
     }
 
@@ -323,6 +327,7 @@ def from_dict(obj: Any, path: str | None = None) -> Design:
     d.noise_mode = r.get(
         obj, "noise_mode", str, "noise_mode", default="seeded" if version >= 4 else "const"
     )
+    d.noise_seed = r.get(obj, "noise_seed", int, "noise_seed", default=None, optional=True)
     if d.noise_mode not in NOISE_MODES:
         raise r.fail(
             "noise_mode", f"got {d.noise_mode!r}; expected one of {', '.join(NOISE_MODES)}"

@@ -28,6 +28,7 @@ RENDER_FIELDS = frozenset(
         "mix_from_layer",
         "policy",
         "noise_mode",
+        "noise_seed",
     }
 )
 

@@ -107,6 +107,27 @@ class SlidersPanel(QWidget):
                 "seed", int(v), self.tr("Seed → %1").replace("%1", str(int(v))), k
             )
         )
+        # where the motifs go: the seed of the design's synthesis noise (the generator places
+        # its motifs from it), so the style stays while the arrangement changes
+        d0 = model.design
+        self.noise_seed = self._add(
+            bl,
+            ValueSlider(
+                "noise_seed",
+                self.tr("Layout"),
+                0,
+                9999,
+                1,
+                d0.seed if d0.noise_seed is None else d0.noise_seed,
+                decimals=0,
+            ),
+        )
+        self.noise_seed.edited.connect(
+            lambda v, k: self._push_field(
+                "noise_seed", int(v), self.tr("Layout → %1").replace("%1", str(int(v))), k
+            )
+        )
+        self._sync_layout_slider()
         self.layout_.addWidget(basics)
 
         mix = QGroupBox(self.tr("Style mix"), inner)
@@ -372,6 +393,8 @@ class SlidersPanel(QWidget):
             self.text_prior.blockSignals(False)
         if field in ("*", "seed"):
             self.seed.set_value(d.seed)
+        if field in ("*", "seed", "noise_seed", "noise_mode"):
+            self._sync_layout_slider()
         if field in ("*", "mix_seed"):
             self.mix_on.blockSignals(True)
             self.mix_on.setChecked(d.mix_seed is not None)
@@ -392,10 +415,24 @@ class SlidersPanel(QWidget):
                 if oid.startswith(("attr:", "dir:", "text:")):
                     s.set_value(self.model.offset_strength(oid))
 
+    def _sync_layout_slider(self) -> None:
+        d = self.model.design
+        self.noise_seed.set_value(d.seed if d.noise_seed is None else d.noise_seed)
+        seeded = d.noise_mode == "seeded"
+        self.noise_seed.setEnabled(seeded)
+        self.noise_seed.setToolTip(
+            self.tr("Rearranges the motifs and keeps the style: the seed of the design's noise")
+            if seeded
+            else self.tr(
+                "This design uses the generator's shared constant noise (saved before layouts "
+                "existed, or matched to a reference image), so its layout is fixed"
+            )
+        )
+
     def any_slider_down(self) -> bool:
         """A design slider is being dragged right now (render previews meanwhile)."""
         return any(s.slider.isSliderDown() for s in self.sliders.values())
 
     def drag_sliders(self) -> list[ValueSlider]:
         """Every slider the user can drag now (the self-test drags them all)."""
-        return [s for s in self.sliders.values() if s.isVisibleTo(self)]
+        return [s for s in self.sliders.values() if s.isVisibleTo(self) and s.isEnabled()]

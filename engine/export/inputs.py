@@ -72,6 +72,7 @@ def load_project_tile(path: Path, model_dir: Path | None = None) -> ExportInput:
         mix_ws=mix_ws,
         mix_from_layer=design.mix_from_layer if mix_ws is not None else None,
         noise_mode=design.noise_mode,
+        noise_seed=design.noise_seed,
     )
     if design.policy is not None and design.policy.strength > 0:
         from engine.abtest.conditioning import load_policy_offset

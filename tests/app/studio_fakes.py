@@ -30,6 +30,7 @@ class FakeRequest:
     policy_offset: np.ndarray | None = None
     w_avg: np.ndarray | None = None
     use_prior: bool = True
+    noise_seed: int | None = None
 
 
 @dataclass
@@ -100,6 +101,9 @@ class FakeRenderer:
         if req.policy_offset is not None:
             ws += req.policy_offset
         feat = ws.mean(axis=0) + 0.37 * ws[-1] + 0.11 * ws[0]
+        if req.noise_mode == "seeded":  # the layout: a pattern of its own per noise seed
+            ns = req.seed if req.noise_seed is None else req.noise_seed
+            feat = feat + 0.3 * np.random.default_rng([7, ns]).standard_normal(W_DIM)
         img = np.tanh(feat @ self._proj).reshape(RES, RES, 3)
         img = ((img + 1) * 127.5).clip(0, 255).astype(np.uint8)
         return FakeResult(img, ws, 0.0)

@@ -54,6 +54,12 @@ def test_job_survives_the_pipe_format() -> None:
     assert first_changed_row(spec, moved) == 0  # another truncation centre moves every row
     assert back.offsets[0][1:] == (1.5, (0, 2))
     assert np.array_equal(back.ws, spec.ws) and np.array_equal(back.condition, spec.condition)
+    laid = FrameSpec(**{**spec.__dict__, "noise_mode": "seeded", "noise_seed": 77})
+    back_laid = first_frame.decode_job(first_frame.encode_job(None, "cpu", laid))[2]
+    assert (back_laid.noise_mode, back_laid.noise_seed) == ("seeded", 77)
+    assert back.noise_seed is None
+    # another layout (noise seed) moves every row's output: the whole network re-renders
+    assert first_changed_row(laid, FrameSpec(**{**laid.__dict__, "noise_seed": 78})) == 0
     plain = first_frame.decode_job(first_frame.encode_job(None, "auto", _spec(0)))
     assert plain[0] is None and plain[2].condition is None and plain[2].ws is None
 

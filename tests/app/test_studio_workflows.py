@@ -173,7 +173,8 @@ def test_render_worker_keeps_only_the_newest_request(qtbot, make_window):
         w.render._submit()  # bypass the throttle: flood the worker
     wait_idle(qtbot, w)
     assert r.calls - calls0 < 10  # superseded requests were never rendered
-    assert np.array_equal(w.state.image, r.render(r.request_class(seed=39, truncation=0.7)).image)
+    newest = r.request_class(seed=39, truncation=0.7, noise_mode="seeded")  # as the design
+    assert np.array_equal(w.state.image, r.render(newest).image)
 
 
 def test_autosave_and_recovery_after_a_crash(qtbot, make_window, tmp_path):
@@ -521,3 +522,38 @@ def test_a_window_that_fails_to_build_stops_its_engine_thread(qtbot, monkeypatch
     with pytest.raises(RuntimeError, match="menu construction"):
         MainWindow(StudioSettings(tmp_path / "s.ini"), session=session, interactive=False)
     assert not session.thread.isRunning()  # the leak guard checks the same at teardown
+
+
+def test_layout_slider_rearranges_the_motifs_and_keeps_the_style(qtbot, make_window, tmp_path):
+    """Layout is the seed of the design's noise: moving it changes the picture but not the
+    latent; it is undoable, saved, and each Generate variation gets its own again."""
+    w = make_window(renderer=FakeRenderer(c_dim=4))
+    wait_idle(qtbot, w)
+    d = w.model.design
+    assert d.noise_mode == "seeded" and d.noise_seed is None
+    assert w.sliders.noise_seed.isEnabled() and w.sliders.noise_seed.value() == d.seed
+    seed, before = d.seed, w.state.image.copy()
+    w.sliders.noise_seed.slider.setValue(seed + 11)
+    wait_idle(qtbot, w)
+    assert w.model.design.noise_seed == seed + 11 and w.model.design.seed == seed
+    assert not np.array_equal(w.state.image, before)
+    assert "Layout" in w.stack.undoText()
+    moved = w.state.image.copy()
+    path = tmp_path / "l.wenyang"
+    assert w.save_to(path) and load_project(path).noise_seed == seed + 11
+    w.stack.undo()
+    wait_idle(qtbot, w)
+    assert w.model.design.noise_seed is None and np.array_equal(w.state.image, before)
+    assert w.open_path(path)
+    wait_idle(qtbot, w)
+    assert np.array_equal(w.state.image, moved)
+    assert w.generate()
+    qtbot.waitUntil(lambda: w.render.grid_job is None, timeout=10000)
+    w.pick_variation(3)
+    wait_idle(qtbot, w)
+    assert w.model.design.noise_seed is None  # the variation's own layout
+    assert np.array_equal(w.state.image, w.render.grid_images[3])
+    # a design on the shared constant noise has no layout to move
+    w.model.set("noise_mode", "const")
+    assert not w.sliders.noise_seed.isEnabled()
+    assert w.sliders.noise_seed not in w.sliders.drag_sliders()

@@ -129,3 +129,12 @@ def test_noise_mode_defaults_by_format_version() -> None:
     assert from_dict(to_dict(kept)).noise_mode == "const"  # and stays so once re-saved
     with pytest.raises(UserInputError, match="noise_mode"):
         from_dict({**old, "version": 4, "noise_mode": "loud"})
+
+
+def test_layout_noise_seed_round_trips() -> None:
+    d = Design(region="miao", seed=5)
+    assert d.noise_seed is None and from_dict(to_dict(d)).noise_seed is None
+    d.noise_seed = 1234
+    assert from_dict(to_dict(d)).noise_seed == 1234
+    with pytest.raises(UserInputError, match="noise_seed"):
+        from_dict({**to_dict(d), "noise_seed": "north"})
