@@ -110,6 +110,17 @@ class SlidersPanel(QWidget):
         # where the motifs go: the seed of the design's synthesis noise (the generator places
         # its motifs from it), so the style stays while the arrangement changes
         d0 = model.design
+        self.own_layout = QCheckBox(self.tr("Layout from the seed"), basics)
+        self.own_layout.setToolTip(
+            self.tr(
+                "Draws the design's noise, which decides where the motifs go, from its seed "
+                "(new designs). Off: the generator's one shared noise, as designs saved "
+                "before layouts existed and matched reference images use"
+            )
+        )
+        self.own_layout.setChecked(d0.noise_mode == "seeded")
+        self.own_layout.toggled.connect(self._toggle_own_layout)
+        bl.addWidget(self.own_layout)
         self.noise_seed = self._add(
             bl,
             ValueSlider(
@@ -307,6 +318,12 @@ class SlidersPanel(QWidget):
             )
             self.stack.push(SetFieldCommand(self.model, "truncate_to", value, text))
 
+    def _toggle_own_layout(self, on: bool) -> None:
+        mode = "seeded" if on else "const"
+        if self.model.design.noise_mode != mode:
+            text = self.tr("Layout from the seed") if on else self.tr("Shared layout")
+            self.stack.push(SetFieldCommand(self.model, "noise_mode", mode, text))
+
     def _toggle_text_prior(self, on: bool) -> None:
         if self.model.design.condition_prior != on:
             text = self.tr("Words through trained patterns") if on else self.tr("Words alone")
@@ -419,6 +436,10 @@ class SlidersPanel(QWidget):
         d = self.model.design
         self.noise_seed.set_value(d.seed if d.noise_seed is None else d.noise_seed)
         seeded = d.noise_mode == "seeded"
+        self.own_layout.blockSignals(True)
+        self.own_layout.setChecked(seeded)
+        self.own_layout.setEnabled(d.noise_mode in ("seeded", "const"))
+        self.own_layout.blockSignals(False)
         self.noise_seed.setEnabled(seeded)
         self.noise_seed.setToolTip(
             self.tr("Rearranges the motifs and keeps the style: the seed of the design's noise")

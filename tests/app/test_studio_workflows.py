@@ -555,5 +555,16 @@ def test_layout_slider_rearranges_the_motifs_and_keeps_the_style(qtbot, make_win
     assert np.array_equal(w.state.image, w.render.grid_images[3])
     # a design on the shared constant noise has no layout to move
     w.model.set("noise_mode", "const")
-    assert not w.sliders.noise_seed.isEnabled()
+    assert not w.sliders.noise_seed.isEnabled() and not w.sliders.own_layout.isChecked()
     assert w.sliders.noise_seed not in w.sliders.drag_sliders()
+    # ... until the designer opts in (undoably), e.g. for a project saved before layouts
+    wait_idle(qtbot, w)
+    shared = w.state.image.copy()
+    w.sliders.own_layout.setChecked(True)
+    wait_idle(qtbot, w)
+    assert w.model.design.noise_mode == "seeded" and w.sliders.noise_seed.isEnabled()
+    assert not np.array_equal(w.state.image, shared)
+    w.stack.undo()
+    wait_idle(qtbot, w)
+    assert w.model.design.noise_mode == "const" and not w.sliders.own_layout.isChecked()
+    assert np.array_equal(w.state.image, shared)
