@@ -150,6 +150,16 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         "embedding and its condition (0 = off)",
     )
     g.add_argument("--contrastive-tau", type=float, default=S, help="its temperature (0.5)")
+    g.add_argument(
+        "--noise-penalty",
+        type=float,
+        default=S,
+        help="weight of the squared noise strengths at <= --noise-penalty-res px (0 = off): "
+        "makes the layout come from w rather than from the noise inputs",
+    )
+    g.add_argument(
+        "--noise-penalty-res", type=int, default=S, help="highest resolution it reins in (32)"
+    )
     g = p.add_argument_group("augmentation (ADA)")
     g.add_argument("--ada-target", type=float, default=S, help="target r_t (0.6)")
     g.add_argument(

@@ -66,6 +66,12 @@ class TrainConfig:
     clip_head_weight: float = 0.5
     contrastive: float = 0.0  # weight of LAFITE image-condition InfoNCE on fakes; 0 = off
     contrastive_tau: float = 0.5
+    # weight of the sum of squared noise strengths of the synthesis layers at or below
+    # noise_penalty_res px (0 = off). The 256 px generator of session 5 draws its whole
+    # pattern from the 32 px layer's noise map, so w (and the text) decide little of it; the
+    # penalty makes structure come from w instead
+    noise_penalty: float = 0.0
+    noise_penalty_res: int = 32
     # bookkeeping
     snap: int = 10  # ticks between checkpoints + sample grids
     tick_kimg: float = 1.0  # kimg per tick (metrics line)
@@ -100,6 +106,13 @@ class TrainConfig:
             raise UserInputError(f"expected a positive number, got {self.kimg}", field="--kimg")
         if self.cond_noise < 0:
             raise UserInputError("expected >= 0", field="--cond-noise")
+        if self.noise_penalty < 0:
+            raise UserInputError("expected >= 0", field="--noise-penalty")
+        nr = self.noise_penalty_res
+        if nr < 4 or nr & (nr - 1):
+            raise UserInputError(
+                f"expected a power of two >= 4, got {nr}", field="--noise-penalty-res"
+            )
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise UserInputError(
                 f"expected auto, cpu or cuda, got {self.device!r}", field="--device"

@@ -276,6 +276,17 @@ class Trainer:
             loss_C = contrastive_loss(self.clip_feat.embed(fake), c_gen, cfg.contrastive_tau)
             loss_G = loss_G + cfg.contrastive * loss_C
             self._acc_add("G/contrastive", loss_C)
+        if cfg.noise_penalty > 0:
+            strengths = [
+                m.noise_strength
+                for m in self.G.synthesis.modules()
+                if getattr(m, "use_noise", False)
+                and getattr(m, "resolution", 1 << 30) <= cfg.noise_penalty_res
+            ]
+            if strengths:
+                loss_N = torch.stack([s.square() for s in strengths]).sum()
+                loss_G = loss_G + cfg.noise_penalty * loss_N
+                self._acc_add("G/noise", loss_N)
         self.opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         if do_pl:
