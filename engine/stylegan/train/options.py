@@ -158,6 +158,8 @@ RESUMABLE_CHANGES = frozenset(
         "clip_head_weight",
         "contrastive",
         "contrastive_tau",
+        "noise_penalty",  # meant to be turned on for a run that already draws from noise
+        "noise_penalty_res",
         "cond_noise",
         "style_mixing",
         "ema_kimg",
