@@ -285,32 +285,29 @@ def evaluate_generator(
         "prompts": [p.__dict__ for p in prompts],
         "targets": TARGETS,
     }
-    tiles, text_emb = render_prompts(
-        renderer,
-        encoder,
-        prompts,
-        per_prompt,
-        truncation,
-        progress,
-        truncate_to=truncate_to,
-        noise_mode=noise_mode,
-    )
+
+    def render(r: Any, w_avgs: dict[str, np.ndarray] | None = None, **kw: Any) -> Any:
+        """The prompt set through `r`, with this report's settings."""
+        return render_prompts(
+            r,
+            encoder,
+            prompts,
+            per_prompt,
+            truncation,
+            progress,
+            w_avgs,
+            noise_mode=noise_mode,
+            **kw,
+        )
+
+    tiles, text_emb = render(renderer, truncate_to=truncate_to)
     report["generator"] = score(tiles, prompts, per_prompt, text_emb, encoder, ref)
     report["generator"]["meets_targets"] = meets_targets(report["generator"])
     if region_truncation:
         from engine.directions.region_mean import region_means, renderer_prior
 
         means = region_means(renderer.G, encoder, n=2048, prior=renderer_prior(renderer))
-        rt, _ = render_prompts(
-            renderer,
-            encoder,
-            prompts,
-            per_prompt,
-            truncation,
-            progress,
-            means,
-            noise_mode=noise_mode,
-        )
+        rt, _ = render(renderer, means)
         report["generator_region_truncation"] = score(
             rt, prompts, per_prompt, text_emb, encoder, ref
         )
@@ -320,9 +317,7 @@ def evaluate_generator(
         )
     if floor:
         rnd = random_floor_renderer(renderer)
-        ftiles, _ = render_prompts(
-            rnd, encoder, prompts, per_prompt, truncation, progress, noise_mode=noise_mode
-        )
+        ftiles, _ = render(rnd)
         report["floor"] = score(ftiles, prompts, per_prompt, text_emb, encoder, ref)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     return report

@@ -81,28 +81,15 @@ def test_batches_carry_the_noise_their_variants_were_shown_with(tmp_path):
     from engine.abtest.batch import BatchSpec, Variant
     from engine.abtest.batch import write_batch as export
 
-    def variants(first: int) -> list[Variant]:
-        return [
+    def exported(name: str, first: int, noise_mode: str):
+        variants = [
             Variant(f"v{first + i}", first + i, np.zeros((4, 4, 3), np.uint8), np.ones((3, 8)))
             for i in range(2)
         ]
+        spec = BatchSpec("miao", n=2, seed=first, noise_mode=noise_mode)
+        return export(tmp_path / name, spec, variants, model_id="m", model_hash="h" * 16, c=None)
 
-    new = export(
-        tmp_path / "new",
-        BatchSpec("miao", n=2, seed=40, noise_mode="seeded"),
-        variants(40),
-        model_id="m",
-        model_hash="h" * 16,
-        c=None,
-    )
-    old = export(
-        tmp_path / "old",
-        BatchSpec("miao", n=2, seed=7, noise_mode="const"),
-        variants(7),
-        model_id="m",
-        model_hash="h" * 16,
-        c=None,
-    )
+    new, old = exported("new", 40, "seeded"), exported("old", 7, "const")
     meta = json.loads((old / "batch.json").read_text(encoding="utf-8"))
     del meta["noise_mode"]  # as written before session 6
     (old / "batch.json").write_text(json.dumps(meta), encoding="utf-8")
