@@ -229,6 +229,7 @@ class ExportController(QObject):
                 truncate_to=d.truncate_to,
                 use_prior=d.condition_prior,
                 noise_mode=d.noise_mode,
+                prior_by_region=d.prior_by_region,
             )
             variants = render_variants(r, spec, c, policy_offset, progress=progress)
             progress(0.95, "writing")

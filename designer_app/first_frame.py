@@ -66,6 +66,7 @@ def encode_job(model_dir: Path | None, device: str, spec: FrameSpec) -> bytes:
         "region": spec.region,
         "truncate_to": spec.truncate_to,
         "use_prior": spec.use_prior,
+        "prior_by_region": spec.prior_by_region,
     }
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8)
     buf = io.BytesIO()
@@ -95,6 +96,7 @@ def decode_job(blob: bytes) -> tuple[Path | None, str, FrameSpec]:
         region=str(meta.get("region", "")),
         truncate_to=str(meta.get("truncate_to", "global")),
         use_prior=bool(meta.get("use_prior", True)),
+        prior_by_region=bool(meta.get("prior_by_region", False)),
     )
     model_dir = meta["model_dir"]
     return (None if model_dir is None else Path(model_dir)), str(meta["device"]), spec
@@ -256,6 +258,7 @@ def _render(blob: bytes) -> bytes | None:
         use_prior=spec.use_prior,
         noise_mode=spec.noise_mode,
         noise_seed=spec.noise_seed,
+        region=spec.prior_region,
     )
     out = io.BytesIO()
     np.savez(out, image=np.ascontiguousarray(image, dtype=np.uint8), job=np.int64(spec.request_id))

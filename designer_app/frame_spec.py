@@ -32,6 +32,12 @@ class FrameSpec:
     region: str = ""  # with truncate_to "region": truncate toward this region's mean w
     truncate_to: str = "global"
     use_prior: bool = True  # the design's condition_prior
+    prior_by_region: bool = True  # the prior draws among `region`'s tiles (the design's)
+
+    @property
+    def prior_region(self) -> str | None:
+        """`RenderRequest.region`: where the condition prior draws its neighbour from."""
+        return self.region if self.prior_by_region and self.region else None
 
 
 def spec_from_design(
@@ -52,6 +58,7 @@ def spec_from_design(
         region=d.region,
         truncate_to=d.truncate_to,
         use_prior=d.condition_prior,
+        prior_by_region=d.prior_by_region,
     )
 
 
@@ -71,8 +78,8 @@ def first_changed_row(old: FrameSpec | None, new: FrameSpec) -> int | None:
     if (
         old.seed != new.seed
         or old.truncation != new.truncation
-        or (old.region, old.truncate_to, old.use_prior)
-        != (new.region, new.truncate_to, new.use_prior)
+        or (old.region, old.truncate_to, old.use_prior, old.prior_by_region)
+        != (new.region, new.truncate_to, new.use_prior, new.prior_by_region)
         or (old.noise_mode, old.noise_seed) != (new.noise_mode, new.noise_seed)
         or old.mix_seed != new.mix_seed
         or old.mix_from_layer != new.mix_from_layer
@@ -105,11 +112,17 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
             spec.truncation,
             None if w_avg is None else w_avg.tobytes(),
             spec.use_prior,
+            spec.prior_region,
         )
         mix_ws = mix_cache.get(key)
         if mix_ws is None:
             mix_ws = renderer.mapping(
-                spec.mix_seed, c, spec.truncation, w_avg=w_avg, use_prior=spec.use_prior
+                spec.mix_seed,
+                c,
+                spec.truncation,
+                w_avg=w_avg,
+                use_prior=spec.use_prior,
+                region=spec.prior_region,
             )
             if len(mix_cache) > 32:
                 mix_cache.clear()
@@ -128,4 +141,5 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
         request_id=spec.request_id,
         w_avg=w_avg,
         use_prior=spec.use_prior,
+        region=spec.prior_region,
     )

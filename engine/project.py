@@ -23,7 +23,8 @@ from engine.errors import UserInputError
 FORMAT = "wenyang-project"
 # 2: the mockup section (templates, transform, garment photo + mask); 3: truncate_to;
 # 4: noise_mode "seeded" (per-design noise, engine/stylegan/seeded_noise.py) for new designs
-FORMAT_VERSION = 4
+# 5: prior_by_region (the condition prior draws among the design's region's tiles)
+FORMAT_VERSION = 5
 SUFFIX = ".wenyang"
 REPEATS = ("full", "half-drop", "half-brick", "mirror", "center")
 NOISE_MODES = ("seeded", "const", "random", "none")
@@ -87,6 +88,9 @@ class Design:
     # map the text condition through the model's condition prior (False for projects of
     # format < 3, made before the prior existed: their pixels stay as they were)
     condition_prior: bool = True
+    # the prior draws its neighbour among the tiles of `region` (condition_prior.py); False
+    # for projects of format < 5, which drew from the whole bank: their pixels stay
+    prior_by_region: bool = True
     condition: np.ndarray | None = None  # unit CLIP text embedding used (None: unconditional)
     ws: np.ndarray | None = None  # explicit w [num_ws, w_dim]; overrides seed when set
     offsets: list[Offset] = field(default_factory=list)
@@ -102,6 +106,11 @@ class Design:
     noise_seed: int | None = None
     model: ModelRef | None = None
     mockup: MockupSettings = field(default_factory=MockupSettings)
+
+    @property
+    def prior_region(self) -> str | None:
+        """The region the condition prior draws from (`RenderRequest.region`), or None."""
+        return self.region if self.prior_by_region else None
 
     def offset(self, offset_id: str) -> Offset | None:
         return next((o for o in self.offsets if o.id == offset_id), None)
@@ -133,6 +142,7 @@ def to_dict(d: Design) -> dict[str, Any]:
         "truncation": float(d.truncation),
         "truncate_to": d.truncate_to,
         "condition_prior": bool(d.condition_prior),
+        "prior_by_region": bool(d.prior_by_region),
         "condition": _enc_array(d.condition),
         "ws": _enc_array(d.ws),
         "offsets": [
@@ -276,6 +286,7 @@ def from_dict(obj: Any, path: str | None = None) -> Design:
         obj, "truncate_to", str, "truncate_to", default="region" if version >= 3 else "global"
     )
     d.condition_prior = r.get(obj, "condition_prior", bool, "condition_prior", default=version >= 3)
+    d.prior_by_region = r.get(obj, "prior_by_region", bool, "prior_by_region", default=version >= 5)
     if d.truncate_to not in ("region", "global"):
         raise r.fail("truncate_to", f"got {d.truncate_to!r}; expected 'region' or 'global'")
     d.condition = r.array(obj.get("condition"), "condition")

@@ -20,6 +20,7 @@ RENDER_FIELDS = frozenset(
         "truncation",
         "truncate_to",
         "condition_prior",
+        "prior_by_region",
         "region",
         "condition",
         "ws",

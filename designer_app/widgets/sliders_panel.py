@@ -99,6 +99,17 @@ class SlidersPanel(QWidget):
         self.text_prior.setChecked(model.design.condition_prior)
         self.text_prior.toggled.connect(self._toggle_text_prior)
         bl.addWidget(self.text_prior)
+        self.region_prior = QCheckBox(self.tr("… only the region's patterns"), basics)
+        self.region_prior.setToolTip(
+            self.tr(
+                "Takes those training patterns only from the chosen region, and from more of "
+                "them, so the design stays in the region and varies as the region does; "
+                "designs saved before this existed open with it off, so they look as they did"
+            )
+        )
+        self.region_prior.setChecked(model.design.prior_by_region)
+        self.region_prior.toggled.connect(self._toggle_region_prior)
+        bl.addWidget(self.region_prior)
         self.seed = self._add(
             bl, ValueSlider("seed", self.tr("Seed"), 0, 9999, 1, model.design.seed, decimals=0)
         )
@@ -324,6 +335,11 @@ class SlidersPanel(QWidget):
             text = self.tr("Layout from the seed") if on else self.tr("Shared layout")
             self.stack.push(SetFieldCommand(self.model, "noise_mode", mode, text))
 
+    def _toggle_region_prior(self, on: bool) -> None:
+        if self.model.design.prior_by_region != on:
+            text = self.tr("Patterns of the region") if on else self.tr("Patterns of all regions")
+            self.stack.push(SetFieldCommand(self.model, "prior_by_region", on, text))
+
     def _toggle_text_prior(self, on: bool) -> None:
         if self.model.design.condition_prior != on:
             text = self.tr("Words through trained patterns") if on else self.tr("Words alone")
@@ -391,6 +407,15 @@ class SlidersPanel(QWidget):
                 self.text_prior.setToolTip(
                     self.tr("This model has no text prior (run `wenyang train gan-prior`)")
                 )
+            by_region = has_prior and bool(getattr(info, "prior_regions", False))
+            self.region_prior.setEnabled(by_region)
+            if not by_region:
+                self.region_prior.setToolTip(
+                    self.tr(
+                        "This model's text prior does not know its patterns' regions "
+                        "(rebuild it with `wenyang train gan-prior`)"
+                    )
+                )
         n = self.state.num_ws
         if n > 1:
             self.crossover.set_range(1, n - 1)
@@ -408,6 +433,10 @@ class SlidersPanel(QWidget):
             self.text_prior.blockSignals(True)
             self.text_prior.setChecked(d.condition_prior)
             self.text_prior.blockSignals(False)
+        if field in ("*", "prior_by_region"):
+            self.region_prior.blockSignals(True)
+            self.region_prior.setChecked(d.prior_by_region)
+            self.region_prior.blockSignals(False)
         if field in ("*", "seed"):
             self.seed.set_value(d.seed)
         if field in ("*", "seed", "noise_seed", "noise_mode"):

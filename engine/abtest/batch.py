@@ -71,6 +71,7 @@ class BatchSpec:
     truncate_to: str = "region"  # truncation centre: the region's mean w, or "global"
     use_prior: bool = True  # the model's text -> condition prior (False: a design made before it)
     noise_mode: str = "seeded"  # each variant's noise from its seed ("const": older designs)
+    prior_by_region: bool = True  # the prior draws among the region's tiles (older: False)
 
     def __post_init__(self) -> None:
         if not 1 <= self.n <= MAX_VARIANTS:
@@ -90,6 +91,7 @@ def variant_ids(spec: BatchSpec, model_hash: str, c: np.ndarray | None) -> list[
             + ([spec.truncate_to] if spec.truncate_to != "region" else [])
             + (["no-prior"] if not spec.use_prior else [])
             + ([f"noise-{spec.noise_mode}"] if spec.noise_mode != "const" else [])
+            + (["region-prior"] if spec.prior_by_region and spec.use_prior else [])
         ).encode()
     )
     if c is not None:
@@ -125,6 +127,7 @@ def render_variants(
                 w_avg=centre,
                 use_prior=spec.use_prior,
                 noise_mode=spec.noise_mode,
+                region=spec.region if spec.prior_by_region else None,
             )
             for i in range(start, min(spec.n, start + chunk))
         ]
@@ -239,6 +242,7 @@ def write_batch(
                 "truncate_to": spec.truncate_to,
                 "condition_prior": spec.use_prior,
                 "noise_mode": spec.noise_mode,  # "seeded": a variant's noise comes from its seed
+                "prior_by_region": spec.prior_by_region,  # the prior drew among its tiles
                 "policy_id": spec.policy_id,
                 "created": created,
             }

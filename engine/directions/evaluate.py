@@ -43,7 +43,12 @@ def evaluate_sliders(
     base = [
         (
             regions[i % len(regions)],
-            renderer.mapping(seed + i, conditions[regions[i % len(regions)]], truncation),
+            renderer.mapping(
+                seed + i,
+                conditions[regions[i % len(regions)]],
+                truncation,
+                region=regions[i % len(regions)],
+            ),
         )
         for i in range(n_seeds)
     ]

@@ -96,7 +96,7 @@ def sample_attributes(
         for i in range(start, min(n, start + batch)):
             r = regions[i % len(regions)]
             s = seed * 1_000_003 + i
-            ws = renderer.mapping(s, conditions[r], truncation)
+            ws = renderer.mapping(s, conditions[r], truncation, region=r)
             reqs.append(RenderRequest(ws=ws, seed=s, noise_mode=noise_mode))
             regs.append(r)
             ws_rows.append(ws[0])
@@ -166,7 +166,8 @@ def fit_named_directions(
     sel_regions = [regions[i % len(regions)] for i in range(select_seeds)]
     sel_seeds = [10_000_019 + seed * 7919 + i for i in range(select_seeds)]
     sel_ws = [
-        renderer.mapping(s, conditions[r], 0.7) for s, r in zip(sel_seeds, sel_regions, strict=True)
+        renderer.mapping(s, conditions[r], 0.7, region=r)
+        for s, r in zip(sel_seeds, sel_regions, strict=True)
     ]
     out = []
     for k, attr in enumerate(ATTRIBUTES):

@@ -48,7 +48,7 @@ def region_condition_set(
     return rows
 
 
-Prior = Callable[..., np.ndarray]  # ConditionPrior: (c [D], seed) -> condition [D]
+Prior = Callable[..., np.ndarray]  # ConditionPrior: (c [D], seed, region) -> condition [D]
 
 
 def renderer_prior(renderer: Any) -> Prior | None:
@@ -57,14 +57,16 @@ def renderer_prior(renderer: Any) -> Prior | None:
     return prior if prior is not None and getattr(renderer, "use_prior", True) else None
 
 
-def through_prior(rows: np.ndarray, n: int, prior: Prior | None) -> np.ndarray:
+def through_prior(
+    rows: np.ndarray, n: int, prior: Prior | None, region: str | None = None
+) -> np.ndarray:
     """The n conditions the samples get: rows cycled, each passed through the prior with the
-    sample's index as its seed (a seed-picked neighbour, as the renderer picks); the rows
-    themselves without a prior."""
+    sample's index as its seed (a seed-picked neighbour among `region`'s tiles, as the
+    renderer picks); the rows themselves without a prior."""
     rows = np.asarray(rows, dtype=np.float32)
     if prior is None:
         return rows
-    return np.stack([prior(rows[i % len(rows)], i) for i in range(n)]).astype(np.float32)
+    return np.stack([prior(rows[i % len(rows)], i, region) for i in range(n)]).astype(np.float32)
 
 
 def region_means(
@@ -85,7 +87,7 @@ def region_means(
     out = {}
     for r in REGION_IDS:
         emb = image_embeddings.get(r) if image_embeddings else None
-        rows = through_prior(region_condition_set(encoder, r, emb), n, prior)
+        rows = through_prior(region_condition_set(encoder, r, emb), n, prior, r)
         out[r] = condition_mean(G, rows, n)
     return out
 

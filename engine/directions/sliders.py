@@ -158,8 +158,8 @@ def compute_text_basis(
     """Text basis from the top SeFa directions of every range over a few region latents."""
     basis = [d for dirs in sefa.values() for d in dirs[:per_range]]
     regions = list(conditions)
+    picks = [regions[(i * 3) % len(regions)] for i in range(n_images)]
     base = [
-        renderer.mapping(30_000_001 + i, conditions[regions[(i * 3) % len(regions)]], 0.7)
-        for i in range(n_images)
+        renderer.mapping(30_000_001 + i, conditions[r], 0.7, region=r) for i, r in enumerate(picks)
     ]
     return build_text_basis(renderer, encoder, basis, base, progress=progress)

@@ -65,7 +65,12 @@ def write_gallery(
         avg = centre_of(r, truncate_to) if centre_of is not None else None
         reqs = [
             RenderRequest(
-                c=conds[r], seed=s, truncation=truncation, w_avg=avg, noise_mode=noise_mode
+                c=conds[r],
+                seed=s,
+                truncation=truncation,
+                w_avg=avg,
+                noise_mode=noise_mode,
+                region=r,
             )
             for s in range(6)
         ]

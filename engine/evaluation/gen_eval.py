@@ -93,12 +93,14 @@ def render_prompts(
     w_avgs: dict[str, np.ndarray] | None = None,
     truncate_to: str = "global",
     noise_mode: str = "const",
+    prior_by_region: bool = True,
 ) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Tiles [len(prompts) * per_prompt] in prompt order, and each prompt's text embedding.
 
     `w_avgs` (region -> mean w) truncates toward the prompt's region mean instead of the
     global mean; without it, `truncate_to="region"` uses the means the model ships (as the
-    studio and `wenyang generate` do)."""
+    studio and `wenyang generate` do). `prior_by_region`: the condition prior draws among the
+    prompt's region's tiles, as the studio does (False: the whole bank, as before session 7)."""
     from engine.stylegan.render import RenderRequest
 
     c_dim = renderer.info.c_dim
@@ -112,12 +114,15 @@ def render_prompts(
     tiles: list[np.ndarray] = []
     for i, _p in enumerate(prompts):
         c = text_emb[i] if (c_dim > 0 and text_emb is not None) else None
+        region = _p.region if prior_by_region else None
         avg: np.ndarray | None
         if w_avgs is not None:
             avg = w_avgs[_p.region]
             reqs = [
                 RenderRequest(
-                    ws=renderer.mapping(s, c, truncation, w_avg=avg), seed=s, noise_mode=noise_mode
+                    ws=renderer.mapping(s, c, truncation, w_avg=avg, region=region),
+                    seed=s,
+                    noise_mode=noise_mode,
                 )
                 for s in range(per_prompt)
             ]
@@ -125,7 +130,14 @@ def render_prompts(
             centre_of = getattr(renderer, "truncation_centre", None)
             avg = centre_of(_p.region, truncate_to) if centre_of is not None else None
             reqs = [
-                RenderRequest(c=c, seed=s, truncation=truncation, w_avg=avg, noise_mode=noise_mode)
+                RenderRequest(
+                    c=c,
+                    seed=s,
+                    truncation=truncation,
+                    w_avg=avg,
+                    noise_mode=noise_mode,
+                    region=region,
+                )
                 for s in range(per_prompt)
             ]
         tiles += [r.image for r in renderer.render_batch(reqs)]
@@ -230,6 +242,7 @@ def _prior_settings(renderer: Any) -> dict[str, Any] | None:
         "text_weight": prior.text_weight,
         "tiles": len(prior.bank),
         "mode": prior.mode,
+        "region_k": prior.region_k if getattr(prior, "regions", None) is not None else None,
     }
 
 
@@ -247,6 +260,9 @@ def evaluate_generator(
     model_dir: Path | None = None,
     truncate_to: str = "global",
     noise_mode: str = "const",
+    prior_by_region: bool = True,
+    prompt_records: list[dict] | None = None,
+    prompt_seed: int = 0,
 ) -> dict[str, Any]:
     """The full `eval gen` report (a JSON-ready dict).
 
@@ -256,7 +272,12 @@ def evaluate_generator(
     from engine.evaluation.prompts import build_prompts
 
     t0 = time.perf_counter()
-    prompts = build_prompts(ref.records, descriptors_per_region)
+    # the card's prompts: the held-out captions, seed 0; others make a validation set
+    prompts = build_prompts(
+        ref.records if prompt_records is None else prompt_records,
+        descriptors_per_region,
+        seed=prompt_seed,
+    )
     info = renderer.info
     report: dict[str, Any] = {
         "model": {
@@ -280,6 +301,8 @@ def evaluate_generator(
             if truncate_to == "region" and getattr(renderer, "region_means", None)
             else "global",
             "noise_mode": noise_mode,
+            "prior_by_region": prior_by_region,
+            "prompt_seed": prompt_seed,
         },
         "heldout_reference": ref.figures,
         "prompts": [p.__dict__ for p in prompts],
@@ -297,6 +320,7 @@ def evaluate_generator(
             progress,
             w_avgs,
             noise_mode=noise_mode,
+            prior_by_region=prior_by_region,
             **kw,
         )
 

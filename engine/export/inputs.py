@@ -59,7 +59,12 @@ def load_project_tile(path: Path, model_dir: Path | None = None) -> ExportInput:
     mix_ws = None
     if design.mix_seed is not None:
         mix_ws = renderer.mapping(
-            design.mix_seed, c, design.truncation, w_avg=w_avg, use_prior=design.condition_prior
+            design.mix_seed,
+            c,
+            design.truncation,
+            w_avg=w_avg,
+            use_prior=design.condition_prior,
+            region=design.prior_region,
         )
     req = RenderRequest(
         c=c,
@@ -68,6 +73,7 @@ def load_project_tile(path: Path, model_dir: Path | None = None) -> ExportInput:
         truncation=design.truncation,
         w_avg=w_avg,
         use_prior=design.condition_prior,
+        region=design.prior_region,
         offsets=[(o.vector, o.strength, o.layers) for o in design.offsets],
         mix_ws=mix_ws,
         mix_from_layer=design.mix_from_layer if mix_ws is not None else None,

@@ -187,6 +187,7 @@ def run_generate(args: argparse.Namespace) -> int:
                 noise_mode=args.noise_mode,
                 policy_offset=policy,
                 w_avg=w_avg,
+                region=args.region,  # the prior draws among the region's tiles
             )
             res = r.render(req)
             name = f"{args.region}_{seed:06d}.png"
@@ -202,6 +203,7 @@ def run_generate(args: argparse.Namespace) -> int:
             "truncation": args.truncation,
             "truncate_to": "region" if w_avg is not None else "global",
             "noise_mode": args.noise_mode,
+            "prior_by_region": True,
             "policy": str(args.policy) if args.policy else None,
             "policy_id": policy_id,
             "policy_strength": args.policy_strength if args.policy else None,

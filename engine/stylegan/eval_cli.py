@@ -64,10 +64,34 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
         help="override the shipped prior's mode (ablations): one nearest tile per seed, or "
         "their mean",
     )
+    p.add_argument(
+        "--whole-bank-prior",
+        action="store_true",
+        help="the prior draws from every region's tiles, not only the prompt's region's (as "
+        "before session 7; ablations)",
+    )
+    p.add_argument(
+        "--region-k",
+        type=int,
+        metavar="K",
+        help="override the shipped prior's neighbours within a region (ablations)",
+    )
+    p.add_argument(
+        "--prompt-db",
+        type=Path,
+        metavar="DB",
+        help="take the descriptor prompts from this database's captions instead of the "
+        "held-out one's (a validation set for choosing settings; figures for the model card "
+        "use the default)",
+    )
+    p.add_argument(
+        "--prompt-seed", type=int, default=0, help="which captions are sampled (0: the card's)"
+    )
     p.set_defaults(func=run_eval_gen)
 
 
 def run_eval_gen(args: argparse.Namespace) -> int:
+    from engine.database import read_manifest
     from engine.directions.cli import load_optional_encoder
     from engine.evaluation.gen_eval import (
         evaluate_generator,
@@ -81,10 +105,16 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         raise UserInputError("must be at least 2 (diversity needs pairs)", field="--per-prompt")
     if args.heldout is not None and not (args.heldout / "manifest.jsonl").is_file():
         raise UserInputError("not a database folder (no manifest.jsonl)", path=str(args.heldout))
+    if args.region_k is not None and args.region_k < 1:
+        raise UserInputError("must be at least 1", field="--region-k")
+    if args.prompt_db is not None and not (args.prompt_db / "manifest.jsonl").is_file():
+        raise UserInputError("not a database folder (no manifest.jsonl)", path=str(args.prompt_db))
     renderer = Renderer(args.model, device=args.device)
     renderer.use_prior = not args.no_prior
     if args.prior_mode and renderer.prior is not None:
         renderer.prior.mode = args.prior_mode
+    if args.region_k is not None and renderer.prior is not None:
+        renderer.prior.region_k = args.region_k
     encoder = load_optional_encoder(args.clip, args.device)
     db = heldout_database(args.heldout, renderer.info.resolution, args.heldout_per_region)
     ref = load_reference(db, encoder)
@@ -107,8 +137,13 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         model_dir=args.model,
         truncate_to=args.truncate_to,
         noise_mode=args.noise_mode,
+        prior_by_region=not args.whole_bank_prior,
+        prompt_records=None if args.prompt_db is None else read_manifest(args.prompt_db),
+        prompt_seed=args.prompt_seed,
     )
     report["heldout"] = str(db)
+    if args.prompt_db is not None:
+        report["prompt_db"] = str(args.prompt_db)
     text = json.dumps(report, indent=2, ensure_ascii=False)
     if args.out is not None:
         from engine.atomic import atomic_open

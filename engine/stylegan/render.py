@@ -46,6 +46,7 @@ class ModelInfo:
     tileable: bool = True
     clip_hash: str = ""  # the CLIP model its training conditions came from ("" = unknown)
     has_prior: bool = False  # a text -> condition prior ships beside the weights
+    prior_regions: bool = False  # ... and knows each of its tiles' region
     region_means: tuple[str, ...] = ()  # regions with a shipped mean w (region truncation)
 
 
@@ -67,6 +68,7 @@ class RenderRequest:
     w_avg: np.ndarray | None = None  # truncation centre [w_dim] (None: the global mean)
     use_prior: bool = True  # map c through the model's condition prior (False: raw c)
     noise_seed: int | None = None  # the seed of "seeded" noise (None: `seed`)
+    region: str | None = None  # the design's region: the prior's neighbours come from it
 
     def noise_key(self) -> tuple[str, int | None]:
         """(noise mode, seed of its noise or None): what fixes the synthesis noise."""
@@ -161,6 +163,7 @@ class Renderer:
             tileable=bool(getattr(self.G, "tileable", False)),
             clip_hash=str(getattr(self.G, "clip_hash", "") or ""),
             has_prior=self.prior is not None,
+            prior_regions=self.prior is not None and self.prior.regions is not None,
             region_means=tuple(sorted(self.region_means)),
         )
         self._map_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -197,9 +200,11 @@ class Renderer:
         truncation: float = 1.0,
         w_avg: np.ndarray | None = None,
         use_prior: bool = True,
+        region: str | None = None,
     ) -> np.ndarray:
-        """ws [num_ws, w_dim] float32 for a seed and condition (cached)."""
-        c_arr = self._condition(c, use_prior, seed)
+        """ws [num_ws, w_dim] float32 for a seed and condition (cached). `region`: the
+        condition prior picks its neighbour among that region's tiles."""
+        c_arr = self._condition(c, use_prior, seed, region)
         key = (
             int(seed),
             c_arr.tobytes() if c_arr is not None else b"",
@@ -231,7 +236,11 @@ class Renderer:
             return out.copy()
 
     def _condition(
-        self, c: np.ndarray | None, use_prior: bool = True, seed: int | None = None
+        self,
+        c: np.ndarray | None,
+        use_prior: bool = True,
+        seed: int | None = None,
+        region: str | None = None,
     ) -> np.ndarray | None:
         if self.G.c_dim == 0:
             return None
@@ -245,7 +254,7 @@ class Renderer:
                 field="c",
             )
         if self.prior is not None and self.use_prior and use_prior:
-            c = self.prior(c, seed)
+            c = self.prior(c, seed, region)
         return c
 
     def request_ws(self, req: RenderRequest) -> np.ndarray:
@@ -255,7 +264,12 @@ class Renderer:
             base = req.ws
         else:
             base = self.mapping(
-                req.seed, req.c, req.truncation, w_avg=req.w_avg, use_prior=req.use_prior
+                req.seed,
+                req.c,
+                req.truncation,
+                w_avg=req.w_avg,
+                use_prior=req.use_prior,
+                region=req.region,
             )
         return final_ws(base, n, d, req.mix_ws, req.mix_from_layer, req.offsets, req.policy_offset)
 

@@ -31,6 +31,7 @@ class FakeRequest:
     w_avg: np.ndarray | None = None
     use_prior: bool = True
     noise_seed: int | None = None
+    region: str | None = None
 
 
 @dataclass
@@ -45,6 +46,7 @@ class FakeInfo:
         default_factory=lambda: {"coarse": (0, 2), "middle": (2, 4), "fine": (4, 6)}
     )
     has_prior: bool = False
+    prior_regions: bool = False
     region_means: tuple = ()
 
 
@@ -75,6 +77,7 @@ class FakeRenderer:
         truncation: float = 1.0,
         w_avg: np.ndarray | None = None,
         use_prior: bool = True,
+        region: str | None = None,
     ) -> np.ndarray:
         z = np.random.default_rng(seed).standard_normal(W_DIM).astype(np.float32)
         if c is not None and len(c):

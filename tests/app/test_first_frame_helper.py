@@ -44,6 +44,11 @@ def test_job_survives_the_pipe_format() -> None:
     assert back.noise_mode == "random"
     assert (back.region, back.truncate_to) == (spec.region, spec.truncate_to)
     assert back.use_prior is True
+    assert back.prior_by_region is True and back.prior_region == "miao"
+    whole = FrameSpec(**{**spec.__dict__, "prior_by_region": False})
+    back_whole = first_frame.decode_job(first_frame.encode_job(None, "cpu", whole))[2]
+    assert back_whole.prior_region is None
+    assert first_changed_row(spec, whole) == 0  # another condition moves every row
     no_prior = FrameSpec(**{**spec.__dict__, "use_prior": False})
     _, _, back_np = first_frame.decode_job(first_frame.encode_job(None, "cpu", no_prior))
     assert back_np.use_prior is False
@@ -67,8 +72,14 @@ def test_job_survives_the_pipe_format() -> None:
 @pytest.fixture(scope="module")
 def cond_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from designer_app.selftest import make_random_model
+    from engine.stylegan.condition_prior import ConditionPrior, save_prior
 
-    return make_random_model(tmp_path_factory.mktemp("gen") / "tinyc", "tiny", c_dim=16)
+    d = make_random_model(tmp_path_factory.mktemp("gen") / "tinyc", "tiny", c_dim=16)
+    # a prior that knows its tiles' regions: the helper must draw as the engine thread does
+    bank = np.random.default_rng(6).standard_normal((40, 16)).astype(np.float32)
+    regions = np.asarray(["miao", "hakka", "tibetan", "jiangnan"] * 10)
+    save_prior(ConditionPrior(bank, k=6, mode="sample", regions=regions, region_k=4), d)
+    return d
 
 
 def test_helper_renders_what_the_engine_thread_renders(cond_model: Path) -> None:

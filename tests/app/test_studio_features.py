@@ -378,3 +378,39 @@ def test_text_prior_switch_is_undoable_and_reaches_the_renderer(qtbot, make_wind
     w.stack.undo()
     assert w.model.design.condition_prior is True and w.sliders.text_prior.isChecked()
     qtbot.waitUntil(lambda: seen[-1] is True, timeout=10000)
+
+
+def test_region_prior_switch_is_undoable_and_reaches_the_renderer(qtbot, make_window):
+    from studio_fakes import FakeRenderer
+
+    seen: list[str | None] = []
+
+    class Recording(FakeRenderer):
+        def render(self, req):  # type: ignore[no-untyped-def]
+            seen.append(req.region)
+            return super().render(req)
+
+    r = Recording(c_dim=8)
+    r.info.has_prior = r.info.prior_regions = True
+    w = make_window(renderer=r)
+    wait_idle(qtbot, w)
+    region = w.model.design.region
+    assert w.model.design.prior_by_region and w.sliders.region_prior.isChecked()
+    assert w.sliders.region_prior.isEnabled()
+    assert seen and seen[-1] == region  # a new design's prior draws among its region's tiles
+    w.sliders.region_prior.setChecked(False)
+    assert w.model.design.prior_by_region is False
+    qtbot.waitUntil(lambda: seen[-1] is None, timeout=10000)
+    w.stack.undo()
+    assert w.model.design.prior_by_region is True and w.sliders.region_prior.isChecked()
+    qtbot.waitUntil(lambda: seen[-1] == region, timeout=10000)
+
+
+def test_region_prior_switch_is_disabled_for_a_prior_without_regions(qtbot, make_window):
+    from studio_fakes import FakeRenderer
+
+    r = FakeRenderer(c_dim=8)
+    r.info.has_prior = True  # a session 6 prior: no region labels
+    w = make_window(renderer=r)
+    wait_idle(qtbot, w)
+    assert w.sliders.text_prior.isEnabled() and not w.sliders.region_prior.isEnabled()

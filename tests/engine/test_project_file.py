@@ -131,6 +131,20 @@ def test_noise_mode_defaults_by_format_version() -> None:
         from_dict({**old, "version": 4, "noise_mode": "loud"})
 
 
+def test_region_prior_defaults_by_format_version() -> None:
+    """New designs' prior draws among their region's tiles; projects made before format 5
+    drew from the whole bank and keep doing so, so their pixels do not change."""
+    d = Design(region="miao")
+    assert d.prior_by_region is True and d.prior_region == "miao"
+    old = {"format": "wenyang-project", "version": 4, "region": "hakka", "seed": 3}
+    d4 = from_dict(old)
+    assert d4.prior_by_region is False and d4.prior_region is None
+    assert from_dict(to_dict(d4)).prior_by_region is False  # and stays so once re-saved
+    assert from_dict({**old, "version": 5}).prior_region == "hakka"
+    with pytest.raises(UserInputError, match="prior_by_region"):
+        from_dict({**old, "version": 5, "prior_by_region": "yes"})
+
+
 def test_layout_noise_seed_round_trips() -> None:
     d = Design(region="miao", seed=5)
     assert d.noise_seed is None and from_dict(to_dict(d)).noise_seed is None

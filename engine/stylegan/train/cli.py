@@ -250,6 +250,12 @@ def register_train(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--data", required=True, metavar="DB", help="database the model trained on")
     q.add_argument("--k", type=int, default=16, help="nearest tiles considered (16)")
     q.add_argument(
+        "--region-k",
+        type=int,
+        default=64,
+        help="nearest tiles considered among the tiles of the design's region (64)",
+    )
+    q.add_argument(
         "--mode",
         choices=("sample", "mean"),
         default="sample",
@@ -431,6 +437,8 @@ def run_prior(args: argparse.Namespace) -> int:
         raise UserInputError("not a generator folder (no config.json)", path=str(model))
     if args.k < 1:
         raise UserInputError("must be at least 1", field="--k")
+    if args.region_k < 1:
+        raise UserInputError("must be at least 1", field="--region-k")
     cfg = read_config(model)
     c_dim = int(cfg["init_kwargs"].get("c_dim", 0))
     if c_dim == 0:
@@ -453,9 +461,18 @@ def run_prior(args: argparse.Namespace) -> int:
         "regions": sorted({str(r.get("region")) for r in data.records}),
     }
     prior = ConditionPrior(
-        np.asarray(bank), k=args.k, text_weight=args.text_weight, meta=info, mode=args.mode
+        np.asarray(bank),
+        k=args.k,
+        text_weight=args.text_weight,
+        meta=info,
+        mode=args.mode,
+        regions=np.asarray([str(r.get("region")) for r in data.records]),
+        region_k=args.region_k,
     )
     path = save_prior(prior, model)
     n, tw = len(bank), prior.text_weight
-    print(f"wrote {path}: {n} tile embeddings, k={prior.k}, {prior.mode}, text weight {tw}")
+    print(
+        f"wrote {path}: {n} tile embeddings, k={prior.k} (within a region {prior.region_k}), "
+        f"{prior.mode}, text weight {tw}"
+    )
     return 0

@@ -45,6 +45,32 @@ def test_variant_ids_are_stable_and_batch_unique() -> None:
     g = variant_ids(BatchSpec("miao", "蝴蝶", 3, 5, truncate_to="global"), "h", None)
     n = variant_ids(BatchSpec("miao", "蝴蝶", 3, 5, use_prior=False), "h", None)
     assert not set(a) & set(g) and not set(a) & set(n) and not set(g) & set(n)
+    # a prior drawing from the whole bank (a design made before session 7) too
+    w = variant_ids(BatchSpec("miao", "蝴蝶", 3, 5, prior_by_region=False), "h", None)
+    assert not set(a) & set(w)
+
+
+def test_render_variants_sends_the_region_to_the_prior_unless_the_design_predates_it() -> None:
+    from engine.abtest.batch import render_variants
+
+    seen: list[str | None] = []
+
+    class Recording:
+        class info:  # stands in for RendererInfo
+            model_hash = "h"
+
+        def truncation_centre(self, region: str, truncate_to: str) -> None:
+            return None
+
+        def render_batch(self, reqs):  # type: ignore[no-untyped-def]
+            from engine.stylegan.render import RenderResult
+
+            seen.extend(r.region for r in reqs)
+            return [RenderResult(np.zeros((4, 4, 3), np.uint8), np.zeros((2, 3)), 0.0)] * len(reqs)
+
+    render_variants(Recording(), BatchSpec("hakka", n=2), None)
+    render_variants(Recording(), BatchSpec("hakka", n=2, prior_by_region=False), None)
+    assert seen == ["hakka", "hakka", None, None]
 
 
 def test_write_batch_format(tmp_path: Path) -> None:

@@ -138,6 +138,13 @@ def test_region_means_are_taken_through_the_condition_prior(cond_renderer, tiny_
     near_a = np.isclose(conds @ a, 1.0, atol=1e-5)
     near_b = np.isclose(conds @ b, 1.0, atol=1e-5)
     assert np.all(near_a | near_b) and near_a.any() and near_b.any()
+    # a labelled bank: each region's samples draw only among that region's rows
+    labelled = ConditionPrior(
+        bank=np.stack([a, b]), k=2, text_weight=0.0, mode="sample", regions=["miao", "hakka"]
+    )
+    by_region = region_means(G, tiny_encoder, n=64, prior=labelled)
+    np.testing.assert_allclose(by_region["miao"], condition_mean(G, a[None], 64), atol=1e-5)
+    np.testing.assert_allclose(by_region["hakka"], condition_mean(G, b[None], 64), atol=1e-5)
     # the renderer's prior counts only while the renderer uses it
     cond_renderer.prior = both
     assert renderer_prior(cond_renderer) is both

@@ -87,6 +87,10 @@ def test_eval_gen_end_to_end(
             "--out",
             str(out),
             "--json",
+            "--prompt-db",  # a validation prompt set: another seed's captions
+            str(tiny_heldout),
+            "--prompt-seed",
+            "3",
         ]
     )
     assert rc == 0
@@ -94,6 +98,11 @@ def test_eval_gen_end_to_end(
     report = json.loads(out.read_text(encoding="utf-8"))
     assert printed["generator"] == report["generator"]
     assert report["settings"]["prompts"] == 8 * 4  # name en/zh + one caption en/zh
+    from engine.database import read_manifest
+
+    expect = build_prompts(read_manifest(tiny_heldout), 1, seed=3)
+    assert report["prompts"] == [p.__dict__ for p in expect]
+    assert report["settings"]["prompt_seed"] == 3 and report["settings"]["prior_by_region"]
     for which in ("generator", "floor"):
         res = report[which]
         assert set(res["overall"]) == REGION_KEYS
@@ -131,8 +140,12 @@ def test_eval_gen_end_to_end(
     assert "indep_accuracy_min" in report["sliders"]["sliders"]["gold"]
 
 
-def test_eval_gen_bad_input(tmp_path: Path) -> None:
+def test_eval_gen_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from engine.cli import main
 
     assert main(["eval", "gen", "--model", str(tmp_path / "none")]) == 2
     assert main(["eval", "gen", "--model", str(tmp_path), "--per-prompt", "1"]) == 2
+    assert main(["eval", "gen", "--model", str(tmp_path), "--region-k", "0"]) == 2
+    assert "--region-k" in capsys.readouterr().err
+    assert main(["eval", "gen", "--model", str(tmp_path), "--prompt-db", str(tmp_path)]) == 2
+    assert "no manifest.jsonl" in capsys.readouterr().err

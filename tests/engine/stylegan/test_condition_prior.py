@@ -97,6 +97,65 @@ def test_the_mode_is_saved_and_old_files_load_as_mean(tmp_path: Path) -> None:
         load_prior(tmp_path)
 
 
+def _labelled_bank(seed: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    bank = _unit(rng.standard_normal((60, 8)).astype(np.float32))
+    return bank, np.asarray(["miao", "tibetan", "hakka"] * 20)
+
+
+def test_a_named_region_draws_its_neighbours_among_that_regions_tiles() -> None:
+    bank, regions = _labelled_bank()
+    q = _unit(np.random.default_rng(9).standard_normal(8).astype(np.float32))
+    prior = ConditionPrior(bank, k=4, text_weight=0.0, mode="sample", regions=regions, region_k=6)
+    own = np.flatnonzero(regions == "tibetan")
+    near = set(own[np.argsort(-(bank[own] @ q))[:6]].tolist())
+    picked = set()
+    for seed in range(80):
+        out = prior(q, seed, "tibetan")
+        hit = [i for i in range(len(bank)) if np.allclose(out, bank[i], atol=1e-6)]
+        assert len(hit) == 1 and hit[0] in near  # a Tibetan tile, one of the 6 nearest
+        picked.add(hit[0])
+    assert picked == near  # region_k, not k, neighbours are used
+    # the 4 nearest of the whole bank for this query are not all Tibetan: the region matters
+    whole = set(np.argsort(-(bank @ q))[:4].tolist())
+    assert not whole <= set(own.tolist())
+    for seed in range(40):  # without a region: one of the whole bank's k nearest
+        assert min(np.abs(prior(q, seed) - bank[i]).max() for i in whole) < 1e-6
+    # no region, a region with no tile, or an unlabelled bank: the whole bank with k
+    np.testing.assert_array_equal(prior(q, 3, "xinjiang"), prior(q, 3))
+    plain = ConditionPrior(bank, k=4, text_weight=0.0, mode="sample")
+    np.testing.assert_array_equal(plain(q, 3, "tibetan"), prior(q, 3))
+    # mean mode: the mean of the region's region_k nearest
+    mean = ConditionPrior(bank, k=4, text_weight=0.0, regions=regions, region_k=6)
+    np.testing.assert_allclose(mean(q, None, "tibetan"), _unit(bank[sorted(near)].mean(0)), 1e-5)
+    with pytest.raises(ValueError, match="region labels"):
+        ConditionPrior(bank, regions=regions[:10])
+
+
+def test_region_labels_round_trip_and_version_1_files_have_none(tmp_path: Path) -> None:
+    from safetensors.numpy import save_file
+
+    bank, regions = _labelled_bank(10)
+    save_prior(ConditionPrior(bank, k=3, mode="sample", regions=regions, region_k=7), tmp_path)
+    back = load_prior(tmp_path)
+    assert back is not None and back.region_k == 7 and back.regions is not None
+    assert back.regions.tolist() == regions.tolist()
+    meta = {"format": "wenyang-condition-prior", "version": "1", "k": "3", "mode": "sample"}
+    save_file({"bank": bank.astype(np.float16)}, str(tmp_path / FILE), metadata=meta)
+    old = load_prior(tmp_path)
+    assert old is not None and old.regions is None  # session 6's file: the whole bank
+    index = np.zeros(len(bank), np.int16)
+    index[0] = 5  # names only regions 0..2
+    meta = {**meta, "version": "2", "region_names": '["hakka", "miao", "tibetan"]'}
+    save_file(
+        {"bank": bank.astype(np.float16), "region_index": index},
+        str(tmp_path / FILE),
+        metadata=meta,
+    )
+    with pytest.raises(UserInputError, match="region_index"):
+        load_prior(tmp_path)
+
+
 TINY = {
     "z_dim": 16,
     "w_dim": 16,
@@ -142,6 +201,21 @@ def test_renderer_and_numpy_renderer_apply_the_shipped_prior(tmp_path: Path) -> 
         ref = plain.render(RenderRequest(c=rs.prior(c, seed), seed=seed, truncation=0.7)).image
         assert np.array_equal(img, ref)
         assert np.abs(gs.render(seed, c, 0.7).astype(int) - img.astype(int)).max() <= 1
+    # a region: both renderers draw the neighbour among its tiles
+    regions = np.asarray(["miao", "hakka", "tibetan"] * 10)
+    save_prior(ConditionPrior(bank, k=4, mode="sample", regions=regions, region_k=5), d)
+    rr, gr = Renderer(d, device="cpu"), numpy_render.load(d)
+    assert rr.prior is not None
+    for seed in (5, 6):
+        img = rr.render(RenderRequest(c=c, seed=seed, truncation=0.7, region="hakka")).image
+        ref = plain.render(
+            RenderRequest(c=rr.prior(c, seed, "hakka"), seed=seed, truncation=0.7)
+        ).image
+        assert np.array_equal(img, ref)
+        got = gr.render(seed, c, 0.7, region="hakka")
+        assert np.abs(got.astype(int) - img.astype(int)).max() <= 1
+    whole = rr.render(RenderRequest(c=c, seed=5, truncation=0.7)).image
+    assert not np.array_equal(whole, rr.render(RenderRequest(c=c, seed=5, region="hakka")).image)
 
 
 def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
@@ -157,6 +231,12 @@ def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
     assert prior is not None and prior.k == 3 and prior.bank.shape == (16, 32)
     assert prior.mode == "sample"  # the default for new priors
     assert prior.meta is not None and prior.meta["tiles"] == 16 and len(prior.meta["regions"]) == 8
+    # each bank row carries its tile's region, in the database's order
+    from engine.database import read_manifest
+
+    assert prior.regions is not None and prior.region_k == 64
+    assert prior.regions.tolist() == [r["region"] for r in read_manifest(db)]
+    assert main([*argv, "--region-k", "0"]) == 2
     # bad input: exit 2 and nothing written
     assert main([*argv[:2], str(tmp_path / "nogen"), *argv[3:]]) == 2
     assert not (tmp_path / "nogen").exists()
