@@ -1,0 +1,294 @@
+"""Distil a generator into a narrower one: `wenyang train gan-distil`.
+
+Why: the shipped 256 px preset (channel_base 4096, channel_max 256) spends a third of a drag
+preview in its 4-16 px blocks, whose 256 channels are the only ones the cap reaches. With
+channel_max 128 those blocks cost a quarter as much, and every block from 32 px up keeps its
+exact shape. So a narrow student needs no GAN training: it copies the teacher's mapping
+network and every block from the boundary (the first resolution whose width both share) up,
+and learns only what is narrower — the blocks below the boundary and the boundary block's
+first conv, whose input is now narrower — to reproduce the teacher's activations there.
+Everything above sees the same input and so draws the same pattern; the W space is the
+teacher's, so region means, sliders and tuned policies keep their meaning.
+
+The regression targets, per sample: the boundary block's conv0 output (x) and the RGB image
+accumulated below it (img). Samples are what the studio renders: the teacher's mapping of a
+random z and a condition from the prior's bank, truncated toward a region mean or the global
+mean by a random psi, style-mixed half the time, nudged along random layer ranges as the
+sliders do, and noised with fresh per-pixel noise shared by teacher and student.
+
+Resumable: the student, Adam and the step count are saved in the output folder
+(`distil-state/`) every few minutes and when stopped; running the same command continues.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.stylegan import seeded_noise
+from engine.stylegan.networks import Generator
+
+STATE_DIR = "distil-state"
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """Where the student rejoins the teacher."""
+
+    resolution: int  # first block whose conv1, toRGB and later blocks are copied unchanged
+    trained: tuple[str, ...]  # parameter-name prefixes the student learns
+
+
+def narrow_kwargs(teacher_kwargs: dict[str, Any], channel_max: int) -> dict[str, Any]:
+    """The teacher's init_kwargs with the synthesis channel cap lowered."""
+    out = copy.deepcopy(teacher_kwargs)
+    syn = out.setdefault("synthesis_kwargs", {})
+    old = int(syn.get("channel_max", 512))
+    if channel_max >= old:
+        raise ValueError(f"channel_max {channel_max} is not below the teacher's {old}")
+    syn["channel_max"] = int(channel_max)
+    return out
+
+
+def boundary_of(teacher: Generator, student: Generator) -> Boundary:
+    """The lowest resolution from which every block has the teacher's width, and what the
+    student must learn below it."""
+    syn_t, syn_s = teacher.synthesis, student.synthesis
+    res = [int(r) for r in syn_t.block_resolutions]
+    same = [
+        getattr(syn_t, f"b{r}").conv1.weight.shape[0]
+        == getattr(syn_s, f"b{r}").conv1.weight.shape[0]
+        for r in res
+    ]
+    first = next((i for i in range(len(res)) if all(same[i:])), None)
+    if first is None or first == 0:
+        raise ValueError("the student is not narrower below a resolution it then shares")
+    b = res[first]
+    trained = (*(f"synthesis.b{r}." for r in res[:first]), f"synthesis.b{b}.conv0.")
+    return Boundary(b, trained)
+
+
+def init_student(teacher: Generator, student: Generator) -> dict[str, int]:
+    """Copy every teacher tensor of the student's shape; narrower ones take the teacher's
+    leading slice (a start the regression improves on). Returns counts for the log."""
+    t_sd = teacher.state_dict()
+    s_sd = student.state_dict()
+    copied = sliced = 0
+    for k, v in s_sd.items():
+        src = t_sd[k]
+        if src.shape == v.shape:
+            v.copy_(src)
+            copied += 1
+        else:
+            v.copy_(src[tuple(slice(0, n) for n in v.shape)])
+            sliced += 1
+    return {"copied": copied, "sliced": sliced}
+
+
+def trainable_params(student: Generator, boundary: Boundary) -> list[tuple[str, Any]]:
+    return [(n, p) for n, p in student.named_parameters() if n.startswith(boundary.trained)]
+
+
+def forward_to_boundary(
+    G: Generator, ws: torch.Tensor, boundary: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x after the boundary block's conv0, img accumulated below it), with the noise in the
+    seeded-noise context. Run with autograd on (also for the teacher, whose parameters need
+    no grad): the inference kernels take one noise map for the whole batch, the training
+    path a map per sample."""
+    syn = G.synthesis
+    x = img = None
+    for block, cur in zip(syn.blocks(), syn.split_ws(ws), strict=True):
+        if block.resolution == boundary:
+            assert x is not None and img is not None
+            x = block.conv0(x, cur[:, 0], noise_mode="seeded", fused_modconv=False)
+            return x, img
+        x, img = block(x, img, cur, noise_mode="seeded", fused_modconv=False, force_fp32=True)
+    raise ValueError(f"no block at {boundary} px")
+
+
+def noise_table(
+    models: list[Generator], n: int, below: int, gen: torch.Generator
+) -> dict[int, torch.Tensor]:
+    """Fresh N(0, 1) noise [n, 1, res, res] per noisy layer below `below`*2 px, the same for
+    the layer of that name in every model."""
+    by_name: dict[str, torch.Tensor] = {}
+    table: dict[int, torch.Tensor] = {}
+    for G in models:
+        for name, layer in G.synthesis.named_modules():
+            if not getattr(layer, "use_noise", False) or int(layer.resolution) > below:
+                continue
+            if name not in by_name:
+                r = int(layer.resolution)
+                by_name[name] = torch.randn(n, 1, r, r, generator=gen)
+            table[id(layer)] = by_name[name]
+    return table
+
+
+class LatentSampler:
+    """ws [n, num_ws, w_dim] as the studio makes them (see the module doc)."""
+
+    def __init__(
+        self,
+        G: Generator,
+        conditions: np.ndarray | None,
+        centres: list[np.ndarray],
+        gen: torch.Generator,
+    ) -> None:
+        self.G = G
+        self.conditions = None if conditions is None else torch.from_numpy(conditions).float()
+        self.centres = [torch.from_numpy(np.asarray(c, np.float32)) for c in centres]
+        self.gen = gen
+        self.ranges = self._ranges()
+
+    def _ranges(self) -> list[tuple[int, int]]:
+        n = int(self.G.num_ws)
+        third = max(1, n // 3)
+        return [(0, third), (third, 2 * third), (2 * third, n), (0, n)]
+
+    def _map(self, n: int) -> torch.Tensor:
+        z = torch.randn(n, int(self.G.z_dim), generator=self.gen)
+        c = None
+        if self.conditions is not None:
+            idx = torch.randint(len(self.conditions), (n,), generator=self.gen)
+            c = self.conditions[idx]
+        with torch.no_grad():
+            ws = self.G.mapping(z, c)
+            psi = 0.4 + 0.6 * torch.rand(n, 1, 1, generator=self.gen)
+            cidx = torch.randint(len(self.centres), (n,), generator=self.gen)
+            centre = torch.stack([self.centres[int(i)] for i in cidx])[:, None, :]
+            return centre + psi * (ws - centre)
+
+    def __call__(self, n: int) -> torch.Tensor:
+        ws = self._map(n)
+        mix = self._map(n)
+        for i in range(n):
+            if torch.rand((), generator=self.gen) < 0.5:  # style mixing at a random crossover
+                cut = int(torch.randint(1, ws.shape[1], (), generator=self.gen))
+                ws[i, cut:] = mix[i, cut:]
+            if torch.rand((), generator=self.gen) < 0.5:  # a slider-like nudge on a range
+                a, b = self.ranges[int(torch.randint(len(self.ranges), (), generator=self.gen))]
+                d = torch.randn(ws.shape[2], generator=self.gen)
+                ws[i, a:b] += 3.0 * d / d.norm() * float(torch.rand((), generator=self.gen))
+        return ws
+
+
+@dataclass
+class DistilStatus:
+    step: int
+    loss: float
+    x_err: float  # relative squared error of the boundary activations
+    img_err: float  # relative squared error of the image below the boundary
+    seconds: float
+
+
+def relative_error(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error as a share of the target's variance (0 = exact, 1 = a constant)."""
+    return (pred - target).pow(2).mean() / target.var().clamp_min(1e-8)
+
+
+def distil(
+    teacher: Generator,
+    student: Generator,
+    sampler: LatentSampler,
+    out_dir: Path,
+    minutes: float,
+    batch: int = 16,
+    lr: float = 2e-3,
+    total_steps: int = 4000,
+    save_every_s: float = 300.0,
+    report: Callable[[DistilStatus], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> DistilStatus:
+    """Train the student's narrow part for `minutes` (or until `total_steps`), resuming from
+    `out_dir`/distil-state. The learning rate follows a cosine over `total_steps`."""
+    boundary = boundary_of(teacher, student)
+    params = trainable_params(student, boundary)
+    for p in student.parameters():
+        p.requires_grad_(False)
+    for _, p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam([p for _, p in params], lr=lr, betas=(0.9, 0.99))
+    step = load_state(out_dir, student, opt)
+    teacher.eval().requires_grad_(False)
+    student.train()
+    t0 = time.monotonic()
+    last_save = t0
+    status = DistilStatus(step, math.nan, math.nan, math.nan, 0.0)
+    while step < total_steps and (time.monotonic() - t0) < minutes * 60:
+        if should_stop is not None and should_stop():
+            break
+        for g in opt.param_groups:
+            g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+        ws = sampler(batch)
+        table = noise_table([teacher, student], batch, boundary.resolution, sampler.gen)
+        with seeded_noise.using(table):
+            tx, timg = (t.detach() for t in forward_to_boundary(teacher, ws, boundary.resolution))
+            sx, simg = forward_to_boundary(student, ws, boundary.resolution)
+        x_err = relative_error(sx, tx)
+        img_err = relative_error(simg, timg)
+        loss = x_err + img_err
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        status = DistilStatus(
+            step,
+            float(loss.detach()),
+            float(x_err.detach()),
+            float(img_err.detach()),
+            time.monotonic() - t0,
+        )
+        if report is not None:
+            report(status)
+        if time.monotonic() - last_save > save_every_s:
+            save_state(out_dir, student, opt, step)
+            last_save = time.monotonic()
+    save_state(out_dir, student, opt, step)
+    student.eval()
+    return status
+
+
+def save_state(out_dir: Path, student: Generator, opt: torch.optim.Optimizer, step: int) -> None:
+    """Student weights, Adam moments and the step, atomically (safetensors + JSON)."""
+    from safetensors.torch import save_file
+
+    from engine.atomic import atomic_dir
+    from engine.stylegan.train.state import _flatten_optimizer
+
+    tensors = {f"G.{k}": v.detach().cpu().contiguous() for k, v in student.state_dict().items()}
+    meta = {"step": step, "opt": _flatten_optimizer("opt", opt.state_dict(), tensors)}
+    with atomic_dir(Path(out_dir) / STATE_DIR) as tmp:
+        save_file(tensors, str(tmp / "state.safetensors"))
+        (tmp / "state.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def load_state(out_dir: Path, student: Generator, opt: torch.optim.Optimizer) -> int:
+    """Resume from `out_dir`/distil-state if there is one: the step reached (else 0)."""
+    from safetensors.torch import load_file
+
+    from engine.errors import UserInputError
+    from engine.stylegan.train.state import _unflatten_optimizer
+
+    d = Path(out_dir) / STATE_DIR
+    if not (d / "state.json").is_file():
+        return 0
+    try:
+        meta = json.loads((d / "state.json").read_text(encoding="utf-8"))
+        tensors = load_file(str(d / "state.safetensors"))
+        student.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
+        opt.load_state_dict(_unflatten_optimizer(meta["opt"], tensors))
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise UserInputError(
+            f"unreadable distillation state ({exc}); delete it to start afresh", path=str(d)
+        ) from exc
+    return int(meta["step"])

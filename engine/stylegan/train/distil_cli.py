@@ -1,0 +1,160 @@
+"""`wenyang train gan-distil`: a narrower copy of a generator for faster live rendering
+(engine/stylegan/train/distil.py says how and why)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.errors import UserInputError
+
+DESCRIPTION = (
+    "Make a narrower generator that draws what TEACHER draws: the same mapping network and the "
+    "same blocks from the first resolution both widths share, with the narrower low-resolution "
+    "blocks trained to reproduce the teacher's activations there. Resumable (the state lives in "
+    "--run); when done, writes the student with the teacher's condition prior to --out. Fit "
+    "the sliders for it afterwards (`wenyang directions fit --model OUT`)."
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "gan-distil",
+        help="distil a generator into a narrower, faster one (resumable)",
+        description=DESCRIPTION,
+    )
+    p.add_argument("teacher", metavar="TEACHER", help="generator folder (default use: shipped)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the student")
+    p.add_argument(
+        "--run",
+        metavar="DIR",
+        help="training state folder (default: <user cache>/runs/distil/<teacher id>-cm<N>)",
+    )
+    p.add_argument("--channel-max", type=int, default=128, help="the student's cap (128)")
+    p.add_argument("--minutes", type=float, default=30.0, help="train this long now (30)")
+    p.add_argument("--steps", type=int, default=4000, help="total steps of the schedule (4000)")
+    p.add_argument("--batch", type=int, default=16, help="samples per step (16)")
+    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (0.002)")
+    p.add_argument("--threads", type=int, help="CPU threads (default: all)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed of a new run (0)")
+    p.add_argument("--float16", action="store_true", help="store the student as float16")
+    p.set_defaults(func=run_distil)
+
+
+def _centres(teacher_dir: Path, G: Any) -> list[Any]:
+    """Truncation centres the studio uses: the shipped region means and the global mean."""
+    import numpy as np
+
+    from engine.stylegan.region_truncation import load_region_means
+
+    means = load_region_means(teacher_dir) or {}
+    return [np.asarray(v, np.float32) for v in means.values()] + [
+        G.mapping.w_avg.detach().numpy().astype(np.float32)
+    ]
+
+
+def run_distil(args: argparse.Namespace) -> int:
+    import torch
+
+    from engine.paths import user_cache_dir
+    from engine.stylegan.checkpoint import load_generator, read_config, save_generator
+    from engine.stylegan.condition_prior import FILE as PRIOR_FILE
+    from engine.stylegan.condition_prior import load_prior
+    from engine.stylegan.networks import Generator
+    from engine.stylegan.train import distil as D
+
+    for name, value in (("--minutes", args.minutes), ("--steps", args.steps)):
+        if value <= 0:
+            raise UserInputError("must be positive", field=name)
+    if args.batch < 1:
+        raise UserInputError("must be at least 1", field="--batch")
+    teacher_dir = Path(args.teacher)
+    cfg = read_config(teacher_dir)
+    try:
+        kwargs = D.narrow_kwargs(cfg["init_kwargs"], args.channel_max)
+    except ValueError as exc:
+        raise UserInputError(str(exc), field="--channel-max") from exc
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    teacher = load_generator(teacher_dir)
+    torch.manual_seed(args.seed)
+    student = Generator(**kwargs)
+    try:
+        bnd = D.boundary_of(teacher, student)
+    except ValueError as exc:
+        raise UserInputError(str(exc), field="--channel-max") from exc
+    counts = D.init_student(teacher, student)
+    run = (
+        Path(args.run)
+        if args.run
+        else (user_cache_dir() / "runs" / "distil" / f"{cfg['model_id']}-cm{args.channel_max}")
+    )
+    prior = load_prior(teacher_dir)
+    gen = torch.Generator().manual_seed(args.seed + 1)
+    sampler = D.LatentSampler(
+        teacher, None if prior is None else prior.bank, _centres(teacher_dir, teacher), gen
+    )
+    print(
+        f"student: channel_max {args.channel_max}, rejoins the teacher at {bnd.resolution} px "
+        f"({counts['copied']} tensors copied, {counts['sliced']} narrowed); state in {run}",
+        file=sys.stderr,
+    )
+    stop = {"now": False}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop["now"] = True
+
+    old = signal.signal(signal.SIGTERM, on_signal)
+
+    def report(s: D.DistilStatus) -> None:
+        if s.step % 25 == 0:
+            print(
+                f"step {s.step}: loss {s.loss:.4f} (x {s.x_err:.4f}, img {s.img_err:.4f}), "
+                f"{s.seconds:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        status = D.distil(
+            teacher,
+            student,
+            sampler,
+            run,
+            args.minutes,
+            batch=args.batch,
+            lr=args.lr,
+            total_steps=args.steps,
+            report=report,
+            should_stop=lambda: stop["now"],
+        )
+    except KeyboardInterrupt:
+        print("stopped; the state is saved every few minutes", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    meta = {
+        **dict(cfg.get("meta") or {}),
+        "distilled_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},
+        "distil": {
+            "channel_max": args.channel_max,
+            "boundary_px": bnd.resolution,
+            "steps": status.step,
+            "batch": args.batch,
+            "x_rel_err": round(status.x_err, 5),
+            "img_rel_err": round(status.img_err, 5),
+        },
+    }
+    out = save_generator(student.eval(), args.out, extra_meta=meta, float16=args.float16)
+    if (teacher_dir / PRIOR_FILE).is_file():  # same mapping, same condition space
+        shutil.copy2(teacher_dir / PRIOR_FILE, out / PRIOR_FILE)
+    print(
+        f"wrote {out} after step {status.step}/{args.steps} (boundary error: x "
+        f"{status.x_err:.4f}, img {status.img_err:.4f}); next: wenyang directions fit "
+        f"--model {out}"
+    )
+    return 0

@@ -1,0 +1,136 @@
+"""`wenyang train gan-distil`: the narrow student shares the teacher's mapping and upper
+blocks, learns the rest, resumes, and renders close to the teacher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli import main
+from engine.stylegan.checkpoint import read_config, save_generator
+from engine.stylegan.networks import Generator
+from engine.stylegan.render import Renderer, RenderRequest
+from engine.stylegan.train import distil as D
+
+KW = {
+    "z_dim": 16,
+    "w_dim": 16,
+    "c_dim": 0,
+    "img_resolution": 32,
+    "img_channels": 3,
+    "tileable": True,
+    "mapping_kwargs": {"num_layers": 2},
+    # channels 4: 64, 8: 64, 16: 32, 32: 16; a cap of 32 narrows 4 and 8 px only
+    "synthesis_kwargs": {"channel_base": 512, "channel_max": 64, "num_fp16_res": 0},
+}
+
+
+@pytest.fixture(scope="module")
+def teacher_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    G = Generator(**KW).eval()
+    for name, p in G.synthesis.named_parameters():  # trained models have noise: so must this
+        if name.endswith("noise_strength"):
+            p.data.fill_(0.2)
+    return save_generator(G, tmp_path_factory.mktemp("teacher") / "gen")
+
+
+def _teacher(d: Path) -> Generator:
+    from engine.stylegan.checkpoint import load_generator
+
+    return load_generator(d)
+
+
+def test_student_rejoins_the_teacher_where_the_widths_agree(teacher_dir: Path) -> None:
+    t = _teacher(teacher_dir)
+    s = Generator(**D.narrow_kwargs(KW, 32))
+    b = D.boundary_of(t, s)
+    assert b.resolution == 16
+    assert b.trained == ("synthesis.b4.", "synthesis.b8.", "synthesis.b16.conv0.")
+    counts = D.init_student(t, s)
+    assert counts["sliced"] > 0
+    ts, ss = t.state_dict(), s.state_dict()
+    for k in ss:  # the mapping and everything from b16.conv1 up are the teacher's own
+        if k.startswith(
+            ("mapping.", "synthesis.b16.conv1", "synthesis.b16.torgb", "synthesis.b32")
+        ):
+            assert torch.equal(ss[k], ts[k]), k
+    assert ss["synthesis.b8.conv1.weight"].shape[0] == 32 < ts["synthesis.b8.conv1.weight"].shape[0]
+    with pytest.raises(ValueError, match="not below"):
+        D.narrow_kwargs(KW, 64)
+
+
+def test_distillation_lowers_the_error_and_resumes(teacher_dir: Path, tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    t = _teacher(teacher_dir)
+
+    def run(minutes: float, steps: int) -> tuple[Generator, list[D.DistilStatus]]:
+        s = Generator(**D.narrow_kwargs(KW, 32))
+        D.init_student(t, s)
+        gen = torch.Generator().manual_seed(3)
+        sampler = D.LatentSampler(t, None, [t.mapping.w_avg.numpy()], gen)
+        seen: list[D.DistilStatus] = []
+        D.distil(
+            t,
+            s,
+            sampler,
+            tmp_path,
+            minutes,
+            batch=8,
+            lr=2e-2,
+            total_steps=steps,
+            report=seen.append,
+        )
+        return s, seen
+
+    _, first = run(5.0, 60)
+    assert first[-1].step == 60
+    early = np.mean([x.loss for x in first[:5]])
+    late = np.mean([x.loss for x in first[-5:]])
+    assert late < 0.6 * early, (early, late)
+    # the state was saved: a second call continues at step 60 and stops at the new total
+    s2, more = run(5.0, 70)
+    assert [x.step for x in more] == list(range(61, 71))
+    for p in s2.mapping.parameters():
+        assert not p.requires_grad  # only the narrow part is trained
+
+
+def test_gan_distil_cli_writes_a_student_that_renders_like_the_teacher(
+    teacher_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "student"
+    argv = [
+        "train",
+        "gan-distil",
+        str(teacher_dir),
+        "--out",
+        str(out),
+        "--run",
+        str(tmp_path / "r"),
+    ]
+    assert (
+        main([*argv, "--channel-max", "32", "--steps", "80", "--batch", "8", "--lr", "2e-2"]) == 0
+    )
+    cfg = read_config(out)
+    assert cfg["init_kwargs"]["synthesis_kwargs"]["channel_max"] == 32
+    assert cfg["meta"]["distil"]["steps"] == 80
+    assert cfg["meta"]["distilled_from"]["sha256"] == read_config(teacher_dir)["sha256"]
+    rt, rs = Renderer(teacher_dir), Renderer(out)
+    diffs, spread = [], []
+    for seed in range(6):
+        req = RenderRequest(seed=seed, truncation=0.7, noise_mode="seeded")
+        a = rt.render(req).image.astype(float)
+        b = rs.render(req).image.astype(float)
+        diffs.append(np.abs(a - b).mean())
+        other = rt.render(RenderRequest(seed=seed + 100, truncation=0.7, noise_mode="seeded"))
+        spread.append(np.abs(a - other.image.astype(float)).mean())
+    # the student draws the teacher's design, much closer than another seed of the teacher
+    assert np.mean(diffs) < 0.5 * np.mean(spread), (diffs, spread)
+    # bad input: exit 2, nothing written
+    bad = tmp_path / "bad"
+    assert main([*argv[:3], "--out", str(bad), "--channel-max", "64"]) == 2
+    assert main([*argv[:3], "--out", str(bad), "--minutes", "0"]) == 2
+    assert not bad.exists()
