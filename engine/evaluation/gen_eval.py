@@ -263,12 +263,14 @@ def evaluate_generator(
     prior_by_region: bool = True,
     prompt_records: list[dict] | None = None,
     prompt_seed: int = 0,
+    cross_region: bool = False,
 ) -> dict[str, Any]:
     """The full `eval gen` report (a JSON-ready dict).
 
     `region_truncation`: also score truncation toward each region's mean w (reported as
     "generator_region_truncation"); `slider_seeds` > 0: also evaluate the named sliders
-    shipped in `model_dir` on that many seeds (reported as "sliders")."""
+    shipped in `model_dir` on that many seeds (reported as "sliders"); `cross_region`: also
+    score the descriptor prompts with another region picked (reported as "cross_region")."""
     from engine.evaluation.prompts import build_prompts
 
     t0 = time.perf_counter()
@@ -309,12 +311,17 @@ def evaluate_generator(
         "targets": TARGETS,
     }
 
-    def render(r: Any, w_avgs: dict[str, np.ndarray] | None = None, **kw: Any) -> Any:
-        """The prompt set through `r`, with this report's settings."""
+    def render(
+        r: Any,
+        w_avgs: dict[str, np.ndarray] | None = None,
+        prompts_: list[Prompt] | None = None,
+        **kw: Any,
+    ) -> Any:
+        """The prompt set (or `prompts_`) through `r`, with this report's settings."""
         return render_prompts(
             r,
             encoder,
-            prompts,
+            prompts if prompts_ is None else prompts_,
             per_prompt,
             truncation,
             progress,
@@ -335,6 +342,10 @@ def evaluate_generator(
         report["generator_region_truncation"] = score(
             rt, prompts, per_prompt, text_emb, encoder, ref
         )
+    crossed = cross_region_prompts(prompts) if cross_region else []
+    if crossed:
+        ct, cemb = render(renderer, truncate_to=truncate_to, prompts_=crossed)
+        report["cross_region"] = score(ct, crossed, per_prompt, cemb, encoder, ref)
     if slider_seeds > 0:
         report["sliders"] = _slider_figures(
             renderer, encoder, ref, slider_seeds, model_dir, noise_mode
@@ -345,6 +356,20 @@ def evaluate_generator(
         report["floor"] = score(ftiles, prompts, per_prompt, text_emb, encoder, ref)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     return report
+
+
+def cross_region_prompts(prompts: list[Prompt]) -> list[Prompt]:
+    """The descriptor prompts with another region picked (the one three places on in
+    REGION_IDS): a designer who chose region R and typed words that belong to another
+    region. Scored as R: the picked region is what the design must show."""
+    from engine.culture import REGION_IDS
+
+    n = len(REGION_IDS)
+    return [
+        Prompt(REGION_IDS[(REGION_IDS.index(p.region) + 3) % n], p.text, p.lang, "cross")
+        for p in prompts
+        if p.kind == "descriptor"
+    ]
 
 
 def _slider_figures(
@@ -418,6 +443,7 @@ def format_table(report: dict[str, Any]) -> str:
     titles = {
         "generator": "generator",
         "generator_region_truncation": "generator, truncation toward the region mean",
+        "cross_region": "generator, another region's words (accuracy = the picked region)",
         "floor": "random generator (floor)",
     }
     for which, title in titles.items():

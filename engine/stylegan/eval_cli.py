@@ -87,6 +87,12 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--prompt-seed", type=int, default=0, help="which captions are sampled (0: the card's)"
     )
+    p.add_argument(
+        "--cross-region",
+        action="store_true",
+        help="also score each caption with another region picked: does the design show the "
+        "region the designer chose, whatever the words?",
+    )
     p.set_defaults(func=run_eval_gen)
 
 
@@ -140,6 +146,7 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         prior_by_region=not args.whole_bank_prior,
         prompt_records=None if args.prompt_db is None else read_manifest(args.prompt_db),
         prompt_seed=args.prompt_seed,
+        cross_region=args.cross_region,
     )
     report["heldout"] = str(db)
     if args.prompt_db is not None:

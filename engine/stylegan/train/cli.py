@@ -252,8 +252,9 @@ def register_train(sub: argparse._SubParsersAction) -> None:
     q.add_argument(
         "--region-k",
         type=int,
-        default=64,
-        help="nearest tiles considered among the tiles of the design's region (64)",
+        default=16,
+        help="nearest tiles considered among the tiles of the design's region (16; more: "
+        "more varied designs, less led by the words)",
     )
     q.add_argument(
         "--mode",

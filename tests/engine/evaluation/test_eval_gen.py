@@ -53,6 +53,24 @@ def test_prompts_cover_regions_and_languages() -> None:
     assert {p.lang for p in miao} == {"en", "zh"}
 
 
+def test_cross_region_prompts_pick_another_region_for_each_caption() -> None:
+    from engine.culture import REGION_IDS
+    from engine.evaluation.gen_eval import cross_region_prompts
+
+    recs = [
+        {"id": f"{r}-0", "region": r, "caption_en": f"{r} words", "caption_zh": f"{r} 词"}
+        for r in REGION_IDS
+    ]
+    ps = build_prompts(recs, descriptors_per_region=1)
+    crossed = cross_region_prompts(ps)
+    assert len(crossed) == 16  # the captions only, not the region names
+    for p in crossed:
+        home = p.text.split()[0]  # the region the words came from
+        assert p.region != home and p.kind == "cross"
+        assert REGION_IDS.index(p.region) == (REGION_IDS.index(home) + 3) % 8
+    assert {p.region for p in crossed} == set(REGION_IDS)
+
+
 @pytest.mark.slow
 def test_eval_gen_end_to_end(
     tmp_path: Path,
@@ -128,14 +146,17 @@ def test_eval_gen_end_to_end(
     named = [Direction(a, "named", vec, 1.0, (0, 3), "coarse") for a in ("warmth", "gold")]
     save_directions(mdir, DirectionFile(read_config(mdir)["sha256"], named))
     argv = ["eval", "gen", "--model", str(mdir), "--clip", str(tiny_clip_dir)]
-    argv += ["--heldout", str(tiny_heldout), "--per-prompt", "2", "--descriptors", "0"]
-    argv += ["--region-truncation", "--sliders", "1", "--out", str(out)]
+    argv += ["--heldout", str(tiny_heldout), "--per-prompt", "2", "--descriptors", "1"]
+    argv += ["--region-truncation", "--sliders", "1", "--out", str(out), "--cross-region"]
     assert main(argv) == 0
     table = capsys.readouterr().out
     assert "overall" in table and "miao" in table and "CLIP acc" in table
     assert "region mean" in table and "warmth" in table
     report = json.loads(out.read_text(encoding="utf-8"))
     assert set(report["generator_region_truncation"]["overall"]) == REGION_KEYS
+    assert "another region's words" in table
+    assert report["cross_region"]["overall"]["tiles"] == 8 * 2 * 2  # 2 captions x 2 seeds
+    assert set(report["cross_region"]["overall"]) == REGION_KEYS
     assert set(report["sliders"]["sliders"]) == {"warmth", "gold"}
     assert "indep_accuracy_min" in report["sliders"]["sliders"]["gold"]
 

@@ -234,7 +234,7 @@ def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
     # each bank row carries its tile's region, in the database's order
     from engine.database import read_manifest
 
-    assert prior.regions is not None and prior.region_k == 64
+    assert prior.regions is not None and prior.region_k == 16
     assert prior.regions.tolist() == [r["region"] for r in read_manifest(db)]
     assert main([*argv, "--region-k", "0"]) == 2
     # bad input: exit 2 and nothing written
