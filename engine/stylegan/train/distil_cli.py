@@ -152,9 +152,33 @@ def run_distil(args: argparse.Namespace) -> int:
     out = save_generator(student.eval(), args.out, extra_meta=meta, float16=args.float16)
     if (teacher_dir / PRIOR_FILE).is_file():  # same mapping, same condition space
         shutil.copy2(teacher_dir / PRIOR_FILE, out / PRIOR_FILE)
+    carried = _carry_directions(teacher_dir, cfg, out)
     print(
         f"wrote {out} after step {status.step}/{args.steps} (boundary error: x "
-        f"{status.x_err:.4f}, img {status.img_err:.4f}); next: wenyang directions fit "
-        f"--model {out}"
+        f"{status.x_err:.4f}, img {status.img_err:.4f})"
+        + (
+            "; the teacher's sliders and region means carried over (same W space)"
+            if carried
+            else f"; next: wenyang directions fit --model {out}"
+        )
     )
     return 0
+
+
+def _carry_directions(teacher_dir: Path, cfg: dict[str, Any], out: Path) -> bool:
+    """The teacher's sliders, text basis and region means, keyed to the student's weights:
+    they live in W, which the student shares (same mapping network, trained to draw what
+    the teacher draws for every w)."""
+    from engine.directions.store import load_directions, save_directions
+    from engine.stylegan.checkpoint import read_config
+
+    data = load_directions(teacher_dir, str(cfg["sha256"]))
+    if data is None:
+        return False
+    data.model_hash = str(read_config(out)["sha256"])
+    data.meta = {
+        **data.meta,
+        "carried_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},
+    }
+    save_directions(out, data)
+    return True

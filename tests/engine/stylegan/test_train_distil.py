@@ -101,6 +101,12 @@ def test_distillation_lowers_the_error_and_resumes(teacher_dir: Path, tmp_path: 
 def test_gan_distil_cli_writes_a_student_that_renders_like_the_teacher(
     teacher_dir: Path, tmp_path: Path
 ) -> None:
+    from engine.directions.base import Direction
+    from engine.directions.store import DirectionFile, load_directions, save_directions
+
+    vec = np.ones(16, np.float32) / 4.0
+    sliders = [Direction("warmth", "named", vec, 1.0, (0, 3), "coarse")]
+    save_directions(teacher_dir, DirectionFile(read_config(teacher_dir)["sha256"], sliders))
     out = tmp_path / "student"
     argv = [
         "train",
@@ -118,6 +124,10 @@ def test_gan_distil_cli_writes_a_student_that_renders_like_the_teacher(
     assert cfg["init_kwargs"]["synthesis_kwargs"]["channel_max"] == 32
     assert cfg["meta"]["distil"]["steps"] == 80
     assert cfg["meta"]["distilled_from"]["sha256"] == read_config(teacher_dir)["sha256"]
+    # the sliders live in W, which the student shares: carried over, keyed to its weights
+    carried = load_directions(out, cfg["sha256"])
+    assert carried is not None and [d.name for d in carried.directions] == ["warmth"]
+    assert np.array_equal(carried.directions[0].vector, vec)
     rt, rs = Renderer(teacher_dir), Renderer(out)
     diffs, spread = [], []
     for seed in range(6):
