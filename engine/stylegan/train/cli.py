@@ -64,7 +64,8 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
     a(
         "--preset",
         default=S,
-        help="network width preset (default cpu-small; tiny, cpu-medium, gpu, official)",
+        help="network width preset (default cpu-small; tiny, cpu128, cpu256, cpu256n — the "
+        "shipped generator's shape —, cpu-medium, gpu, official)",
     )
     a(
         "--no-tileable",

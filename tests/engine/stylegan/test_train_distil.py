@@ -144,3 +144,17 @@ def test_gan_distil_cli_writes_a_student_that_renders_like_the_teacher(
     assert main([*argv[:3], "--out", str(bad), "--channel-max", "64"]) == 2
     assert main([*argv[:3], "--out", str(bad), "--minutes", "0"]) == 2
     assert not bad.exists()
+
+
+def test_the_cpu256n_preset_builds_the_shipped_generators_shape() -> None:
+    """So `train gan --preset cpu256n --init shipped` continues the shipped network as is."""
+    from engine.paths import MODELS_DIR
+    from engine.stylegan.config import generator_kwargs
+
+    shipped = read_config(MODELS_DIR / "generator")["init_kwargs"]
+    mine = generator_kwargs("cpu256n", c_dim=int(shipped["c_dim"]))
+    for key in ("z_dim", "w_dim", "c_dim", "img_resolution", "tileable"):
+        assert mine[key] == shipped[key], key
+    for key in ("channel_base", "channel_max"):
+        assert mine["synthesis_kwargs"][key] == shipped["synthesis_kwargs"][key], key
+    assert mine["mapping_kwargs"] == shipped["mapping_kwargs"]
