@@ -8,6 +8,8 @@ which feature provides them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
@@ -77,39 +79,39 @@ class SlidersPanel(QWidget):
                 "truncation", v, self.tr("Truncation ψ → %1").replace("%1", f"{v:.2f}"), k
             )
         )
-        self.truncate_region = QCheckBox(self.tr("Truncate toward the region's mean"), basics)
-        self.truncate_region.setToolTip(
+        self.truncate_region = self._switch(
+            bl,
+            self.tr("Truncate toward the region's mean"),
             self.tr(
                 "ψ pulls the pattern toward the typical look of the chosen region rather than "
                 "toward the average of all eight regions"
-            )
+            ),
+            model.design.truncate_to == "region",
+            self._toggle_truncate_to,
         )
-        self.truncate_region.setChecked(model.design.truncate_to == "region")
-        self.truncate_region.toggled.connect(self._toggle_truncate_to)
-        bl.addWidget(self.truncate_region)
-        self.text_prior = QCheckBox(self.tr("Read the words through trained patterns"), basics)
-        self.text_prior.setToolTip(
+        self.text_prior = self._switch(
+            bl,
+            self.tr("Read the words through trained patterns"),
             self.tr(
                 "Conditions the generator on the training patterns nearest to your words "
                 "(the model's text prior; with this model each seed takes a different one "
                 "of them) rather than on the words alone; designs saved "
                 "before it existed open with it off, so they look as they did"
-            )
+            ),
+            model.design.condition_prior,
+            self._toggle_text_prior,
         )
-        self.text_prior.setChecked(model.design.condition_prior)
-        self.text_prior.toggled.connect(self._toggle_text_prior)
-        bl.addWidget(self.text_prior)
-        self.region_prior = QCheckBox(self.tr("… only the region's patterns"), basics)
-        self.region_prior.setToolTip(
+        self.region_prior = self._switch(
+            bl,
+            self.tr("… only the region's patterns"),
             self.tr(
-                "Takes those training patterns only from the chosen region, and from more of "
-                "them, so the design stays in the region and varies as the region does; "
-                "designs saved before this existed open with it off, so they look as they did"
-            )
+                "Takes those training patterns only from the chosen region, so the design "
+                "shows that region even when the words belong to another; designs saved "
+                "before this existed open with it off, so they look as they did"
+            ),
+            model.design.prior_by_region,
+            self._toggle_region_prior,
         )
-        self.region_prior.setChecked(model.design.prior_by_region)
-        self.region_prior.toggled.connect(self._toggle_region_prior)
-        bl.addWidget(self.region_prior)
         self.seed = self._add(
             bl, ValueSlider("seed", self.tr("Seed"), 0, 9999, 1, model.design.seed, decimals=0)
         )
@@ -121,17 +123,17 @@ class SlidersPanel(QWidget):
         # where the motifs go: the seed of the design's synthesis noise (the generator places
         # its motifs from it), so the style stays while the arrangement changes
         d0 = model.design
-        self.own_layout = QCheckBox(self.tr("Layout from the seed"), basics)
-        self.own_layout.setToolTip(
+        self.own_layout = self._switch(
+            bl,
+            self.tr("Layout from the seed"),
             self.tr(
                 "Draws the design's noise, which decides where the motifs go, from its seed "
                 "(new designs). Off: the generator's one shared noise, as designs saved "
                 "before layouts existed and matched reference images use"
-            )
+            ),
+            d0.noise_mode == "seeded",
+            self._toggle_own_layout,
         )
-        self.own_layout.setChecked(d0.noise_mode == "seeded")
-        self.own_layout.toggled.connect(self._toggle_own_layout)
-        bl.addWidget(self.own_layout)
         self.noise_seed = self._add(
             bl,
             ValueSlider(
@@ -328,6 +330,17 @@ class SlidersPanel(QWidget):
                 else self.tr("Truncate toward the global mean")
             )
             self.stack.push(SetFieldCommand(self.model, "truncate_to", value, text))
+
+    def _switch(
+        self, layout: QVBoxLayout, text: str, tip: str, checked: bool, slot: Callable[[bool], None]
+    ) -> QCheckBox:
+        """A check box of the Basics group: text, tooltip, state, and what toggling does."""
+        box = QCheckBox(text, layout.parentWidget())
+        box.setToolTip(tip)
+        box.setChecked(checked)
+        box.toggled.connect(slot)
+        layout.addWidget(box)
+        return box
 
     def _toggle_own_layout(self, on: bool) -> None:
         mode = "seeded" if on else "const"
