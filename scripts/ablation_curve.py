@@ -16,6 +16,8 @@ It runs the CLI in this process, one snapshot after another; on the 2-core machi
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 from pathlib import Path
@@ -49,7 +51,9 @@ def score(run: Path, snap: Path, kimg: float, work: Path, args: argparse.Namespa
         ],
     ]
     for argv in steps:
-        if main(argv) != 0:
+        with contextlib.redirect_stdout(io.StringIO()):  # each step's own report: in WORK
+            rc = main(argv)
+        if rc != 0:
             raise SystemExit(f"{' '.join(argv)} failed")
     return json.loads(report.read_text(encoding="utf-8"))
 
@@ -61,6 +65,12 @@ def main() -> int:
     ap.add_argument("--out", type=Path, help="all rows as JSON")
     ap.add_argument("--per-prompt", type=int, default=4)
     ap.add_argument("--descriptors", type=int, default=2)
+    ap.add_argument(
+        "--thresholds",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[0.3, 0.4, 0.5],
+        help="accuracies to report the first kimg reaching (0.3,0.4,0.5)",
+    )
     args = ap.parse_args()
     rows = []
     print("run  kimg  " + "  ".join(FIGURES), flush=True)
@@ -70,6 +80,14 @@ def main() -> int:
             row = {"run": run.name, "kimg": kimg, **{f: g[f] for f in FIGURES}}
             rows.append(row)
             print(run.name, kimg, *(g[f] for f in FIGURES), flush=True)
+    print("first kimg at which a figure reaches a threshold (-: not yet):")
+    for fig in ("clip_accuracy", "indep_accuracy"):
+        for t in args.thresholds:
+            cells = []
+            for run in args.runs:
+                hit = [r["kimg"] for r in rows if r["run"] == run.name and r[fig] >= t]
+                cells.append(f"{run.name} {hit[0] if hit else '-'}")
+            print(f"  {fig} >= {t}: " + ", ".join(cells))
     if args.out is not None:
         args.out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     return 0
