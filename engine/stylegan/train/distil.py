@@ -229,13 +229,7 @@ def distil(
             break
         for g in opt.param_groups:
             g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
-        ws = sampler(batch)
-        table = noise_table([teacher, student], batch, boundary.resolution, sampler.gen)
-        with seeded_noise.using(table):
-            tx, timg = (t.detach() for t in forward_to_boundary(teacher, ws, boundary.resolution))
-            sx, simg = forward_to_boundary(student, ws, boundary.resolution)
-        x_err = relative_error(sx, tx)
-        img_err = relative_error(simg, timg)
+        x_err, img_err = boundary_errors(teacher, student, sampler, batch, boundary.resolution)
         loss = x_err + img_err
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -255,7 +249,23 @@ def distil(
             last_save = time.monotonic()
     save_state(out_dir, student, opt, step)
     student.eval()
+    if math.isnan(status.loss):  # nothing left to train (a finished run): measure only
+        errs = boundary_errors(teacher, student, sampler, batch, boundary.resolution)
+        x, im = float(errs[0].detach()), float(errs[1].detach())
+        status = DistilStatus(step, x + im, x, im, time.monotonic() - t0)
     return status
+
+
+def boundary_errors(
+    teacher: Generator, student: Generator, sampler: LatentSampler, batch: int, boundary: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Relative errors (x, img) of the student at the boundary on a fresh batch of latents."""
+    ws = sampler(batch)
+    table = noise_table([teacher, student], batch, boundary, sampler.gen)
+    with seeded_noise.using(table):
+        tx, timg = (t.detach() for t in forward_to_boundary(teacher, ws, boundary))
+        sx, simg = forward_to_boundary(student, ws, boundary)
+    return relative_error(sx, tx), relative_error(simg, timg)
 
 
 def save_state(out_dir: Path, student: Generator, opt: torch.optim.Optimizer, step: int) -> None:

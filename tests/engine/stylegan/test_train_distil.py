@@ -94,6 +94,11 @@ def test_distillation_lowers_the_error_and_resumes(teacher_dir: Path, tmp_path: 
     # the state was saved: a second call continues at step 60 and stops at the new total
     s2, more = run(5.0, 70)
     assert [x.step for x in more] == list(range(61, 71))
+    # a finished run trains no more and still reports its errors (measured, not NaN)
+    s3 = Generator(**D.narrow_kwargs(KW, 32))
+    sampler = D.LatentSampler(t, None, [t.mapping.w_avg.numpy()], torch.Generator())
+    done = D.distil(t, s3, sampler, tmp_path, 5.0, batch=8, total_steps=70)
+    assert done.step == 70 and 0 <= done.x_err < 1 and 0 <= done.img_err < 1
     for p in s2.mapping.parameters():
         assert not p.requires_grad  # only the narrow part is trained
 
