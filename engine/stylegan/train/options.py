@@ -151,6 +151,7 @@ RESUMABLE_CHANGES = frozenset(
         "ada_target",
         "aug_p",
         "aug_translate",
+        "aug_colour",
         "lr_g",
         "lr_d",
         "gamma",

@@ -118,3 +118,25 @@ def test_new_run_can_start_from_an_exported_generator(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="does not match"):
         other.init_from_generator(tmp_path / "gen", strict=True)
     assert not other.init_from_generator(tmp_path / "gen", strict=False)
+
+
+def test_resume_may_switch_colour_augmentation_off(tmp_path: Path) -> None:
+    """A conditional run can drop hue/saturation changes midway (keeps palettes tied to c)."""
+    t = trainer(tmp_path)
+    t.step()
+    snap = t.save()
+    geometric = trainer(tmp_path, aug_colour=False)
+    geometric.load(snap)  # not refused: the option is among the resumable changes
+    assert geometric.augment.colour is False and t.augment.colour is True
+    x = torch.rand(8, 3, 16, 16)
+    y = geometric.augment(x, 1.0)
+    # flips, turns and wrap translations only permute pixels: each tile keeps its colours
+    assert torch.allclose(y.flatten(2).sort(-1).values, x.flatten(2).sort(-1).values)
+    z = t.augment(x, 1.0)
+    assert not torch.allclose(z.flatten(2).sort(-1).values, x.flatten(2).sort(-1).values)
+    from engine.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert vars(parse(["train", "gan", "--no-aug-colour"]))["aug_colour"] is False
+    assert vars(parse(["train", "gan", "--aug-colour"]))["aug_colour"] is True
+    assert "aug_colour" not in vars(parse(["train", "gan"]))  # a resumed run keeps its own
