@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=16, help="samples per step (16)")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (0.002)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all)")
+    p.add_argument(
+        "--device", default="cpu", help="cpu (default), cuda, cuda:N or auto (CUDA if present)"
+    )
     p.add_argument("--seed", type=int, default=0, help="sampling seed of a new run (0)")
     p.add_argument("--float16", action="store_true", help="store the student as float16")
     p.set_defaults(func=run_distil)
@@ -53,7 +56,7 @@ def _centres(teacher_dir: Path, G: Any) -> list[Any]:
 
     means = load_region_means(teacher_dir) or {}
     return [np.asarray(v, np.float32) for v in means.values()] + [
-        G.mapping.w_avg.detach().numpy().astype(np.float32)
+        G.mapping.w_avg.detach().cpu().numpy().astype(np.float32)
     ]
 
 
@@ -78,6 +81,9 @@ def run_distil(args: argparse.Namespace) -> int:
         kwargs = D.narrow_kwargs(cfg["init_kwargs"], args.channel_max)
     except ValueError as exc:
         raise UserInputError(str(exc), field="--channel-max") from exc
+    from engine.stylegan.train.trainer import pick_device
+
+    device = pick_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     teacher = load_generator(teacher_dir)
@@ -88,6 +94,8 @@ def run_distil(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserInputError(str(exc), field="--channel-max") from exc
     counts = D.init_student(teacher, student)
+    teacher.to(device)
+    student.to(device)
     run = (
         Path(args.run)
         if args.run
@@ -100,7 +108,8 @@ def run_distil(args: argparse.Namespace) -> int:
     )
     print(
         f"student: channel_max {args.channel_max}, rejoins the teacher at {bnd.resolution} px "
-        f"({counts['copied']} tensors copied, {counts['sliced']} narrowed); state in {run}",
+        f"({counts['copied']} tensors copied, {counts['sliced']} narrowed) on {device}; "
+        f"state in {run}",
         file=sys.stderr,
     )
     stop = {"now": False}
@@ -149,7 +158,7 @@ def run_distil(args: argparse.Namespace) -> int:
             "img_rel_err": round(status.img_err, 5),
         },
     }
-    out = save_generator(student.eval(), args.out, extra_meta=meta, float16=args.float16)
+    out = save_generator(student.eval().cpu(), args.out, extra_meta=meta, float16=args.float16)
     if (teacher_dir / PRIOR_FILE).is_file():  # same mapping, same condition space
         shutil.copy2(teacher_dir / PRIOR_FILE, out / PRIOR_FILE)
     carried = _carry_directions(teacher_dir, cfg, out)

@@ -37,7 +37,12 @@ def pick_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise UserInputError("CUDA was asked for but is not available", field="--device")
-    return torch.device(name)
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise UserInputError(
+            f"{name!r} is not a device: give auto, cpu, cuda or cuda:N", field="--device"
+        ) from exc
 
 
 class Trainer:

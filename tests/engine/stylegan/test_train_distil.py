@@ -163,3 +163,36 @@ def test_the_cpu256n_preset_builds_the_shipped_generators_shape() -> None:
     for key in ("channel_base", "channel_max"):
         assert mine["synthesis_kwargs"][key] == shipped["synthesis_kwargs"][key], key
     assert mine["mapping_kwargs"] == shipped["mapping_kwargs"]
+
+
+def test_gan_distil_device_is_checked_and_latents_are_drawn_on_the_cpu(
+    teacher_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "student"
+    argv = ["train", "gan-distil", str(teacher_dir), "--out", str(out), "--run", str(tmp_path)]
+    if not torch.cuda.is_available():  # asked for CUDA without one: a clear error, no output
+        assert main([*argv, "--channel-max", "32", "--device", "cuda"]) == 2
+        assert not out.exists()
+    assert main([*argv, "--channel-max", "32", "--device", "gpu0"]) == 2
+    t = _teacher(teacher_dir)
+    ws = D.LatentSampler(t, None, [np.zeros(16, np.float32)], torch.Generator().manual_seed(3))(4)
+    assert ws.device.type == "cpu" and ws.shape == (4, t.num_ws, 16)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_gan_distil_on_cuda_draws_the_cpu_latents_and_writes_a_cpu_loadable_student(
+    teacher_dir: Path, tmp_path: Path
+) -> None:
+    t_cpu, t_gpu = _teacher(teacher_dir), _teacher(teacher_dir).cuda()
+    centres = [np.zeros(16, np.float32)]
+    a = D.LatentSampler(t_cpu, None, centres, torch.Generator().manual_seed(3))(4)
+    b = D.LatentSampler(t_gpu, None, centres, torch.Generator().manual_seed(3))(4)
+    torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)  # same samples on either device
+    out = tmp_path / "student"
+    argv = ["train", "gan-distil", str(teacher_dir), "--out", str(out), "--run", str(tmp_path)]
+    assert main([*argv, "--channel-max", "32", "--steps", "40", "--device", "cuda"]) == 0
+    cfg = read_config(out)
+    assert cfg["meta"]["distil"]["steps"] == 40 and cfg["meta"]["distil"]["x_rel_err"] < 1
+    img = Renderer(out).render(RenderRequest(seed=1, truncation=0.7)).image
+    assert img.shape == (32, 32, 3)
