@@ -187,8 +187,8 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         action="store_false",
         default=S,
         help="geometric augmentation only: D then sees every real tile in its own colours "
-        "beside its condition, so the region's palette stays tied to the condition (session 8: "
-        "at p ~ 0.4 hue and saturation changes cost the independent accuracy 0.62 -> 0.46)",
+        "beside its condition (with colour changes at p = 0.4 only 13%% of real tiles keep "
+        "theirs, which may loosen the tie between a region's palette and its condition)",
     )
     g.add_argument(
         "--aug-colour",
