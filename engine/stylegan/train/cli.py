@@ -90,6 +90,12 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         default=S,
         help="CUDA: float16 in this many highest resolutions (default 4; CPU always float32)",
     )
+    a(
+        "--tf32",
+        action="store_true",
+        default=S,
+        help="CUDA: TensorFloat-32 in the float32 layers (faster on Ampere and later GPUs)",
+    )
     a("--threads", dest="num_threads", type=int, default=S, help="CPU threads (all cores)")
     g = p.add_argument_group("conditioning")
     g.add_argument(

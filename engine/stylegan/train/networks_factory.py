@@ -32,6 +32,7 @@ def _preset(name: str, resolution: int) -> dict[str, Any]:
         cfgmod: Any = importlib.import_module("engine.stylegan.config")
     except ModuleNotFoundError:
         cfgmod = None
+    table: Any = None
     if cfgmod is not None:
         getter = getattr(cfgmod, "get_preset", None) or getattr(cfgmod, "preset", None)
         table = getattr(cfgmod, "PRESETS", None)
@@ -49,9 +50,9 @@ def _preset(name: str, resolution: int) -> dict[str, Any]:
                 d = {**BUILTIN_PRESETS[name], **d}
             return d
     if name not in BUILTIN_PRESETS:
+        known = sorted({*BUILTIN_PRESETS, *(table if isinstance(table, dict) else {})})
         raise UserInputError(
-            f"unknown preset {name!r}; expected one of {', '.join(BUILTIN_PRESETS)}",
-            field="--preset",
+            f"unknown preset {name!r}; expected one of {', '.join(known)}", field="--preset"
         )
     return dict(BUILTIN_PRESETS[name])
 

@@ -78,6 +78,9 @@ class TrainConfig:
     keep: int = 3  # newest checkpoints kept
     init: str = "auto"  # auto | shipped | none | PATH (generator folder)
     fp16_res: int | None = None  # None = 4 on CUDA, 0 on CPU
+    # CUDA: TensorFloat-32 in the float32 convs and matmuls (Ampere and later). Off by default
+    # as in the official code; `wenyang bench train --tf32` measures what it buys
+    tf32: bool = False
     num_threads: int | None = None  # None = os.cpu_count()
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -147,6 +150,7 @@ RESUMABLE_CHANGES = frozenset(
         "init",
         "device",
         "num_threads",
+        "tf32",
         "extra",
         "ada_target",
         "aug_p",

@@ -75,8 +75,8 @@ class Trainer:
             torch.set_num_threads(n)
         else:
             torch.backends.cudnn.benchmark = True
-            torch.backends.cudnn.allow_tf32 = False
-            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = bool(cfg.tf32)
+            torch.backends.cuda.matmul.allow_tf32 = bool(cfg.tf32)
         self.run_dir = Path(cfg.run_dir)
         seed = cfg.seed * self.world + self.rank
         np.random.seed(seed % (1 << 32))
