@@ -4,13 +4,15 @@
 #
 #   here:   wenyang train gan-pack RUN --out .gpu/pack --ema-only      (15 MB, float16)
 #           pip download (py3.12 wheels) open_clip_torch ftfy wcwidth platformdirs -d .whl
-#   there:  scripts/gpu-train.sh SECONDS [tests|bench]   (carry: .whl .gpu)
+#   there:  scripts/gpu-train.sh SECONDS [tests|bench|trainbench]   (carry: .whl .gpu)
 #
 # A warm machine (a call within 30 s of the last) continues /tmp/run itself; a fresh one
 # rebuilds the database (same seed, identical tiles) and resumes from .gpu/pack. Back under
 # $OUT: pack/ (split in 15 MiB parts: `cat pack/state.safetensors.part* >
 # state.safetensors`), gen/ (G_ema, float16), metrics.jsonl, train.log, and with `tests` /
-# `bench` the CUDA op tests and `bench render --device cuda`. Session 4 notes: docs/DEV_NOTES.md.
+# `bench` the CUDA op tests and `bench render --device cuda`; with `trainbench`,
+# bench-train.txt: `bench train` at batch 64/128, TF32 off/on, float16 in 4 or all
+# resolutions, and the costliest operators (pass the winner in TRAIN_ARGS, e.g. --tf32). Session 4 notes: docs/DEV_NOTES.md.
 #
 # A larger model grown from the current one (session 5: 128 -> 256 px, preset cpu256):
 #   here:   wenyang train gan-export RUN --out .gpu/init --float16   (6 MB)
@@ -46,6 +48,17 @@ fi
 if [ "$MODE" = tests ] || [ "$MODE" = bench ]; then
   timeout 120 $W bench render --device cuda --frames 50 --json >$OUT/bench-render-cuda.json
   echo "bench rc=$?"
+fi
+if [ "$MODE" = trainbench ]; then  # which batch / precision trains fastest (≈ 2 min)
+  for v in "--batch 64" "--batch 64 --tf32" "--batch 128 --tf32" "--batch 64 --tf32 --fp16-res 7"; do
+    # shellcheck disable=SC2086
+    timeout 100 $W bench train --device "$DEVICE" --preset "${BENCH_PRESET:-cpu256}" \
+      --resolution "${BENCH_RES:-256}" --steps 16 --warmup 3 $v >>$OUT/bench-train.txt 2>&1
+  done
+  timeout 100 $W bench train --device "$DEVICE" --preset "${BENCH_PRESET:-cpu256}" \
+    --resolution "${BENCH_RES:-256}" --batch 64 --tf32 --steps 8 --warmup 3 --profile \
+    >>$OUT/bench-train.txt 2>&1
+  grep "img/s" $OUT/bench-train.txt
 fi
 wait
 tail -1 /tmp/db.log
