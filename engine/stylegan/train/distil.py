@@ -17,8 +17,8 @@ mean by a random psi, style-mixed half the time, nudged along random layer range
 sliders do, and noised with fresh per-pixel noise shared by teacher and student.
 
 Device: the networks sit where the caller put them (CUDA makes a 2000-step run a matter of
-minutes instead of half an hour on a 2-core CPU); latents are drawn on the CPU so that a run's
-samples do not depend on the device.
+minutes instead of half an hour on a 2-core CPU); every random draw is made on the CPU, so a
+run samples the same latents on either device (up to float rounding in the mapping).
 
 Resumable: the student, Adam and the step count are saved in the output folder
 (`distil-state/`) every few minutes and when stopped; running the same command continues.
