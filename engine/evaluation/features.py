@@ -15,6 +15,20 @@ import numpy as np
 SIZE = 64
 FEATURE_VERSION = 1
 _L_BINS, _AB_BINS = 4, 6
+# the feature vector is the colour block, then the texture block
+COLOUR_FEATURES = _L_BINS * _AB_BINS**2 + 15  # joint histogram + Lab mean/std/percentiles
+FEATURE_GROUPS = ("all", "colour", "texture")
+
+
+def group_columns(group: str) -> slice:
+    """The columns of `tile_features` a feature group uses ("all", "colour" or "texture")."""
+    if group == "all":
+        return slice(None)
+    if group == "colour":
+        return slice(0, COLOUR_FEATURES)
+    if group == "texture":
+        return slice(COLOUR_FEATURES, None)
+    raise ValueError(f"feature group is {group!r}, expected one of {', '.join(FEATURE_GROUPS)}")
 
 
 def _prep(image: np.ndarray) -> np.ndarray:

@@ -17,12 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from engine.evaluation.features import batch_features
 from engine.evaluation.independent_classifier import IndependentClassifier
 from engine.evaluation.metrics import frechet_distance, mean_pairwise_distance
 from engine.evaluation.prompts import Prompt
 
 Progress = Callable[[str, int, int], None]
 HELDOUT_SEED = 777001
+SPLIT_GROUPS = ("colour", "texture")  # `--feature-split`: classifiers on one group alone
 TARGETS = {
     "clip_accuracy_overall": 0.90,
     "clip_accuracy_region": 0.80,
@@ -41,6 +43,8 @@ class Reference:
     embeddings: dict[str, np.ndarray] | None  # region -> [N, D] (None without CLIP)
     classifier: IndependentClassifier
     figures: dict[str, Any] | None = None  # the database's own CLIP accuracy and seams
+    # feature group -> a classifier on that group alone ("colour", "texture"), when asked for
+    groups: dict[str, IndependentClassifier] | None = None
 
 
 def heldout_database(path: Path | None, resolution: int, per_region: int = 40) -> Path:
@@ -57,30 +61,47 @@ def heldout_database(path: Path | None, resolution: int, per_region: int = 40) -
     return out
 
 
-def load_reference(db_dir: Path, encoder: Any | None) -> Reference:
+def load_reference(db_dir: Path, encoder: Any | None, feature_split: bool = False) -> Reference:
+    """The held-out database's records, CLIP embeddings and classifier(s); `feature_split`
+    adds classifiers on colour and texture features alone, and how well each feature group
+    tells the database's own tiles apart (2-fold cross-validated) as the yardstick."""
     from engine.culture import REGION_IDS
     from engine.database import load_image, read_manifest
-    from engine.evaluation.independent_classifier import classifier_for_database
+    from engine.evaluation.independent_classifier import (
+        classifier_for_database,
+        cross_validated_accuracy,
+    )
     from engine.seam import seam_error
 
     recs = read_manifest(db_dir)
     emb = None
     seams: list[float] = []
     correct: list[bool] = []
+    tiles: list[np.ndarray] = []
+    labels: list[str] = []
     for r in sorted({x["region"] for x in recs}):
         imgs = np.stack([load_image(db_dir, x) for x in recs if x["region"] == r])
         seams += [min(seam_error(t).ratio, 1e6) for t in imgs]
+        if feature_split:
+            tiles += list(imgs)
+            labels += [r] * len(imgs)
         if encoder is not None:
             emb = emb if emb is not None else {}
             emb[r] = encoder.encode_image(imgs).detach().cpu().numpy()
             pred = encoder.classify(imgs).cpu().numpy().argmax(1)
             correct += list(pred == REGION_IDS.index(r))
-    figures = {
+    figures: dict[str, Any] = {
         "tiles": len(recs),
         "seam_ratio": _r(np.mean(seams)),
         "clip_accuracy": _r(np.mean(correct)) if correct else None,
     }
-    return Reference(recs, emb, classifier_for_database(db_dir), figures)
+    groups = None
+    if feature_split:
+        groups = {g: classifier_for_database(db_dir, group=g) for g in SPLIT_GROUPS}
+        for g in ("all", *SPLIT_GROUPS):
+            key = "indep_accuracy_cv" if g == "all" else f"indep_{g}_accuracy_cv"
+            figures[key] = _r(cross_validated_accuracy(tiles, labels, group=g))
+    return Reference(recs, emb, classifier_for_database(db_dir), figures, groups)
 
 
 def render_prompts(
@@ -161,7 +182,9 @@ def score(
     regions = [p.region for p in prompts for _ in range(per_prompt)]
     prompt_idx = np.repeat(np.arange(len(prompts)), per_prompt)
     truth = np.asarray([REGION_IDS.index(r) for r in regions])
-    indep = ref.classifier.predict_proba(tiles).argmax(1) == truth
+    feats = batch_features(tiles)
+    indep = ref.classifier.predict(feats) == truth
+    by_group = {g: clf.predict(feats) == truth for g, clf in (ref.groups or {}).items()}
     seams = np.asarray([min(seam_error(t).ratio, 1e6) for t in tiles])
     img_emb = clip_ok = clip_score = None
     if encoder is not None and text_emb is not None:
@@ -176,6 +199,7 @@ def score(
             "indep_accuracy": _r(indep[mask].mean()),
             "seam_ratio": _r(seams[mask].mean()),
             "seam_ok_share": _r((seams[mask] <= TARGETS["seam_ratio_max"]).mean()),
+            **{f"indep_{g}_accuracy": _r(ok[mask].mean()) for g, ok in by_group.items()},
             "clip_accuracy": None,
             "clip_score": None,
             "fd_clip": None,
@@ -456,6 +480,11 @@ def format_table(report: dict[str, Any]) -> str:
         for name, r in rows:
             cells = "".join(f"{'-':>11}" if r[k] is None else f"{r[k]:>11.3f}" for k, _ in COLUMNS)
             lines.append(f"{name:<11}{cells}")
+        for g in SPLIT_GROUPS:
+            key = f"indep_{g}_accuracy"
+            if key in res["overall"]:
+                cells = ", ".join(f"{n} {r[key]:.2f}" for n, r in rows)
+                lines.append(f"indep acc on {g} features alone: {cells}")
         if "meets_targets" in res:
             lines.append(f"targets met: {res['meets_targets']}")
         lines.append("")
@@ -477,6 +506,13 @@ def format_table(report: dict[str, Any]) -> str:
             f"held-out database itself: CLIP acc {'-' if acc is None else f'{acc:.3f}'}, "
             f"seam {hr['seam_ratio']:.3f}"
         )
+        if "indep_accuracy_cv" in hr:
+            lines.append(
+                "  its own tiles by the independent classifier (2-fold cross-validated): "
+                f"all features {hr['indep_accuracy_cv']:.3f}, colour alone "
+                f"{hr['indep_colour_accuracy_cv']:.3f}, texture alone "
+                f"{hr['indep_texture_accuracy_cv']:.3f}"
+            )
     s = report["settings"]
     lines.append(
         f"{s['prompts']} prompts x {s['per_prompt']} tiles, truncation {s['truncation']}, "

@@ -2,7 +2,9 @@
 features (engine.evaluation.features), trained on a held-out procedural database.
 
 It shares nothing with CLIP, so cultural accuracy measured by both is harder to game. The
-fitted weights are cached per (database manifest, feature version) in the user cache.
+fitted weights are cached per (database manifest, feature version, feature group) in the user
+cache. Classifiers on one feature group alone (colour or texture) say which kind of evidence a
+generator gets right or wrong (`wenyang eval gen --feature-split`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.evaluation.features import FEATURE_VERSION, batch_features
+from engine.evaluation.features import FEATURE_VERSION, batch_features, group_columns
 
 Progress = Callable[[int, int], None]
 
@@ -28,9 +30,16 @@ class IndependentClassifier:
     weight: np.ndarray  # [K, F]
     bias: np.ndarray  # [K]
     regions: tuple[str, ...]
+    group: str = "all"  # feature group it reads: "all", "colour" or "texture"
 
     def logits(self, feats: np.ndarray) -> np.ndarray:
-        return ((feats - self.mean) / self.std) @ self.weight.T + self.bias
+        """[N, K] logits from full feature rows [N, F] (`batch_features`)."""
+        x = np.asarray(feats)[:, group_columns(self.group)]
+        return ((x - self.mean) / self.std) @ self.weight.T + self.bias
+
+    def predict(self, feats: np.ndarray) -> np.ndarray:
+        """[N] index into `regions` of the most likely region, from full feature rows."""
+        return self.logits(feats).argmax(1)
 
     def predict_proba(self, images: list[np.ndarray] | np.ndarray) -> np.ndarray:
         """[N, K] region probabilities of uint8 HxWx3 tiles."""
@@ -53,7 +62,11 @@ class IndependentClassifier:
             save_file(
                 {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()},
                 str(tmp),
-                metadata={"regions": ",".join(self.regions), "features": str(FEATURE_VERSION)},
+                metadata={
+                    "regions": ",".join(self.regions),
+                    "features": str(FEATURE_VERSION),
+                    "group": self.group,
+                },
             )
 
     @classmethod
@@ -63,7 +76,8 @@ class IndependentClassifier:
         with safe_open(str(path), "numpy") as fh:
             meta = fh.metadata() or {}
             t = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
-        return cls(t["mean"], t["std"], t["weight"], t["bias"], tuple(meta["regions"].split(",")))
+        regions = tuple(meta["regions"].split(","))
+        return cls(t["mean"], t["std"], t["weight"], t["bias"], regions, meta.get("group", "all"))
 
 
 def fit_logistic(
@@ -106,18 +120,29 @@ def soften(image: np.ndarray) -> np.ndarray:
 
 
 def train_classifier(
-    images: list[np.ndarray], regions: list[str], l2: float = 1e-2, augment: bool = True
+    images: list[np.ndarray],
+    regions: list[str],
+    l2: float = 1e-2,
+    augment: bool = True,
+    group: str = "all",
 ) -> IndependentClassifier:
     """Fit on tiles and their region labels (all REGION_IDS must be present); `augment`
-    adds a softened copy of every tile (see `soften`)."""
-    from engine.culture import REGION_IDS
-
-    order = tuple(REGION_IDS)
+    adds a softened copy of every tile (see `soften`); `group`: the features it reads."""
     if augment:
         images = list(images) + [soften(im) for im in images]
         regions = list(regions) * 2
+    return fit_on_features(batch_features(images), regions, l2, group)
+
+
+def fit_on_features(
+    feats: np.ndarray, regions: list[str], l2: float = 1e-2, group: str = "all"
+) -> IndependentClassifier:
+    """The classifier fitted on full feature rows [N, F] of tiles of the given regions."""
+    from engine.culture import REGION_IDS
+
+    order = tuple(REGION_IDS)
     y = np.asarray([order.index(r) for r in regions])
-    F = batch_features(images).astype(np.float64)
+    F = np.asarray(feats, dtype=np.float64)[:, group_columns(group)]
     mean, std = F.mean(0), F.std(0) + 1e-6
     W, b = fit_logistic((F - mean) / std, y, len(order), l2=l2)
     return IndependentClassifier(
@@ -126,25 +151,56 @@ def train_classifier(
         W.astype(np.float32),
         b.astype(np.float32),
         order,
+        group,
     )
 
 
-def _db_key(db_dir: Path) -> str:
+def cross_validated_accuracy(
+    images: list[np.ndarray], regions: list[str], group: str = "all", folds: int = 2
+) -> float:
+    """Accuracy on real tiles the classifier did not see: each fold is scored by a classifier
+    fitted (as `train_classifier` fits) on the other folds. The yardstick a generator's
+    accuracy is read against: how well these features tell the regions' own tiles apart."""
+    n = len(images)
+    if folds < 2 or n < folds:
+        raise ValueError(f"need at least {folds} tiles and 2 folds, got {n} and {folds}")
+    feats = batch_features(images)
+    soft = batch_features([soften(im) for im in images])
+    fold = np.arange(n) % folds
+    regs = np.asarray(regions)
+    correct = 0
+    for k in range(folds):
+        tr = fold != k
+        clf = fit_on_features(
+            np.concatenate([feats[tr], soft[tr]]), list(regs[tr]) * 2, group=group
+        )
+        pred = clf.predict(feats[~tr])
+        correct += int(sum(clf.regions[p] == r for p, r in zip(pred, regs[~tr], strict=True)))
+    return correct / n
+
+
+def _db_key(db_dir: Path, group: str = "all") -> str:
     h = hashlib.sha256((db_dir / "manifest.jsonl").read_bytes())
-    return f"{h.hexdigest()[:16]}-f{FEATURE_VERSION}-a1"
+    return f"{h.hexdigest()[:16]}-f{FEATURE_VERSION}-a1" + ("" if group == "all" else f"-{group}")
 
 
-def classifier_for_database(db_dir: str | Path, cache: bool = True) -> IndependentClassifier:
-    """The classifier trained on a database folder (cached by its manifest hash)."""
+def classifier_for_database(
+    db_dir: str | Path, cache: bool = True, group: str = "all"
+) -> IndependentClassifier:
+    """The classifier trained on a database folder (cached by its manifest hash), reading
+    the feature `group` ("all", "colour" or "texture")."""
     from engine.database import load_image, read_manifest
     from engine.paths import user_cache_dir
 
     db_dir = Path(db_dir)
-    path = user_cache_dir() / "evaluation" / f"indep-{_db_key(db_dir)}.safetensors"
+    group_columns(group)  # an unknown group fails before any work
+    path = user_cache_dir() / "evaluation" / f"indep-{_db_key(db_dir, group)}.safetensors"
     if cache and path.is_file():
         return IndependentClassifier.load(path)
     recs = read_manifest(db_dir)
-    clf = train_classifier([load_image(db_dir, r) for r in recs], [r["region"] for r in recs])
+    clf = train_classifier(
+        [load_image(db_dir, r) for r in recs], [r["region"] for r in recs], group=group
+    )
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         clf.save(path)

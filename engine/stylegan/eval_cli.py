@@ -93,6 +93,13 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
         help="also score each caption with another region picked: does the design show the "
         "region the designer chose, whatever the words?",
     )
+    p.add_argument(
+        "--feature-split",
+        action="store_true",
+        help="also score with independent classifiers on colour features alone and on "
+        "texture features alone, and report how well each tells the held-out database's own "
+        "tiles apart (cross-validated): which kind of evidence the generator gets wrong",
+    )
     p.set_defaults(func=run_eval_gen)
 
 
@@ -123,7 +130,7 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         renderer.prior.region_k = args.region_k
     encoder = load_optional_encoder(args.clip, args.device)
     db = heldout_database(args.heldout, renderer.info.resolution, args.heldout_per_region)
-    ref = load_reference(db, encoder)
+    ref = load_reference(db, encoder, feature_split=args.feature_split)
 
     def progress(stage: str, i: int, n: int) -> None:
         if not args.json:

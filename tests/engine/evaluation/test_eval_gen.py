@@ -148,15 +148,27 @@ def test_eval_gen_end_to_end(
     argv = ["eval", "gen", "--model", str(mdir), "--clip", str(tiny_clip_dir)]
     argv += ["--heldout", str(tiny_heldout), "--per-prompt", "2", "--descriptors", "1"]
     argv += ["--region-truncation", "--sliders", "1", "--out", str(out), "--cross-region"]
+    argv += ["--feature-split"]
     assert main(argv) == 0
     table = capsys.readouterr().out
     assert "overall" in table and "miao" in table and "CLIP acc" in table
     assert "region mean" in table and "warmth" in table
+    assert "indep acc on colour features alone: dunhuang" in table
+    assert "texture alone" in table  # the held-out tiles' own cross-validated figures
     report = json.loads(out.read_text(encoding="utf-8"))
-    assert set(report["generator_region_truncation"]["overall"]) == REGION_KEYS
+    split_keys = REGION_KEYS | {"indep_colour_accuracy", "indep_texture_accuracy"}
+    for which in ("generator", "generator_region_truncation", "cross_region"):
+        assert set(report[which]["overall"]) == split_keys
+        for r in report[which]["per_region"].values():
+            assert set(r) == split_keys
+            assert 0 <= r["indep_colour_accuracy"] <= 1 and 0 <= r["indep_texture_accuracy"] <= 1
+    hr = report["heldout_reference"]
+    for key in ("indep_accuracy_cv", "indep_colour_accuracy_cv", "indep_texture_accuracy_cv"):
+        assert 0 <= hr[key] <= 1
+    # colour tells the regions' own tiles apart on unseen ones (the palettes differ)
+    assert hr["indep_colour_accuracy_cv"] > 0.5
     assert "another region's words" in table
     assert report["cross_region"]["overall"]["tiles"] == 8 * 2 * 2  # 2 captions x 2 seeds
-    assert set(report["cross_region"]["overall"]) == REGION_KEYS
     assert set(report["sliders"]["sliders"]) == {"warmth", "gold"}
     assert "indep_accuracy_min" in report["sliders"]["sliders"]["gold"]
 
