@@ -64,7 +64,7 @@ def heldout_database(path: Path | None, resolution: int, per_region: int = 40) -
 def load_reference(db_dir: Path, encoder: Any | None, feature_split: bool = False) -> Reference:
     """The held-out database's records, CLIP embeddings and classifier(s); `feature_split`
     adds classifiers on colour and texture features alone, and how well each feature group
-    tells the database's own tiles apart (2-fold cross-validated) as the yardstick."""
+    tells the database's own tiles apart (10-fold cross-validated) as the yardstick."""
     from engine.culture import REGION_IDS
     from engine.database import load_image, read_manifest
     from engine.evaluation.independent_classifier import (
@@ -508,7 +508,7 @@ def format_table(report: dict[str, Any]) -> str:
         )
         if "indep_accuracy_cv" in hr:
             lines.append(
-                "  its own tiles by the independent classifier (2-fold cross-validated): "
+                "  its own tiles by the independent classifier (10-fold cross-validated): "
                 f"all features {hr['indep_accuracy_cv']:.3f}, colour alone "
                 f"{hr['indep_colour_accuracy_cv']:.3f}, texture alone "
                 f"{hr['indep_texture_accuracy_cv']:.3f}"

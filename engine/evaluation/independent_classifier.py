@@ -156,11 +156,14 @@ def fit_on_features(
 
 
 def cross_validated_accuracy(
-    images: list[np.ndarray], regions: list[str], group: str = "all", folds: int = 2
+    images: list[np.ndarray], regions: list[str], group: str = "all", folds: int = 10
 ) -> float:
     """Accuracy on real tiles the classifier did not see: each fold is scored by a classifier
     fitted (as `train_classifier` fits) on the other folds. The yardstick a generator's
-    accuracy is read against: how well these features tell the regions' own tiles apart."""
+    accuracy is read against: how well these features tell the regions' own tiles apart.
+    Many folds, because the figure depends on the training set's size (held-out database,
+    256 px, all features: 0.80 with 2 folds, 0.85 with 5, 0.97 with 10, which trains on
+    nearly what the real classifier trains on)."""
     n = len(images)
     if folds < 2 or n < folds:
         raise ValueError(f"need at least {folds} tiles and 2 folds, got {n} and {folds}")
