@@ -19,7 +19,11 @@ import numpy as np
 
 from engine.evaluation.features import batch_features
 from engine.evaluation.independent_classifier import IndependentClassifier
-from engine.evaluation.metrics import frechet_distance, mean_pairwise_distance
+from engine.evaluation.metrics import (
+    frechet_distance,
+    grouped_bootstrap_ci,
+    mean_pairwise_distance,
+)
 from engine.evaluation.prompts import Prompt
 
 Progress = Callable[[str, int, int], None]
@@ -197,10 +201,12 @@ def score(
         out: dict[str, Any] = {
             "tiles": int(mask.sum()),
             "indep_accuracy": _r(indep[mask].mean()),
+            "indep_accuracy_ci95": _ci(indep[mask], prompt_idx[mask]),
             "seam_ratio": _r(seams[mask].mean()),
             "seam_ok_share": _r((seams[mask] <= TARGETS["seam_ratio_max"]).mean()),
             **{f"indep_{g}_accuracy": _r(ok[mask].mean()) for g, ok in by_group.items()},
             "clip_accuracy": None,
+            "clip_accuracy_ci95": None,
             "clip_score": None,
             "fd_clip": None,
             "diversity": None,
@@ -209,6 +215,7 @@ def score(
         if img_emb is None or clip_ok is None or clip_score is None or ref.embeddings is None:
             return out
         out["clip_accuracy"] = _r(clip_ok[mask].mean())
+        out["clip_accuracy_ci95"] = _ci(clip_ok[mask], prompt_idx[mask])
         out["clip_score"] = _r(clip_score[mask].mean())
         refs = (
             ref.embeddings[region]
@@ -236,6 +243,11 @@ def score(
 
 def _r(x: Any) -> float:
     return round(float(x), 4)
+
+
+def _ci(ok: np.ndarray, prompt_idx: np.ndarray) -> list[float]:
+    """95% interval of an accuracy, prompts resampled (see grouped_bootstrap_ci)."""
+    return [_r(v) for v in grouped_bootstrap_ci(ok, prompt_idx)]
 
 
 def random_floor_renderer(renderer: Any) -> Any:
@@ -480,6 +492,17 @@ def format_table(report: dict[str, Any]) -> str:
         for name, r in rows:
             cells = "".join(f"{'-':>11}" if r[k] is None else f"{r[k]:>11.3f}" for k, _ in COLUMNS)
             lines.append(f"{name:<11}{cells}")
+        o = res["overall"]
+        ci = [
+            f"{label} {o[key][0]:.3f}-{o[key][1]:.3f}"
+            for key, label in (
+                ("clip_accuracy_ci95", "CLIP acc"),
+                ("indep_accuracy_ci95", "indep acc"),
+            )
+            if o.get(key) is not None
+        ]
+        if ci:
+            lines.append("overall, 95% interval (prompts resampled): " + ", ".join(ci))
         for g in SPLIT_GROUPS:
             key = f"indep_{g}_accuracy"
             if key in res["overall"]:

@@ -1,4 +1,4 @@
-"""Distribution metrics in CLIP image space."""
+"""Distribution metrics in CLIP image space, and intervals for accuracies."""
 
 from __future__ import annotations
 
@@ -32,3 +32,24 @@ def mean_pairwise_distance(emb: np.ndarray) -> float:
     e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
     sim = e @ e.T
     return float((1 - sim)[~np.eye(n, dtype=bool)].mean())
+
+
+def grouped_bootstrap_ci(
+    ok: np.ndarray, groups: np.ndarray, draws: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95% interval of the mean of `ok` (one 0/1 per tile), resampling whole groups.
+
+    Tiles of one prompt share a condition and are not independent, so the prompts, not the
+    tiles, are resampled: with few prompts the interval is honestly wide. Seeded, so the
+    same report gives the same interval."""
+    x = np.asarray(ok, dtype=np.float64).reshape(-1)
+    g = np.asarray(groups).reshape(-1)
+    if len(x) != len(g) or len(x) == 0:
+        raise ValueError(f"need one group per value, got {len(x)} values and {len(g)} groups")
+    uniq, inv = np.unique(g, return_inverse=True)
+    sums = np.bincount(inv, weights=x, minlength=len(uniq))
+    counts = np.bincount(inv, minlength=len(uniq)).astype(np.float64)
+    pick = np.random.default_rng(seed).integers(0, len(uniq), size=(draws, len(uniq)))
+    means = sums[pick].sum(1) / counts[pick].sum(1)
+    lo, hi = np.quantile(means, [0.025, 0.975])
+    return float(lo), float(hi)

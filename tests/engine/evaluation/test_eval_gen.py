@@ -10,6 +10,8 @@ from engine.evaluation.prompts import build_prompts
 REGION_KEYS = {
     "tiles",
     "indep_accuracy",
+    "indep_accuracy_ci95",
+    "clip_accuracy_ci95",
     "seam_ratio",
     "seam_ok_share",
     "clip_accuracy",
@@ -18,6 +20,25 @@ REGION_KEYS = {
     "diversity",
     "diversity_share",
 }
+
+
+def test_grouped_bootstrap_interval() -> None:
+    from engine.evaluation.metrics import grouped_bootstrap_ci
+
+    # 10 prompts x 8 tiles: half the prompts all right, half all wrong
+    ok = np.repeat(np.arange(10) % 2, 8)
+    groups = np.repeat(np.arange(10), 8)
+    lo, hi = grouped_bootstrap_ci(ok, groups)
+    assert lo < 0.5 < hi
+    assert hi - lo > 0.4  # ten independent draws, not eighty
+    assert (lo, hi) == grouped_bootstrap_ci(ok, groups)  # seeded
+    # the same 80 outcomes as 80 independent prompts: a much narrower interval
+    lo2, hi2 = grouped_bootstrap_ci(ok, np.arange(80))
+    assert hi2 - lo2 < 0.3
+    # all right: no spread at all
+    assert grouped_bootstrap_ci(np.ones(12), np.repeat(np.arange(3), 4)) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="one group per value"):
+        grouped_bootstrap_ci(np.ones(3), np.arange(2))
 
 
 def test_frechet_and_diversity() -> None:
@@ -129,6 +150,9 @@ def test_eval_gen_end_to_end(
             assert set(r) == REGION_KEYS
             assert r["tiles"] == 8
             assert 0 <= r["indep_accuracy"] <= 1 and 0 <= r["clip_accuracy"] <= 1
+            for key in ("indep_accuracy", "clip_accuracy"):
+                lo, hi = r[f"{key}_ci95"]
+                assert 0 <= lo <= r[key] <= hi <= 1
             assert r["fd_clip"] >= 0 and r["seam_ratio"] > 0
     assert set(report["heldout_reference"]) == {"tiles", "seam_ratio", "clip_accuracy"}
     assert set(report["generator"]["meets_targets"]) == {"clip_accuracy", "indep_accuracy", "seam"}
@@ -152,6 +176,7 @@ def test_eval_gen_end_to_end(
     assert main(argv) == 0
     table = capsys.readouterr().out
     assert "overall" in table and "miao" in table and "CLIP acc" in table
+    assert "95% interval (prompts resampled)" in table
     assert "region mean" in table and "warmth" in table
     assert "indep acc on colour features alone: dunhuang" in table
     assert "texture alone" in table  # the held-out tiles' own cross-validated figures
