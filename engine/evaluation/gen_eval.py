@@ -238,7 +238,45 @@ def score(
 
     regs = np.asarray(regions)
     per_region = {r: block(regs == r, r) for r in REGION_IDS if (regs == r).any()}
-    return {"overall": block(np.ones(len(tiles), dtype=bool), None), "per_region": per_region}
+    # tiles right per prompt, in prompt order: what a paired comparison of two reports needs
+    per_prompt_ok = {"indep": np.bincount(prompt_idx, weights=indep).astype(int).tolist()}
+    if clip_ok is not None:
+        per_prompt_ok["clip"] = np.bincount(prompt_idx, weights=clip_ok).astype(int).tolist()
+    return {
+        "overall": block(np.ones(len(tiles), dtype=bool), None),
+        "per_region": per_region,
+        "per_prompt_correct": per_prompt_ok,
+    }
+
+
+def compare_reports(
+    report: dict[str, Any], other: dict[str, Any], which: str = "generator"
+) -> dict[str, Any]:
+    """This report's accuracies minus `other`'s on the same prompts and seeds, with 95%
+    intervals that resample the prompts in pairs: whether a change (a snapshot, a setting)
+    moved the figures beyond what the prompt sample explains.
+
+    Raises ValueError when the two reports did not render the same prompts × seeds."""
+    from engine.evaluation.metrics import paired_difference_ci
+
+    if other.get("prompts") != report.get("prompts"):
+        raise ValueError(
+            "the reports were made on different prompts (--descriptors, --prompt-db, --prompt-seed)"
+        )
+    n, n_other = report["settings"]["per_prompt"], other["settings"]["per_prompt"]
+    if n != n_other:
+        raise ValueError(f"the reports rendered {n} and {n_other} tiles per prompt (--per-prompt)")
+    mine = report[which].get("per_prompt_correct") or {}
+    theirs = (other.get(which) or {}).get("per_prompt_correct") or {}
+    out: dict[str, Any] = {}
+    for key in ("clip", "indep"):
+        if key not in mine or key not in theirs:
+            continue
+        diff, lo, hi = paired_difference_ci(np.asarray(mine[key]) / n, np.asarray(theirs[key]) / n)
+        out[f"{key}_accuracy"] = {"difference": _r(diff), "ci95": [_r(lo), _r(hi)]}
+    if not out:
+        raise ValueError("the other report has no per-prompt results (made before session 9?)")
+    return out
 
 
 def _r(x: Any) -> float:
@@ -510,6 +548,15 @@ def format_table(report: dict[str, Any]) -> str:
                 lines.append(f"indep acc on {g} features alone: {cells}")
         if "meets_targets" in res:
             lines.append(f"targets met: {res['meets_targets']}")
+        lines.append("")
+    cmp = report.get("compare")
+    if cmp:
+        diffs = [
+            f"{label} {c['difference']:+.3f} ({c['ci95'][0]:+.3f} to {c['ci95'][1]:+.3f})"
+            for key, label in (("clip_accuracy", "CLIP acc"), ("indep_accuracy", "indep acc"))
+            if (c := cmp.get(key))
+        ]
+        lines.append(f"against {cmp['against']}, same prompts (95% paired): " + ", ".join(diffs))
         lines.append("")
     sl = report.get("sliders")
     if sl:

@@ -53,3 +53,18 @@ def grouped_bootstrap_ci(
     means = sums[pick].sum(1) / counts[pick].sum(1)
     lo, hi = np.quantile(means, [0.025, 0.975])
     return float(lo), float(hi)
+
+
+def paired_difference_ci(
+    a: np.ndarray, b: np.ndarray, draws: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """(mean of a − b, 95% interval) for paired per-group values (e.g. each prompt's accuracy
+    under two networks), resampling the pairs: shared prompt difficulty cancels out."""
+    x = np.asarray(a, dtype=np.float64).reshape(-1)
+    y = np.asarray(b, dtype=np.float64).reshape(-1)
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"need paired values, got {len(x)} and {len(y)}")
+    d = x - y
+    pick = np.random.default_rng(seed).integers(0, len(d), size=(draws, len(d)))
+    lo, hi = np.quantile(d[pick].mean(1), [0.025, 0.975])
+    return float(d.mean()), float(lo), float(hi)

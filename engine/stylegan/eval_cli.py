@@ -100,6 +100,14 @@ def register_eval(sub: argparse._SubParsersAction) -> None:
         "texture features alone, and report how well each tells the held-out database's own "
         "tiles apart (cross-validated): which kind of evidence the generator gets wrong",
     )
+    p.add_argument(
+        "--compare",
+        type=Path,
+        metavar="REPORT",
+        help="also compare both accuracies with an earlier report (--out JSON) made on the "
+        "same prompts and seeds: the difference, with a 95%% interval over the prompts "
+        "resampled in pairs (is a new snapshot or setting really better?)",
+    )
     p.set_defaults(func=run_eval_gen)
 
 
@@ -122,6 +130,7 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         raise UserInputError("must be at least 1", field="--region-k")
     if args.prompt_db is not None and not (args.prompt_db / "manifest.jsonl").is_file():
         raise UserInputError("not a database folder (no manifest.jsonl)", path=str(args.prompt_db))
+    other = _read_other_report(args) if args.compare is not None else None
     renderer = Renderer(args.model, device=args.device)
     renderer.use_prior = not args.no_prior
     if args.prior_mode and renderer.prior is not None:
@@ -155,6 +164,13 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         prompt_seed=args.prompt_seed,
         cross_region=args.cross_region,
     )
+    if other is not None:
+        from engine.evaluation.gen_eval import compare_reports
+
+        try:
+            report["compare"] = {"against": str(args.compare), **compare_reports(report, other)}
+        except ValueError as e:
+            raise UserInputError(str(e), path=str(args.compare), field="--compare") from e
     report["heldout"] = str(db)
     if args.prompt_db is not None:
         report["prompt_db"] = str(args.prompt_db)
@@ -172,3 +188,28 @@ def run_eval_gen(args: argparse.Namespace) -> int:
         )
     print(text if args.json else format_table(report))
     return 0
+
+
+def _read_other_report(args: argparse.Namespace) -> dict:
+    """The `--compare` report, checked before any rendering against this run's settings."""
+    try:
+        other = json.loads(args.compare.read_text(encoding="utf-8"))
+        settings = other["settings"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UserInputError(
+            f"not an `eval gen --out` report ({e})", path=str(args.compare), field="--compare"
+        ) from e
+    mine = {
+        "per_prompt": args.per_prompt,
+        "descriptors_per_region": args.descriptors,
+        "prompt_seed": args.prompt_seed,
+    }
+    for key, value in mine.items():
+        if settings.get(key, 0 if key == "prompt_seed" else None) != value:
+            raise UserInputError(
+                f"was made with {key} {settings.get(key)}, this run uses {value}: a paired "
+                "comparison needs the same prompts and seeds",
+                path=str(args.compare),
+                field="--compare",
+            )
+    return other

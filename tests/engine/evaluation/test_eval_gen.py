@@ -194,6 +194,23 @@ def test_eval_gen_end_to_end(
     assert hr["indep_colour_accuracy_cv"] > 0.5
     assert "another region's words" in table
     assert report["cross_region"]["overall"]["tiles"] == 8 * 2 * 2  # 2 captions x 2 seeds
+    n_prompts = len(report["prompts"])
+    per_prompt = report["generator"]["per_prompt_correct"]
+    assert len(per_prompt["clip"]) == len(per_prompt["indep"]) == n_prompts
+    tiles = report["generator"]["overall"]["tiles"]
+    assert tiles == n_prompts * 2
+    acc = report["generator"]["overall"]["indep_accuracy"]
+    assert sum(per_prompt["indep"]) == round(acc * tiles)
+    # the same network again, paired with that report: the same tiles, so no difference at all
+    argv = ["eval", "gen", "--model", str(mdir), "--clip", str(tiny_clip_dir)]
+    argv += ["--heldout", str(tiny_heldout), "--per-prompt", "2", "--descriptors", "1"]
+    assert main([*argv, "--compare", str(out), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    for key in ("clip_accuracy", "indep_accuracy"):
+        assert again["compare"][key] == {"difference": 0.0, "ci95": [0.0, 0.0]}
+    # another prompt sample cannot be paired with it
+    assert main([*argv, "--compare", str(out), "--prompt-seed", "5"]) == 2
+    assert "prompt_seed" in capsys.readouterr().err
     assert set(report["sliders"]["sliders"]) == {"warmth", "gold"}
     assert "indep_accuracy_min" in report["sliders"]["sliders"]["gold"]
 
@@ -207,3 +224,49 @@ def test_eval_gen_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "--region-k" in capsys.readouterr().err
     assert main(["eval", "gen", "--model", str(tmp_path), "--prompt-db", str(tmp_path)]) == 2
     assert "no manifest.jsonl" in capsys.readouterr().err
+    bad = tmp_path / "report.json"
+    bad.write_text("{not json", encoding="utf-8")
+    assert main(["eval", "gen", "--model", str(tmp_path), "--compare", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "report.json" in err and "eval gen --out" in err
+
+
+def test_compare_reports_pairs_prompts() -> None:
+    from engine.evaluation.gen_eval import compare_reports
+
+    def report(clip: list[int], indep: list[int], per_prompt: int = 4) -> dict:
+        return {
+            "prompts": [{"text": f"p{i}"} for i in range(len(clip))],
+            "settings": {"per_prompt": per_prompt},
+            "generator": {"per_prompt_correct": {"clip": clip, "indep": indep}},
+        }
+
+    # prompts of very different difficulty, the new network one tile better on each
+    old = report([0, 4, 1, 3, 0, 2], [1, 1, 1, 1, 1, 1])
+    new = report([1, 4, 2, 4, 1, 3], [1, 1, 1, 1, 1, 1])
+    res = compare_reports(new, old)
+    clip = res["clip_accuracy"]
+    assert clip["difference"] == pytest.approx(5 / 24, abs=1e-4)
+    assert 0 < clip["ci95"][0] <= clip["difference"] <= clip["ci95"][1]
+    assert res["indep_accuracy"] == {"difference": 0.0, "ci95": [0.0, 0.0]}
+    with pytest.raises(ValueError, match="different prompts"):
+        compare_reports(new, report([0] * 5, [0] * 5))
+    with pytest.raises(ValueError, match="tiles per prompt"):
+        compare_reports(new, report([0] * 6, [0] * 6, per_prompt=8))
+    with pytest.raises(ValueError, match="no per-prompt results"):
+        compare_reports(new, {**old, "generator": {"overall": {}}})
+
+
+def test_paired_difference_interval() -> None:
+    from engine.evaluation.metrics import grouped_bootstrap_ci, paired_difference_ci
+
+    rng = np.random.default_rng(2)
+    b = rng.random(40)  # prompt difficulty varies a lot
+    a = np.clip(b + 0.05 + rng.normal(0, 0.01, 40), 0, 1)
+    diff, lo, hi = paired_difference_ci(a, b)
+    assert diff == pytest.approx(0.05, abs=0.01) and 0.03 < lo < diff < hi < 0.07
+    # unpaired, each network's own interval is far wider than the paired difference's
+    lo_a, hi_a = grouped_bootstrap_ci(a, np.arange(40))
+    assert hi_a - lo_a > 5 * (hi - lo)
+    with pytest.raises(ValueError, match="paired values"):
+        paired_difference_ci(a, b[:3])
