@@ -243,3 +243,56 @@ def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
     d0 = save_generator(Generator(**{**TINY, "c_dim": 0}).eval(), tmp_path / "gen0")
     assert main([*argv[:2], str(d0), *argv[3:]]) == 2
     assert not (d0 / FILE).exists()
+
+
+def test_keep_faithful_keeps_each_regions_best_drawn_share() -> None:
+    from engine.stylegan.prior_fidelity import keep_faithful
+
+    bank = _unit(np.random.default_rng(4).standard_normal((12, 8)).astype(np.float32))
+    regions = np.asarray(["miao"] * 4 + ["hakka"] * 8)
+    fid = np.asarray([0.1, 0.9, 0.5, 0.3, 0.2, 0.8, 0.7, 0.1, 0.6, 0.4, 0.3, 0.95])
+    prior = ConditionPrior(bank, k=3, mode="sample", regions=regions, region_k=5, meta={"a": 1})
+    half = keep_faithful(prior, fid, 0.5)
+    # per region, not overall: Miao keeps its best two although Hakka draws better on the whole
+    kept = [1, 2, 5, 6, 8, 11]
+    np.testing.assert_allclose(half.bank, bank[kept], atol=1e-6)
+    assert half.regions is not None and half.regions.tolist() == regions[kept].tolist()
+    assert (half.k, half.mode, half.region_k) == (3, "sample", 5)
+    assert half.meta == {"a": 1, "fidelity_keep": 0.5, "tiles_before": 12}
+    assert len(keep_faithful(prior, fid, 1.0).bank) == 12
+    with pytest.raises(ValueError, match="keep"):
+        keep_faithful(prior, fid, 0.0)
+    with pytest.raises(ValueError, match="fidelity values"):
+        keep_faithful(prior, fid[:5], 0.5)
+
+
+def test_gan_prior_fidelity_keep_measures_renders_of_the_bank(tmp_path: Path) -> None:
+    from engine.clip import load_encoder
+    from engine.stylegan.prior_fidelity import tile_fidelity
+    from tests.engine.stylegan.train_helpers import build_db, tiny_clip_dir
+
+    clip = tiny_clip_dir(tmp_path / "clip")
+    db = build_db(tmp_path / "db", per_region=2, size=16)
+    torch.manual_seed(0)
+    d = save_generator(Generator(**{**TINY, "c_dim": 32}).eval(), tmp_path / "gen")
+    argv = ["train", "gan-prior", str(d), "--data", str(db), "--clip-model", str(clip)]
+    assert main([*argv, "--fidelity-keep", "1.5"]) == 2
+    assert not (d / FILE).exists()
+    assert main(argv) == 0
+    full = load_prior(d)
+    assert full is not None and full.regions is not None
+    enc = load_encoder(clip)
+    fid = tile_fidelity(Renderer(d, device="cpu"), enc, full.bank, full.regions, seeds=(11, 12))
+    assert fid.shape == (16,) and np.all(np.abs(fid) <= 1.0 + 1e-5)
+    # a render's cosine to its own condition tile: measured, not constant
+    assert fid.std() > 1e-4
+    assert main([*argv, "--fidelity-keep", "0.5"]) == 0
+    half = load_prior(d)
+    assert half is not None and half.regions is not None and len(half.bank) == 8
+    # one of the two tiles of every region, the better drawn one
+    for r in sorted(set(full.regions.tolist())):
+        rows = np.flatnonzero(full.regions == r)
+        best = rows[np.argmax(fid[rows])]
+        assert half.regions.tolist().count(r) == 1
+        got = half.bank[half.regions == r][0]
+        np.testing.assert_allclose(got, full.bank[best], atol=2e-3)
