@@ -230,6 +230,7 @@ class ExportController(QObject):
                 use_prior=d.condition_prior,
                 noise_mode=d.noise_mode,
                 prior_by_region=d.prior_by_region,
+                prior_faithful=d.prior_faithful,
             )
             variants = render_variants(r, spec, c, policy_offset, progress=progress)
             progress(0.95, "writing")

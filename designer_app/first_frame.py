@@ -67,6 +67,7 @@ def encode_job(model_dir: Path | None, device: str, spec: FrameSpec) -> bytes:
         "truncate_to": spec.truncate_to,
         "use_prior": spec.use_prior,
         "prior_by_region": spec.prior_by_region,
+        "prior_faithful": spec.prior_faithful,
     }
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8)
     buf = io.BytesIO()
@@ -97,6 +98,7 @@ def decode_job(blob: bytes) -> tuple[Path | None, str, FrameSpec]:
         truncate_to=str(meta.get("truncate_to", "global")),
         use_prior=bool(meta.get("use_prior", True)),
         prior_by_region=bool(meta.get("prior_by_region", False)),
+        prior_faithful=bool(meta.get("prior_faithful", False)),
     )
     model_dir = meta["model_dir"]
     return (None if model_dir is None else Path(model_dir)), str(meta["device"]), spec
@@ -259,6 +261,7 @@ def _render(blob: bytes) -> bytes | None:
         noise_mode=spec.noise_mode,
         noise_seed=spec.noise_seed,
         region=spec.prior_region,
+        prior_faithful=spec.prior_faithful,
     )
     out = io.BytesIO()
     np.savez(out, image=np.ascontiguousarray(image, dtype=np.uint8), job=np.int64(spec.request_id))

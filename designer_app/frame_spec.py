@@ -33,6 +33,7 @@ class FrameSpec:
     truncate_to: str = "global"
     use_prior: bool = True  # the design's condition_prior
     prior_by_region: bool = True  # the prior draws among `region`'s tiles (the design's)
+    prior_faithful: bool = True  # ... and among those it marks faithfully drawn
 
     @property
     def prior_region(self) -> str | None:
@@ -59,6 +60,7 @@ def spec_from_design(
         truncate_to=d.truncate_to,
         use_prior=d.condition_prior,
         prior_by_region=d.prior_by_region,
+        prior_faithful=d.prior_faithful,
     )
 
 
@@ -78,8 +80,8 @@ def first_changed_row(old: FrameSpec | None, new: FrameSpec) -> int | None:
     if (
         old.seed != new.seed
         or old.truncation != new.truncation
-        or (old.region, old.truncate_to, old.use_prior, old.prior_by_region)
-        != (new.region, new.truncate_to, new.use_prior, new.prior_by_region)
+        or (old.region, old.truncate_to, old.use_prior, old.prior_by_region, old.prior_faithful)
+        != (new.region, new.truncate_to, new.use_prior, new.prior_by_region, new.prior_faithful)
         or (old.noise_mode, old.noise_seed) != (new.noise_mode, new.noise_seed)
         or old.mix_seed != new.mix_seed
         or old.mix_from_layer != new.mix_from_layer
@@ -113,6 +115,7 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
             None if w_avg is None else w_avg.tobytes(),
             spec.use_prior,
             spec.prior_region,
+            spec.prior_faithful,
         )
         mix_ws = mix_cache.get(key)
         if mix_ws is None:
@@ -123,6 +126,7 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
                 w_avg=w_avg,
                 use_prior=spec.use_prior,
                 region=spec.prior_region,
+                faithful=spec.prior_faithful,
             )
             if len(mix_cache) > 32:
                 mix_cache.clear()
@@ -142,4 +146,5 @@ def build_request(renderer: Any, spec: FrameSpec, mix_cache: dict[Any, Any]) -> 
         w_avg=w_avg,
         use_prior=spec.use_prior,
         region=spec.prior_region,
+        prior_faithful=spec.prior_faithful,
     )

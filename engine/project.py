@@ -24,7 +24,8 @@ FORMAT = "wenyang-project"
 # 2: the mockup section (templates, transform, garment photo + mask); 3: truncate_to;
 # 4: noise_mode "seeded" (per-design noise, engine/stylegan/seeded_noise.py) for new designs
 # 5: prior_by_region (the condition prior draws among the design's region's tiles)
-FORMAT_VERSION = 5
+# 6: prior_faithful (... and among the tiles the generator draws faithfully)
+FORMAT_VERSION = 6
 SUFFIX = ".wenyang"
 REPEATS = ("full", "half-drop", "half-brick", "mirror", "center")
 NOISE_MODES = ("seeded", "const", "random", "none")
@@ -91,6 +92,9 @@ class Design:
     # the prior draws its neighbour among the tiles of `region` (condition_prior.py); False
     # for projects of format < 5, which drew from the whole bank: their pixels stay
     prior_by_region: bool = True
+    # ... and among the tiles the prior marks faithfully drawn; False for projects of format
+    # < 6, which drew among all of them: their pixels stay
+    prior_faithful: bool = True
     condition: np.ndarray | None = None  # unit CLIP text embedding used (None: unconditional)
     ws: np.ndarray | None = None  # explicit w [num_ws, w_dim]; overrides seed when set
     offsets: list[Offset] = field(default_factory=list)
@@ -143,6 +147,7 @@ def to_dict(d: Design) -> dict[str, Any]:
         "truncate_to": d.truncate_to,
         "condition_prior": bool(d.condition_prior),
         "prior_by_region": bool(d.prior_by_region),
+        "prior_faithful": bool(d.prior_faithful),
         "condition": _enc_array(d.condition),
         "ws": _enc_array(d.ws),
         "offsets": [
@@ -287,6 +292,7 @@ def from_dict(obj: Any, path: str | None = None) -> Design:
     )
     d.condition_prior = r.get(obj, "condition_prior", bool, "condition_prior", default=version >= 3)
     d.prior_by_region = r.get(obj, "prior_by_region", bool, "prior_by_region", default=version >= 5)
+    d.prior_faithful = r.get(obj, "prior_faithful", bool, "prior_faithful", default=version >= 6)
     if d.truncate_to not in ("region", "global"):
         raise r.fail("truncate_to", f"got {d.truncate_to!r}; expected 'region' or 'global'")
     d.condition = r.array(obj.get("condition"), "condition")

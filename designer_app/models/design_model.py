@@ -21,6 +21,7 @@ RENDER_FIELDS = frozenset(
         "truncate_to",
         "condition_prior",
         "prior_by_region",
+        "prior_faithful",
         "region",
         "condition",
         "ws",

@@ -72,6 +72,7 @@ class BatchSpec:
     use_prior: bool = True  # the model's text -> condition prior (False: a design made before it)
     noise_mode: str = "seeded"  # each variant's noise from its seed ("const": older designs)
     prior_by_region: bool = True  # the prior draws among the region's tiles (older: False)
+    prior_faithful: bool = True  # ... and among those drawn faithfully (older: False)
 
     def __post_init__(self) -> None:
         if not 1 <= self.n <= MAX_VARIANTS:
@@ -92,6 +93,7 @@ def variant_ids(spec: BatchSpec, model_hash: str, c: np.ndarray | None) -> list[
             + (["no-prior"] if not spec.use_prior else [])
             + ([f"noise-{spec.noise_mode}"] if spec.noise_mode != "const" else [])
             + (["region-prior"] if spec.prior_by_region and spec.use_prior else [])
+            + (["faithful-prior"] if spec.prior_faithful and spec.use_prior else [])
         ).encode()
     )
     if c is not None:
@@ -128,6 +130,7 @@ def render_variants(
                 use_prior=spec.use_prior,
                 noise_mode=spec.noise_mode,
                 region=spec.region if spec.prior_by_region else None,
+                prior_faithful=spec.prior_faithful,
             )
             for i in range(start, min(spec.n, start + chunk))
         ]
@@ -243,6 +246,7 @@ def write_batch(
                 "condition_prior": spec.use_prior,
                 "noise_mode": spec.noise_mode,  # "seeded": a variant's noise comes from its seed
                 "prior_by_region": spec.prior_by_region,  # the prior drew among its tiles
+                "prior_faithful": spec.prior_faithful,  # ... among its faithful ones
                 "policy_id": spec.policy_id,
                 "created": created,
             }

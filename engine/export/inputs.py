@@ -65,6 +65,7 @@ def load_project_tile(path: Path, model_dir: Path | None = None) -> ExportInput:
             w_avg=w_avg,
             use_prior=design.condition_prior,
             region=design.prior_region,
+            faithful=design.prior_faithful,
         )
     req = RenderRequest(
         c=c,
@@ -74,6 +75,7 @@ def load_project_tile(path: Path, model_dir: Path | None = None) -> ExportInput:
         w_avg=w_avg,
         use_prior=design.condition_prior,
         region=design.prior_region,
+        prior_faithful=design.prior_faithful,
         offsets=[(o.vector, o.strength, o.layers) for o in design.offsets],
         mix_ws=mix_ws,
         mix_from_layer=design.mix_from_layer if mix_ws is not None else None,

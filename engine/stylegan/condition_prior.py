@@ -33,6 +33,11 @@ CLIP score (0.500 → 0.490 / 0.470) and gained no accuracy (0.809 → 0.796 / 0
 prompts from another database, 960 tiles), so the default stays at 16.
 Without a region, or with a version 1 file, the bank is searched whole with `k`.
 
+Faithful tiles (session 9, file version 3): a bank may mark the tiles the generator draws
+faithfully (`faithful`, from `train gan-prior --fidelity-keep`, engine.stylegan.prior_fidelity);
+conditions then draw only among those unless a design asks for the whole bank (designs saved
+before, so that they keep their pixels).
+
 The bank ships beside the generator (`condition_prior.safetensors`); numpy only, so the
 first-frame helper applies it exactly as the Renderer does.
 """
@@ -50,7 +55,7 @@ from engine.errors import UserInputError
 
 FILE = "condition_prior.safetensors"
 FORMAT = "wenyang-condition-prior"
-VERSION = 2
+VERSION = 3
 DEFAULT_K = 16
 DEFAULT_REGION_K = 16
 DEFAULT_TEXT_WEIGHT = 0.5
@@ -70,6 +75,7 @@ class ConditionPrior:
     mode: str = "mean"  # "mean" of the k nearest, or "sample": one of them per seed
     regions: np.ndarray | None = None  # [N] region id of each bank row (None: unknown)
     region_k: int = DEFAULT_REGION_K  # neighbours considered within a named region
+    faithful: np.ndarray | None = None  # [N] bool: tiles the generator draws faithfully
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -87,14 +93,28 @@ class ConditionPrior:
                     f"{self.regions.shape[0] if self.regions.ndim else 0} region labels for "
                     f"{len(bank)} bank rows"
                 )
+        if self.faithful is not None:
+            self.faithful = np.asarray(self.faithful).astype(bool)
+            if self.faithful.shape != (len(bank),) or not self.faithful.any():
+                raise ValueError(
+                    f"the faithful mask must mark some of the {len(bank)} bank rows, got "
+                    f"shape {self.faithful.shape}"
+                )
 
-    def _bank_for(self, region: str | None) -> tuple[np.ndarray, int]:
-        """The rows to search and k: the region's own rows when it is named and labelled."""
+    def _bank_for(self, region: str | None, faithful: bool = True) -> tuple[np.ndarray, int]:
+        """The rows to search and k: the region's own rows when it is named and labelled;
+        with `faithful` (and a mask in the file), only the faithfully drawn ones."""
+        mask = self.faithful if faithful else None
         if region is None or self.regions is None:
-            return self.bank, self.k
-        rows = self.bank[self.regions == region]
-        if len(rows) == 0:  # a region the bank has no tile of: search everything
-            return self.bank, self.k
+            if mask is None:
+                return self.bank, self.k
+            return self.bank[mask], min(self.k, int(mask.sum()))
+        in_region = self.regions == region
+        if not in_region.any():  # a region the bank has no tile of: search everything
+            return self._bank_for(None, faithful)
+        if mask is not None and (in_region & mask).any():
+            in_region = in_region & mask
+        rows = self.bank[in_region]
         return rows, min(self.region_k, len(rows))
 
     @property
@@ -102,7 +122,11 @@ class ConditionPrior:
         return int(self.bank.shape[1])
 
     def __call__(
-        self, c: np.ndarray, seed: int | None = None, region: str | None = None
+        self,
+        c: np.ndarray,
+        seed: int | None = None,
+        region: str | None = None,
+        faithful: bool = True,
     ) -> np.ndarray:
         """[D] or [N, D] conditions → the same shape, unit rows. An all-zero row (the neutral
         condition of an empty prompt) is passed through unchanged. In "sample" mode `seed`
@@ -112,7 +136,7 @@ class ConditionPrior:
         rows = x.reshape(-1, self.dim)
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         q = rows / np.maximum(norms, 1e-8)
-        bank, k = self._bank_for(region)
+        bank, k = self._bank_for(region, faithful)
         sims = q @ bank.T  # [N, bank]
         if self.mode == "sample" and seed is not None:
             # the k nearest in a fixed order (ties by index), then the seed's pick among them
@@ -149,6 +173,8 @@ def save_prior(prior: ConditionPrior, model_dir: Path) -> Path:
         meta["region_names"] = json.dumps(names)
         index = {n: i for i, n in enumerate(names)}
         tensors["region_index"] = np.asarray([index[r] for r in prior.regions], dtype=np.int16)
+    if prior.faithful is not None:
+        tensors["faithful"] = prior.faithful.astype(np.uint8)
     path = Path(model_dir) / FILE
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
@@ -174,6 +200,9 @@ def load_prior(model_dir: Path | str) -> ConditionPrior | None:
                 if index.shape != (len(bank),) or index.min() < 0 or index.max() >= len(names):
                     raise ValueError("region_index does not match the bank and region_names")
                 regions = np.asarray(names)[index]
+            faithful = None
+            if "faithful" in names_in_file:  # version 3
+                faithful = fh.get_tensor("faithful").astype(bool)
         if meta.get("format") != FORMAT:
             raise ValueError(f"format is {meta.get('format')!r}, expected {FORMAT!r}")
         if int(meta.get("version", "0")) > VERSION:
@@ -186,6 +215,7 @@ def load_prior(model_dir: Path | str) -> ConditionPrior | None:
             mode=meta.get("mode", "mean"),  # files from before session 5: the mean
             regions=regions,
             region_k=int(meta.get("region_k", DEFAULT_REGION_K)),
+            faithful=faithful,
         )
     except (OSError, ValueError, KeyError, TypeError, SafetensorError) as exc:
         raise UserInputError(

@@ -156,6 +156,7 @@ class NumpyGenerator:
         w_avg: np.ndarray | None = None,
         use_prior: bool = True,
         region: str | None = None,
+        faithful: bool = True,
     ) -> np.ndarray:
         """ws [num_ws, w_dim] for a seed and condition (the Renderer's z and truncation)."""
         z = np.random.RandomState(int(seed) % (2**32)).randn(1, self.z_dim).astype(np.float32)
@@ -165,7 +166,8 @@ class NumpyGenerator:
             if cc.shape != (self.c_dim,):
                 raise ValueError(f"condition has {cc.size} values, the model expects {self.c_dim}")
             if c is not None and self.prior is not None and use_prior:
-                cc = self.prior(cc, seed, region)  # as the Renderer does (condition_prior.py)
+                # as the Renderer does (condition_prior.py)
+                cc = self.prior(cc, seed, region, faithful)
             y = cc[None] @ self.embed[0] + self.embed[1]
             parts.append(y * (1.0 / np.sqrt(np.mean(y * y, axis=1, keepdims=True) + 1e-8)))
         x = np.concatenate(parts, axis=1).astype(np.float32)
@@ -245,14 +247,20 @@ class NumpyGenerator:
         noise_mode: str = "const",
         noise_seed: int | None = None,
         region: str | None = None,
+        prior_faithful: bool = True,
     ) -> np.ndarray:
         """A request as the Renderer takes it -> RGB uint8. Noise "const" or "seeded" (from
         `noise_seed`, else `seed`), as the Renderer draws it."""
         if noise_mode not in ("const", SEEDED):
             raise UnsupportedModel(f"noise mode {noise_mode!r} (only 'const' and 'seeded')")
-        base = ws if ws is not None else self.mapping(seed, c, truncation, w_avg, use_prior, region)
+        pf = prior_faithful
+        base = (
+            ws
+            if ws is not None
+            else self.mapping(seed, c, truncation, w_avg, use_prior, region, pf)
+        )
         mix = (
-            self.mapping(mix_seed, c, truncation, w_avg, use_prior, region)
+            self.mapping(mix_seed, c, truncation, w_avg, use_prior, region, pf)
             if mix_seed is not None
             else None
         )

@@ -6,8 +6,9 @@ embedding, the picture is far from the tile in CLIP's eyes, and the design is a 
 with scattered specks that points to another region. Fidelity is the cosine between the
 tile's embedding and the CLIP embedding of that render, averaged over two seeds (on the
 shipped 256 px network it is a property of the tile: the two seeds correlate 0.6-0.85 within
-every region; region means from 0.57 for Mongolian to 0.82 for Dunhuang). Keeping the better
-drawn half of each region's tiles raised both accuracies on held-out prompts (model card).
+every region; region means from 0.57 for Mongolian to 0.82 for Dunhuang). Drawing only among
+the better drawn half of each region's tiles raised both accuracies on held-out prompts
+(model card).
 
 No region labels or classifier are involved: the yardstick is the tile the design was
 conditioned on, as in LAFITE's contrastive loss.
@@ -73,8 +74,9 @@ def tile_fidelity(
 
 
 def keep_faithful(prior: ConditionPrior, fidelity: np.ndarray, keep: float) -> ConditionPrior:
-    """The prior with only the best drawn `keep` share of each region's tiles (of the whole
-    bank when it has no region labels); its settings and metadata are kept."""
+    """The prior with the best drawn `keep` share of each region's tiles (of the whole bank
+    when it has no region labels) marked faithful. The other tiles stay in the bank, so that
+    designs saved before keep drawing among all of them (`ConditionPrior.__call__`)."""
     fid = np.asarray(fidelity, dtype=np.float64).reshape(-1)
     if fid.shape != (len(prior.bank),):
         raise ValueError(f"{fid.size} fidelity values for {len(prior.bank)} bank rows")
@@ -86,11 +88,12 @@ def keep_faithful(prior: ConditionPrior, fidelity: np.ndarray, keep: float) -> C
         m = labels == r
         mask |= m & (fid >= np.quantile(fid[m], 1.0 - keep))
     return ConditionPrior(
-        bank=prior.bank[mask],
+        bank=prior.bank,
         k=prior.k,
         text_weight=prior.text_weight,
-        meta={**(prior.meta or {}), "fidelity_keep": keep, "tiles_before": len(fid)},
+        meta={**(prior.meta or {}), "fidelity_keep": keep},
         mode=prior.mode,
-        regions=None if prior.regions is None else prior.regions[mask],
+        regions=prior.regions,
         region_k=prior.region_k,
+        faithful=mask,
     )

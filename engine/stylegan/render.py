@@ -69,6 +69,8 @@ class RenderRequest:
     use_prior: bool = True  # map c through the model's condition prior (False: raw c)
     noise_seed: int | None = None  # the seed of "seeded" noise (None: `seed`)
     region: str | None = None  # the design's region: the prior's neighbours come from it
+    # the prior draws among the tiles it marks faithful (False: designs saved before them)
+    prior_faithful: bool = True
 
     def noise_key(self) -> tuple[str, int | None]:
         """(noise mode, seed of its noise or None): what fixes the synthesis noise."""
@@ -201,10 +203,12 @@ class Renderer:
         w_avg: np.ndarray | None = None,
         use_prior: bool = True,
         region: str | None = None,
+        faithful: bool = True,
     ) -> np.ndarray:
         """ws [num_ws, w_dim] float32 for a seed and condition (cached). `region`: the
-        condition prior picks its neighbour among that region's tiles."""
-        c_arr = self._condition(c, use_prior, seed, region)
+        condition prior picks its neighbour among that region's tiles; `faithful`: among
+        those it marks faithfully drawn (condition_prior.py)."""
+        c_arr = self._condition(c, use_prior, seed, region, faithful)
         key = (
             int(seed),
             c_arr.tobytes() if c_arr is not None else b"",
@@ -241,6 +245,7 @@ class Renderer:
         use_prior: bool = True,
         seed: int | None = None,
         region: str | None = None,
+        faithful: bool = True,
     ) -> np.ndarray | None:
         if self.G.c_dim == 0:
             return None
@@ -254,7 +259,7 @@ class Renderer:
                 field="c",
             )
         if self.prior is not None and self.use_prior and use_prior:
-            c = self.prior(c, seed, region)
+            c = self.prior(c, seed, region, faithful)
         return c
 
     def request_ws(self, req: RenderRequest) -> np.ndarray:
@@ -270,6 +275,7 @@ class Renderer:
                 w_avg=req.w_avg,
                 use_prior=req.use_prior,
                 region=req.region,
+                faithful=req.prior_faithful,
             )
         return final_ws(base, n, d, req.mix_ws, req.mix_from_layer, req.offsets, req.policy_offset)
 

@@ -32,6 +32,7 @@ class FakeRequest:
     use_prior: bool = True
     noise_seed: int | None = None
     region: str | None = None
+    prior_faithful: bool = True
 
 
 @dataclass
@@ -78,6 +79,7 @@ class FakeRenderer:
         w_avg: np.ndarray | None = None,
         use_prior: bool = True,
         region: str | None = None,
+        faithful: bool = True,
     ) -> np.ndarray:
         z = np.random.default_rng(seed).standard_normal(W_DIM).astype(np.float32)
         if c is not None and len(c):

@@ -49,6 +49,13 @@ def test_job_survives_the_pipe_format() -> None:
     back_whole = first_frame.decode_job(first_frame.encode_job(None, "cpu", whole))[2]
     assert back_whole.prior_region is None
     assert first_changed_row(spec, whole) == 0  # another condition moves every row
+    assert back.prior_faithful is True
+    every_tile = FrameSpec(**{**spec.__dict__, "prior_faithful": False})
+    assert (
+        first_frame.decode_job(first_frame.encode_job(None, "cpu", every_tile))[2].prior_faithful
+        is False
+    )
+    assert first_changed_row(spec, every_tile) == 0
     no_prior = FrameSpec(**{**spec.__dict__, "use_prior": False})
     _, _, back_np = first_frame.decode_job(first_frame.encode_job(None, "cpu", no_prior))
     assert back_np.use_prior is False

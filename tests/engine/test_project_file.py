@@ -145,6 +145,19 @@ def test_region_prior_defaults_by_format_version() -> None:
         from_dict({**old, "version": 5, "prior_by_region": "yes"})
 
 
+def test_faithful_prior_defaults_by_format_version() -> None:
+    """New designs' prior draws among the tiles the generator draws faithfully; projects made
+    before format 6 drew among all of them and keep doing so, so their pixels do not change."""
+    assert Design().prior_faithful is True
+    old = {"format": "wenyang-project", "version": 5, "region": "hakka", "seed": 3}
+    d5 = from_dict(old)
+    assert d5.prior_faithful is False and d5.prior_by_region is True
+    assert from_dict(to_dict(d5)).prior_faithful is False  # and stays so once re-saved
+    assert from_dict({**old, "version": 6}).prior_faithful is True
+    with pytest.raises(UserInputError, match="prior_faithful"):
+        from_dict({**old, "version": 6, "prior_faithful": 1})
+
+
 def test_layout_noise_seed_round_trips() -> None:
     d = Design(region="miao", seed=5)
     assert d.noise_seed is None and from_dict(to_dict(d)).noise_seed is None

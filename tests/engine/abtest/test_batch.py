@@ -48,12 +48,16 @@ def test_variant_ids_are_stable_and_batch_unique() -> None:
     # a prior drawing from the whole bank (a design made before session 7) too
     w = variant_ids(BatchSpec("miao", "蝴蝶", 3, 5, prior_by_region=False), "h", None)
     assert not set(a) & set(w)
+    # and one drawing among all tiles, not only the faithfully drawn (before session 9)
+    f = variant_ids(BatchSpec("miao", "蝴蝶", 3, 5, prior_faithful=False), "h", None)
+    assert not set(a) & set(f) and not set(w) & set(f)
 
 
 def test_render_variants_sends_the_region_to_the_prior_unless_the_design_predates_it() -> None:
     from engine.abtest.batch import render_variants
 
     seen: list[str | None] = []
+    faithful: list[bool] = []
 
     class Recording:
         class info:  # stands in for RendererInfo
@@ -66,11 +70,14 @@ def test_render_variants_sends_the_region_to_the_prior_unless_the_design_predate
             from engine.stylegan.render import RenderResult
 
             seen.extend(r.region for r in reqs)
+            faithful.extend(r.prior_faithful for r in reqs)
             return [RenderResult(np.zeros((4, 4, 3), np.uint8), np.zeros((2, 3)), 0.0)] * len(reqs)
 
     render_variants(Recording(), BatchSpec("hakka", n=2), None)
     render_variants(Recording(), BatchSpec("hakka", n=2, prior_by_region=False), None)
     assert seen == ["hakka", "hakka", None, None]
+    render_variants(Recording(), BatchSpec("hakka", n=1, prior_faithful=False), None)
+    assert faithful == [True, True, True, True, False]
 
 
 def test_write_batch_format(tmp_path: Path) -> None:

@@ -216,6 +216,29 @@ def test_renderer_and_numpy_renderer_apply_the_shipped_prior(tmp_path: Path) -> 
         assert np.abs(got.astype(int) - img.astype(int)).max() <= 1
     whole = rr.render(RenderRequest(c=c, seed=5, truncation=0.7)).image
     assert not np.array_equal(whole, rr.render(RenderRequest(c=c, seed=5, region="hakka")).image)
+    # faithful tiles: new requests draw among them, a design saved before among all tiles
+    mask = np.arange(30) % 2 == 0
+    save_prior(
+        ConditionPrior(bank, k=4, mode="sample", regions=regions, region_k=5, faithful=mask), d
+    )
+    rf, gf = Renderer(d, device="cpu"), numpy_render.load(d)
+    assert rf.prior is not None and rf.prior.faithful is not None
+    differ = 0
+    for seed in range(5, 11):
+        for faithful in (True, False):
+            req = RenderRequest(
+                c=c, seed=seed, truncation=0.7, region="hakka", prior_faithful=faithful
+            )
+            img = rf.render(req).image
+            cond = rf.prior(c, seed, "hakka", faithful)
+            ref = plain.render(RenderRequest(c=cond, seed=seed, truncation=0.7)).image
+            assert np.array_equal(img, ref)
+            got = gf.render(seed, c, 0.7, region="hakka", prior_faithful=faithful)
+            assert np.abs(got.astype(int) - img.astype(int)).max() <= 1
+        differ += not np.array_equal(rf.prior(c, seed, "hakka"), rf.prior(c, seed, "hakka", False))
+    assert differ > 0  # the mask changes what some seeds draw
+    # without a mask the flag changes nothing (files from before session 9)
+    assert np.array_equal(rr.prior(c, 5, "hakka", False), rr.prior(c, 5, "hakka"))
 
 
 def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
@@ -255,11 +278,30 @@ def test_keep_faithful_keeps_each_regions_best_drawn_share() -> None:
     half = keep_faithful(prior, fid, 0.5)
     # per region, not overall: Miao keeps its best two although Hakka draws better on the whole
     kept = [1, 2, 5, 6, 8, 11]
-    np.testing.assert_allclose(half.bank, bank[kept], atol=1e-6)
-    assert half.regions is not None and half.regions.tolist() == regions[kept].tolist()
+    assert half.faithful is not None and np.flatnonzero(half.faithful).tolist() == kept
+    np.testing.assert_allclose(half.bank, prior.bank, atol=1e-6)  # the others stay in the file
     assert (half.k, half.mode, half.region_k) == (3, "sample", 5)
-    assert half.meta == {"a": 1, "fidelity_keep": 0.5, "tiles_before": 12}
-    assert len(keep_faithful(prior, fid, 1.0).bank) == 12
+    assert half.meta == {"a": 1, "fidelity_keep": 0.5}
+    all_kept = keep_faithful(prior, fid, 1.0).faithful
+    assert all_kept is not None and all_kept.all()
+    # conditions draw among the faithful tiles; faithful=False (designs saved before) among all
+    half.text_weight = 0.0  # the condition is then the picked bank row itself
+    q = _unit(np.ones(8, np.float32))
+    seen_f = {int(np.argmax(half(q, seed, "hakka") @ bank.T)) for seed in range(100)}
+    seen_all = {int(np.argmax(half(q, seed, "hakka", False) @ bank.T)) for seed in range(100)}
+    assert seen_f == {5, 6, 8, 11}  # Hakka's faithful tiles (region_k 5 > 4 of them)
+    nearest5 = {4 + int(i) for i in np.argsort(-(bank[4:] @ q), kind="stable")[:5]}
+    assert seen_all == nearest5  # the 5 nearest of all 8 Hakka tiles
+    # whole bank (no region): the faithful rows only, or all of them
+    assert half._bank_for(None)[0].shape == (6, 8) and half._bank_for(None, False)[0].shape == (
+        12,
+        8,
+    )
+    # a region with no faithful tile (hand-made mask): all of its tiles
+    odd = ConditionPrior(bank, k=3, regions=regions, region_k=5, faithful=np.arange(12) >= 4)
+    assert odd._bank_for("miao")[0].shape == (4, 8)
+    with pytest.raises(ValueError, match="faithful mask"):
+        ConditionPrior(bank, faithful=np.zeros(12, bool))
     with pytest.raises(ValueError, match="keep"):
         keep_faithful(prior, fid, 0.0)
     with pytest.raises(ValueError, match="fidelity values"):
@@ -286,13 +328,12 @@ def test_gan_prior_fidelity_keep_measures_renders_of_the_bank(tmp_path: Path) ->
     assert fid.shape == (16,) and np.all(np.abs(fid) <= 1.0 + 1e-5)
     # a render's cosine to its own condition tile: measured, not constant
     assert fid.std() > 1e-4
+    assert full.faithful is None  # version 3 files without a fidelity choice: no mask
     assert main([*argv, "--fidelity-keep", "0.5"]) == 0
     half = load_prior(d)
-    assert half is not None and half.regions is not None and len(half.bank) == 8
-    # one of the two tiles of every region, the better drawn one
+    assert half is not None and half.faithful is not None and len(half.bank) == 16
+    np.testing.assert_allclose(half.bank, full.bank)
+    # one of the two tiles of every region is marked, the better drawn one
     for r in sorted(set(full.regions.tolist())):
         rows = np.flatnonzero(full.regions == r)
-        best = rows[np.argmax(fid[rows])]
-        assert half.regions.tolist().count(r) == 1
-        got = half.bank[half.regions == r][0]
-        np.testing.assert_allclose(got, full.bank[best], atol=2e-3)
+        assert np.flatnonzero(half.faithful[rows]).tolist() == [int(np.argmax(fid[rows]))]
