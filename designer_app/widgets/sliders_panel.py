@@ -112,6 +112,17 @@ class SlidersPanel(QWidget):
             model.design.prior_by_region,
             self._toggle_region_prior,
         )
+        self.faithful_prior = self._switch(
+            bl,
+            self.tr("… only patterns the model draws well"),
+            self.tr(
+                "Takes those training patterns only from the ones this model reproduces "
+                "faithfully, which makes designs look more like their region; designs saved "
+                "before this existed open with it off, so they look as they did"
+            ),
+            model.design.prior_faithful,
+            self._toggle_faithful_prior,
+        )
         self.seed = self._add(
             bl, ValueSlider("seed", self.tr("Seed"), 0, 9999, 1, model.design.seed, decimals=0)
         )
@@ -353,6 +364,11 @@ class SlidersPanel(QWidget):
             text = self.tr("Patterns of the region") if on else self.tr("Patterns of all regions")
             self.stack.push(SetFieldCommand(self.model, "prior_by_region", on, text))
 
+    def _toggle_faithful_prior(self, on: bool) -> None:
+        if self.model.design.prior_faithful != on:
+            text = self.tr("Patterns it draws well") if on else self.tr("All trained patterns")
+            self.stack.push(SetFieldCommand(self.model, "prior_faithful", on, text))
+
     def _toggle_text_prior(self, on: bool) -> None:
         if self.model.design.condition_prior != on:
             text = self.tr("Words through trained patterns") if on else self.tr("Words alone")
@@ -429,6 +445,15 @@ class SlidersPanel(QWidget):
                         "(rebuild it with `wenyang train gan-prior`)"
                     )
                 )
+            faithful = has_prior and bool(getattr(info, "prior_faithful", False))
+            self.faithful_prior.setEnabled(faithful)
+            if not faithful:
+                self.faithful_prior.setToolTip(
+                    self.tr(
+                        "This model's text prior does not mark the patterns it draws well "
+                        "(rebuild it with `wenyang train gan-prior --fidelity-keep 0.5`)"
+                    )
+                )
         n = self.state.num_ws
         if n > 1:
             self.crossover.set_range(1, n - 1)
@@ -450,6 +475,10 @@ class SlidersPanel(QWidget):
             self.region_prior.blockSignals(True)
             self.region_prior.setChecked(d.prior_by_region)
             self.region_prior.blockSignals(False)
+        if field in ("*", "prior_faithful"):
+            self.faithful_prior.blockSignals(True)
+            self.faithful_prior.setChecked(d.prior_faithful)
+            self.faithful_prior.blockSignals(False)
         if field in ("*", "seed"):
             self.seed.set_value(d.seed)
         if field in ("*", "seed", "noise_seed", "noise_mode"):

@@ -47,6 +47,7 @@ class ModelInfo:
     clip_hash: str = ""  # the CLIP model its training conditions came from ("" = unknown)
     has_prior: bool = False  # a text -> condition prior ships beside the weights
     prior_regions: bool = False  # ... and knows each of its tiles' region
+    prior_faithful: bool = False  # ... and marks the tiles the generator draws faithfully
     region_means: tuple[str, ...] = ()  # regions with a shipped mean w (region truncation)
 
 
@@ -166,6 +167,7 @@ class Renderer:
             clip_hash=str(getattr(self.G, "clip_hash", "") or ""),
             has_prior=self.prior is not None,
             prior_regions=self.prior is not None and self.prior.regions is not None,
+            prior_faithful=self.prior is not None and self.prior.faithful is not None,
             region_means=tuple(sorted(self.region_means)),
         )
         self._map_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()

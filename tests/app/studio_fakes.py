@@ -48,6 +48,7 @@ class FakeInfo:
     )
     has_prior: bool = False
     prior_regions: bool = False
+    prior_faithful: bool = False
     region_means: tuple = ()
 
 

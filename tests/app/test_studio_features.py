@@ -406,6 +406,37 @@ def test_region_prior_switch_is_undoable_and_reaches_the_renderer(qtbot, make_wi
     qtbot.waitUntil(lambda: seen[-1] == region, timeout=10000)
 
 
+def test_faithful_prior_switch_is_undoable_and_reaches_the_renderer(qtbot, make_window):
+    from studio_fakes import FakeRenderer
+
+    seen: list[bool] = []
+
+    class Recording(FakeRenderer):
+        def render(self, req):  # type: ignore[no-untyped-def]
+            seen.append(req.prior_faithful)
+            return super().render(req)
+
+    r = Recording(c_dim=8)
+    r.info.has_prior = r.info.prior_regions = r.info.prior_faithful = True
+    w = make_window(renderer=r)
+    wait_idle(qtbot, w)
+    assert w.model.design.prior_faithful and w.sliders.faithful_prior.isChecked()
+    assert w.sliders.faithful_prior.isEnabled()
+    assert seen and seen[-1] is True  # a new design draws among the faithful tiles
+    w.sliders.faithful_prior.setChecked(False)
+    assert w.model.design.prior_faithful is False
+    qtbot.waitUntil(lambda: seen[-1] is False, timeout=10000)
+    w.stack.undo()
+    assert w.model.design.prior_faithful is True and w.sliders.faithful_prior.isChecked()
+    qtbot.waitUntil(lambda: seen[-1] is True, timeout=10000)
+    # a prior without the mark: nothing to switch
+    plain = FakeRenderer(c_dim=8)
+    plain.info.has_prior = plain.info.prior_regions = True
+    w2 = make_window(renderer=plain)
+    wait_idle(qtbot, w2)
+    assert w2.sliders.region_prior.isEnabled() and not w2.sliders.faithful_prior.isEnabled()
+
+
 def test_region_prior_switch_is_disabled_for_a_prior_without_regions(qtbot, make_window):
     from studio_fakes import FakeRenderer
 
