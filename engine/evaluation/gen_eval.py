@@ -73,7 +73,7 @@ def load_reference(db_dir: Path, encoder: Any | None, feature_split: bool = Fals
     from engine.database import load_image, read_manifest
     from engine.evaluation.independent_classifier import (
         classifier_for_database,
-        cross_validated_accuracy,
+        cross_validated_accuracies,
     )
     from engine.seam import seam_error
 
@@ -102,9 +102,10 @@ def load_reference(db_dir: Path, encoder: Any | None, feature_split: bool = Fals
     groups = None
     if feature_split:
         groups = {g: classifier_for_database(db_dir, group=g) for g in SPLIT_GROUPS}
-        for g in ("all", *SPLIT_GROUPS):
+        cv = cross_validated_accuracies(tiles, labels, ("all", *SPLIT_GROUPS))
+        for g, acc in cv.items():
             key = "indep_accuracy_cv" if g == "all" else f"indep_{g}_accuracy_cv"
-            figures[key] = _r(cross_validated_accuracy(tiles, labels, group=g))
+            figures[key] = _r(acc)
     return Reference(recs, emb, classifier_for_database(db_dir), figures, groups)
 
 
