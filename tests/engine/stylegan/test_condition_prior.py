@@ -241,14 +241,19 @@ def test_renderer_and_numpy_renderer_apply_the_shipped_prior(tmp_path: Path) -> 
     assert np.array_equal(rr.prior(c, 5, "hakka", False), rr.prior(c, 5, "hakka"))
 
 
-def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
+def _prior_cli_setup(tmp_path: Path) -> tuple[Path, Path, Path, list[str]]:
+    """A tiny CLIP model, database and conditioned generator, and the `gan-prior` argv."""
     from tests.engine.stylegan.train_helpers import build_db, tiny_clip_dir
 
     clip = tiny_clip_dir(tmp_path / "clip")
     db = build_db(tmp_path / "db", per_region=2, size=16)
     torch.manual_seed(0)
     d = save_generator(Generator(**{**TINY, "c_dim": 32}).eval(), tmp_path / "gen")
-    argv = ["train", "gan-prior", str(d), "--data", str(db), "--clip-model", str(clip)]
+    return clip, db, d, ["train", "gan-prior", str(d), "--data", str(db), "--clip-model", str(clip)]
+
+
+def test_gan_prior_cli_builds_the_bank_from_a_database(tmp_path: Path) -> None:
+    _clip, db, d, argv = _prior_cli_setup(tmp_path)
     assert main([*argv, "--k", "3"]) == 0
     prior = load_prior(d)
     assert prior is not None and prior.k == 3 and prior.bank.shape == (16, 32)
@@ -311,13 +316,8 @@ def test_keep_faithful_keeps_each_regions_best_drawn_share() -> None:
 def test_gan_prior_fidelity_keep_measures_renders_of_the_bank(tmp_path: Path) -> None:
     from engine.clip import load_encoder
     from engine.stylegan.prior_fidelity import tile_fidelity
-    from tests.engine.stylegan.train_helpers import build_db, tiny_clip_dir
 
-    clip = tiny_clip_dir(tmp_path / "clip")
-    db = build_db(tmp_path / "db", per_region=2, size=16)
-    torch.manual_seed(0)
-    d = save_generator(Generator(**{**TINY, "c_dim": 32}).eval(), tmp_path / "gen")
-    argv = ["train", "gan-prior", str(d), "--data", str(db), "--clip-model", str(clip)]
+    clip, _db, d, argv = _prior_cli_setup(tmp_path)
     assert main([*argv, "--fidelity-keep", "1.5"]) == 2
     assert not (d / FILE).exists()
     assert main(argv) == 0
