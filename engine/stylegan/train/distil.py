@@ -277,8 +277,15 @@ def boundary_errors(
     return relative_error(sx, tx), relative_error(simg, timg)
 
 
-def save_state(out_dir: Path, student: Generator, opt: torch.optim.Optimizer, step: int) -> None:
-    """Student weights, Adam moments and the step, atomically (safetensors + JSON)."""
+def save_state(
+    out_dir: Path,
+    student: Generator,
+    opt: torch.optim.Optimizer,
+    step: int,
+    name: str = STATE_DIR,
+) -> None:
+    """Generator weights, Adam moments and the step in `out_dir`/`name`, atomically
+    (safetensors + JSON); train.align keeps its state the same way."""
     from safetensors.torch import save_file
 
     from engine.atomic import atomic_dir
@@ -286,19 +293,21 @@ def save_state(out_dir: Path, student: Generator, opt: torch.optim.Optimizer, st
 
     tensors = {f"G.{k}": v.detach().cpu().contiguous() for k, v in student.state_dict().items()}
     meta = {"step": step, "opt": _flatten_optimizer("opt", opt.state_dict(), tensors)}
-    with atomic_dir(Path(out_dir) / STATE_DIR) as tmp:
+    with atomic_dir(Path(out_dir) / name) as tmp:
         save_file(tensors, str(tmp / "state.safetensors"))
         (tmp / "state.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
-def load_state(out_dir: Path, student: Generator, opt: torch.optim.Optimizer) -> int:
-    """Resume from `out_dir`/distil-state if there is one: the step reached (else 0)."""
+def load_state(
+    out_dir: Path, student: Generator, opt: torch.optim.Optimizer, name: str = STATE_DIR
+) -> int:
+    """Resume from `out_dir`/`name` if there is one: the step reached (else 0)."""
     from safetensors.torch import load_file
 
     from engine.errors import UserInputError
     from engine.stylegan.train.state import _unflatten_optimizer
 
-    d = Path(out_dir) / STATE_DIR
+    d = Path(out_dir) / name
     if not (d / "state.json").is_file():
         return 0
     try:
@@ -308,6 +317,6 @@ def load_state(out_dir: Path, student: Generator, opt: torch.optim.Optimizer) ->
         opt.load_state_dict(_unflatten_optimizer(meta["opt"], tensors))
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise UserInputError(
-            f"unreadable distillation state ({exc}); delete it to start afresh", path=str(d)
+            f"unreadable training state ({exc}); delete it to start afresh", path=str(d)
         ) from exc
     return int(meta["step"])

@@ -1,0 +1,233 @@
+"""Condition alignment: `wenyang train gan-align`.
+
+Why: the synthesis network can draw far more than the mapping network sends each condition
+to. Session 9 found that the network draws about half of the prior's tiles faithfully and
+the rest as a field colour with scattered specks that points to another region; the
+motifs and textures themselves need adversarial training at scale, but *which* w a
+condition reaches is decided by the two small dense layers of the mapping network. So this
+fine-tunes the mapping network alone, with the synthesis frozen, toward the tile each
+condition was taken from (LAFITE's language-free pairing: condition = the tile's CLIP image
+embedding, here mixed with its caption's text embedding as the condition prior mixes them at
+use time):
+
+* LAFITE's contrastive loss between the CLIP embedding of each design and its condition
+  tile, plus the plain cosine (the batch's other tiles are mostly easy negatives);
+* a colour term: sliced Wasserstein distance between the design's and the tile's pixel
+  colours at 32 px (the colour distribution, not the layout: the motifs may sit anywhere);
+* an anchor: the squared distance between the new and the original w for the same z and
+  condition, so the designs stay where the frozen synthesis was trained to draw.
+
+The frozen synthesis keeps every design on the network's own range (no pixel can change
+that the synthesis cannot draw), which is what makes a fine-tune without a discriminator
+safe here; session 10's pixel-regression fine-tune of the synthesis blurred motifs away.
+The W space moves, so the region means, sliders and the prior's faithful mask are fitted
+again afterwards (`directions fit`, `gan-prior`). Resumable: mapping weights, Adam moments
+and the step are saved in the run folder; every batch is drawn from the step's own seed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.stylegan.networks import Generator
+
+STATE_DIR = "align-state"
+COLOUR_PX = 32  # colours are compared at this size (1024 pixels per tile)
+COLOUR_PROJECTIONS = 32  # random 1-D projections of RGB for the sliced Wasserstein term
+
+
+@dataclass
+class AlignConfig:
+    """Loss weights and schedule of one alignment run (stored in the model's meta)."""
+
+    steps: int = 600  # total optimiser steps
+    batch: int = 8  # conditions per step
+    lr: float = 2e-3  # Adam; the dense layers' own lr multiplier (0.01) applies on top
+    contrastive: float = 1.0  # LAFITE InfoNCE weight
+    cosine: float = 1.0  # weight of 1 - cos(design, condition tile)
+    colour: float = 1.0  # sliced Wasserstein colour distance weight
+    anchor: float = 0.1  # weight of |w - w_original|^2
+    tau: float = 0.1  # contrastive temperature
+    text_weight: float = 0.5  # caption mixed into the condition, as the prior does
+    seed: int = 0
+
+
+@dataclass
+class AlignData:
+    """Per tile: unit CLIP image embedding, caption text embeddings, 32 px RGB in [-1, 1]."""
+
+    image: torch.Tensor  # [N, D]
+    text_en: torch.Tensor  # [N, D]
+    text_zh: torch.Tensor  # [N, D]
+    small: torch.Tensor  # [N, 3, 32, 32]
+    regions: list[str]
+
+    def __len__(self) -> int:
+        return int(self.image.shape[0])
+
+
+@dataclass
+class AlignStatus:
+    step: int
+    contrastive: float
+    cosine: float
+    colour: float
+    anchor: float
+    seconds: float
+
+
+def pick_records(records: Sequence[dict[str, Any]], per_region: int) -> list[dict[str, Any]]:
+    """The first `per_region` tiles of each region, in manifest order (deterministic)."""
+    seen: dict[str, int] = {}
+    out = []
+    for r in records:
+        n = seen.get(r["region"], 0)
+        if n < per_region:
+            out.append(r)
+            seen[r["region"]] = n + 1
+    return out
+
+
+def prepare_data(
+    db_dir: Path, records: Sequence[dict[str, Any]], encoder: Any, chunk: int = 64
+) -> AlignData:
+    """Embed the tiles and their English and Chinese captions with the CLIP encoder."""
+    from PIL import Image
+
+    from engine.database import load_image
+    from engine.stylegan.train.conditioning import embed_tiles
+
+    tiles = [load_image(db_dir, r) for r in records]
+    image = embed_tiles(encoder, tiles, chunk)
+
+    def text(key: str) -> torch.Tensor:
+        rows = []
+        for i in range(0, len(records), chunk):
+            batch = [
+                str(r.get(key) or r.get("caption_en") or r["region"])
+                for r in records[i : i + chunk]
+            ]
+            rows.append(torch.as_tensor(encoder.encode_text(batch).embeddings).float().cpu())
+        return F.normalize(torch.cat(rows), dim=1)
+
+    small = np.stack(
+        [
+            np.asarray(Image.fromarray(t).resize((COLOUR_PX, COLOUR_PX), Image.Resampling.BOX))
+            for t in tiles
+        ]
+    )
+    small_t = torch.from_numpy(small.copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return AlignData(
+        image, text("caption_en"), text("caption_zh"), small_t, [r["region"] for r in records]
+    )
+
+
+def colour_pixels(img: torch.Tensor) -> torch.Tensor:
+    """NCHW images → [N, P, 3] colours at COLOUR_PX (area-averaged)."""
+    if img.shape[-1] != COLOUR_PX:
+        img = F.interpolate(img, size=(COLOUR_PX, COLOUR_PX), mode="area")
+    return img.flatten(2).transpose(1, 2)
+
+
+def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
+    """Mean 1-D Wasserstein-1 distance between the colour sets a, b [N, P, 3] along the unit
+    directions proj [3, K]: zero exactly when the projected colour distributions agree."""
+    if a.shape != b.shape:
+        raise ValueError(f"colour sets differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+    pa = torch.sort(a @ proj, dim=1).values
+    pb = torch.sort(b @ proj, dim=1).values
+    return (pa - pb).abs().mean()
+
+
+def _batch(data: AlignData, cfg: AlignConfig, step: int, z_dim: int) -> dict[str, torch.Tensor]:
+    """The step's own draw (so a resumed run continues the same sequence)."""
+    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+    idx = torch.randperm(len(data), generator=g)[: cfg.batch]
+    zh = torch.rand(len(idx), 1, generator=g) < 0.5
+    text = torch.where(zh, data.text_zh[idx], data.text_en[idx])
+    target = data.image[idx]
+    return {
+        "c": F.normalize(target + cfg.text_weight * text, dim=1),
+        "target": target,
+        "small": data.small[idx],
+        "z": torch.randn(len(idx), z_dim, generator=g),
+    }
+
+
+def align(
+    G: Generator,
+    embed: Callable[[torch.Tensor], torch.Tensor],
+    data: AlignData,
+    run_dir: Path,
+    cfg: AlignConfig,
+    minutes: float = 60.0,
+    report: Callable[[AlignStatus], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> AlignStatus:
+    """Train G.mapping in place for up to `minutes` or until cfg.steps; returns the last
+    status. `embed`: differentiable NCHW [-1, 1] → unit CLIP embeddings (frozen encoder)."""
+    from engine.stylegan.train.clip_losses import contrastive_loss
+    from engine.stylegan.train.distil import load_state, save_state
+
+    if G.c_dim != data.image.shape[1]:
+        raise ValueError(
+            f"the generator's condition is {G.c_dim}-d but the CLIP embeddings are "
+            f"{data.image.shape[1]}-d (another CLIP model?)"
+        )
+    device = next(G.parameters()).device
+    original = Generator(**G.init_kwargs).to(device)
+    original.load_state_dict(G.state_dict())
+    original.mapping.eval().requires_grad_(False)
+    G.synthesis.eval().requires_grad_(False)
+    G.mapping.train().requires_grad_(True)
+    opt = torch.optim.Adam(G.mapping.parameters(), lr=cfg.lr, betas=(0.0, 0.99))
+    step = load_state(run_dir, G, opt, STATE_DIR)
+    proj = F.normalize(
+        torch.randn(3, COLOUR_PROJECTIONS, generator=torch.Generator().manual_seed(cfg.seed)),
+        dim=0,
+    ).to(device)
+    start = last_save = time.monotonic()
+    status = AlignStatus(step, float("nan"), float("nan"), float("nan"), float("nan"), 0.0)
+    while step < cfg.steps:
+        b = {k: v.to(device) for k, v in _batch(data, cfg, step, G.z_dim).items()}
+        ws = G.mapping(b["z"], b["c"], skip_w_avg_update=True)
+        with torch.no_grad():
+            ws0 = original.mapping(b["z"], b["c"], skip_w_avg_update=True)
+        img = G.synthesis(ws, noise_mode="random")
+        emb = embed(img)
+        l_con = contrastive_loss(emb, b["target"], cfg.tau)
+        cos = (emb * b["target"]).sum(dim=1).mean()
+        l_col = sliced_wasserstein(colour_pixels(img), colour_pixels(b["small"]), proj)
+        l_anc = (ws[:, 0] - ws0[:, 0]).square().mean()
+        loss = (
+            cfg.contrastive * l_con
+            + cfg.cosine * (1 - cos)
+            + cfg.colour * l_col
+            + cfg.anchor * l_anc
+        )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        now = time.monotonic()
+        status = AlignStatus(
+            step, l_con.item(), cos.item(), l_col.item(), l_anc.item(), now - start
+        )
+        if report is not None:
+            report(status)
+        stop = (should_stop is not None and should_stop()) or now - start > minutes * 60
+        if stop or step == cfg.steps or now - last_save > 300:
+            save_state(run_dir, G, opt, step, STATE_DIR)
+            last_save = now
+        if stop:
+            break
+    G.mapping.eval().requires_grad_(False)
+    return status
