@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--contrastive", type=float, default=d.contrastive, help="LAFITE loss weight (1)"
     )
     p.add_argument("--cosine", type=float, default=d.cosine, help="1 - cosine weight (1)")
-    p.add_argument("--colour", type=float, default=d.colour, help="colour distance weight (1)")
+    p.add_argument("--colour", type=float, default=d.colour, help="colour distance weight (3)")
     p.add_argument("--anchor", type=float, default=d.anchor, help="|w - w_orig|^2 weight (0.1)")
     p.add_argument("--minutes", type=float, default=60.0, help="train at most this long now (60)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all)")
