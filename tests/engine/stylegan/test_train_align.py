@@ -83,7 +83,7 @@ def test_align_trains_the_mapping_alone_toward_the_tiles_and_resumes(tmp_path: P
     data, embed = _data(), _embed()
     G = _generator()
     before = {k: v.clone() for k, v in G.state_dict().items()}
-    cfg = A.AlignConfig(steps=30, batch=8, lr=0.05, anchor=0.0)
+    cfg = A.AlignConfig(steps=30, batch=8, lr=0.05, colour=1.0, anchor=0.0)
     seen: list[A.AlignStatus] = []
     A.align(G, embed, data, tmp_path, cfg, report=seen.append)
     assert [s.step for s in seen] == list(range(1, 31))
@@ -104,7 +104,12 @@ def test_align_trains_the_mapping_alone_toward_the_tiles_and_resumes(tmp_path: P
     G2 = _generator()
     more: list[A.AlignStatus] = []
     A.align(
-        G2, embed, data, tmp_path, A.AlignConfig(steps=33, batch=8, lr=0.05), report=more.append
+        G2,
+        embed,
+        data,
+        tmp_path,
+        A.AlignConfig(steps=33, batch=8, lr=0.05, colour=1.0),
+        report=more.append,
     )
     assert [s.step for s in more] == [31, 32, 33]
     # ... from the first run's weights, not the fresh generator's
