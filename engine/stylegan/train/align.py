@@ -68,7 +68,6 @@ class AlignData:
     text_en: torch.Tensor  # [N, D]
     text_zh: torch.Tensor  # [N, D]
     small: torch.Tensor  # [N, 3, 32, 32]
-    regions: list[str]
 
     def __len__(self) -> int:
         return int(self.image.shape[0])
@@ -125,9 +124,7 @@ def prepare_data(
         ]
     )
     small_t = torch.from_numpy(small.copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
-    return AlignData(
-        image, text("caption_en"), text("caption_zh"), small_t, [r["region"] for r in records]
-    )
+    return AlignData(image, text("caption_en"), text("caption_zh"), small_t)
 
 
 def colour_pixels(img: torch.Tensor) -> torch.Tensor:

@@ -148,7 +148,7 @@ def run_align(args: argparse.Namespace) -> int:
     meta["aligned_from"] = {"model_id": cfg_file["model_id"], "sha256": cfg_file["sha256"]}
     meta["align"] = {
         "data": f"{Path(args.data).name} ({len(records)} tiles, {args.per_region} per region)",
-        **{k: v for k, v in vars(cfg).items()},
+        **vars(cfg),
     }
     out = save_generator(G.cpu(), args.out, extra_meta=meta, float16=args.float16)
     print(

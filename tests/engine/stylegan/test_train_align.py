@@ -63,7 +63,6 @@ def _data(n: int = 8) -> A.AlignData:
         text_en=F.normalize(torch.randn(n, 32, generator=g), dim=1),
         text_zh=F.normalize(torch.randn(n, 32, generator=g), dim=1),
         small=small,
-        regions=["dunhuang"] * n,
     )
 
 
