@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 
-_M_RGB2XYZ = np.array(
+RGB_TO_XYZ = np.array(
     [
         [0.4124564, 0.3575761, 0.1804375],
         [0.2126729, 0.7151522, 0.0721750],
         [0.0193339, 0.1191920, 0.9503041],
     ]
 )
-_WHITE = np.array([0.95047, 1.0, 1.08883])
-_M_XYZ2RGB = np.linalg.inv(_M_RGB2XYZ)
+WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
+XYZ_TO_RGB = np.linalg.inv(RGB_TO_XYZ)
 
 
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -23,7 +23,7 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     if np.asarray(rgb).dtype == np.uint8:
         c = c / 255.0
     lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    xyz = lin @ _M_RGB2XYZ.T / _WHITE
+    xyz = lin @ RGB_TO_XYZ.T / WHITE_D65
     eps, kappa = 216 / 24389, 24389 / 27
     f = np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16) / 116)
     L = 116 * f[..., 1] - 16
@@ -42,7 +42,7 @@ def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
     f = np.stack([fx, fy, fz], axis=-1)
     xyz = np.where(f**3 > eps, f**3, (116 * f - 16) / kappa)
     xyz[..., 1] = np.where(lab[..., 0] > kappa * eps, fy**3, lab[..., 0] / kappa)
-    lin = (xyz * _WHITE) @ _M_XYZ2RGB.T
+    lin = (xyz * WHITE_D65) @ XYZ_TO_RGB.T
     lin = np.clip(lin, 0, 1)
     c = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
     return np.clip(np.round(c * 255), 0, 255).astype(np.uint8)

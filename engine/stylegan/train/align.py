@@ -42,6 +42,7 @@ from engine.stylegan.networks import Generator
 STATE_DIR = "align-state"
 COLOUR_PX = 32  # colours are compared at this size (1024 pixels per tile)
 COLOUR_PROJECTIONS = 32  # random 1-D projections of RGB for the sliced Wasserstein term
+COLOUR_SPACES = ("rgb", "lab")
 
 
 @dataclass
@@ -57,6 +58,7 @@ class AlignConfig:
     anchor: float = 0.1  # weight of |w - w_original|^2
     tau: float = 0.1  # contrastive temperature
     text_weight: float = 0.5  # caption mixed into the condition, as the prior does
+    colour_space: str = "rgb"  # "rgb" or "lab" (CIELAB / 50: distances as the eye sees them)
     seed: int = 0
 
 
@@ -127,11 +129,33 @@ def prepare_data(
     return AlignData(image, text("caption_en"), text("caption_zh"), small_t)
 
 
-def colour_pixels(img: torch.Tensor) -> torch.Tensor:
-    """NCHW images → [N, P, 3] colours at COLOUR_PX (area-averaged)."""
+def colour_pixels(img: torch.Tensor, space: str = "rgb") -> torch.Tensor:
+    """NCHW images in [-1, 1] → [N, P, 3] colours at COLOUR_PX (area-averaged), as RGB in
+    [-1, 1] or as CIELAB / 50 (`space="lab"`)."""
+    if space not in COLOUR_SPACES:
+        raise ValueError(f"colour space is {space!r}, expected one of {', '.join(COLOUR_SPACES)}")
     if img.shape[-1] != COLOUR_PX:
         img = F.interpolate(img, size=(COLOUR_PX, COLOUR_PX), mode="area")
-    return img.flatten(2).transpose(1, 2)
+    px = img.flatten(2).transpose(1, 2)
+    return torch_lab((px + 1) / 2) / 50.0 if space == "lab" else px
+
+
+def torch_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """Differentiable sRGB in [0, 1] [..., 3] → CIELAB (D65), as engine.export.colour does
+    it in numpy."""
+    from engine.export.colour import RGB_TO_XYZ, WHITE_D65
+
+    c = rgb.clamp(0.0, 1.0)
+    lin = torch.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055).clamp_min(1e-6) ** 2.4)
+    m = torch.as_tensor(RGB_TO_XYZ, dtype=rgb.dtype, device=rgb.device)
+    white = torch.as_tensor(WHITE_D65, dtype=rgb.dtype, device=rgb.device)
+    xyz = lin @ m.T / white
+    eps, kappa = 216 / 24389, 24389 / 27
+    f = torch.where(xyz > eps, xyz.clamp_min(eps) ** (1 / 3), (kappa * xyz + 16) / 116)
+    L = 116 * f[..., 1] - 16
+    a = 500 * (f[..., 0] - f[..., 1])
+    b = 200 * (f[..., 1] - f[..., 2])
+    return torch.stack([L, a, b], dim=-1)
 
 
 def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
@@ -202,7 +226,9 @@ def align(
         emb = embed(img)
         l_con = contrastive_loss(emb, b["target"], cfg.tau)
         cos = (emb * b["target"]).sum(dim=1).mean()
-        l_col = sliced_wasserstein(colour_pixels(img), colour_pixels(b["small"]), proj)
+        l_col = sliced_wasserstein(
+            colour_pixels(img, cfg.colour_space), colour_pixels(b["small"], cfg.colour_space), proj
+        )
         l_anc = (ws[:, 0] - ws0[:, 0]).square().mean()
         loss = (
             cfg.contrastive * l_con

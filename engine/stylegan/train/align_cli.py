@@ -22,7 +22,7 @@ DESCRIPTION = (
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from engine.stylegan.train.align import AlignConfig
+    from engine.stylegan.train.align import COLOUR_SPACES, AlignConfig
 
     d = AlignConfig()
     p = sub.add_parser(
@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cosine", type=float, default=d.cosine, help="1 - cosine weight (1)")
     p.add_argument("--colour", type=float, default=d.colour, help="colour distance weight (3)")
     p.add_argument("--anchor", type=float, default=d.anchor, help="|w - w_orig|^2 weight (0.1)")
+    p.add_argument(
+        "--colour-space",
+        choices=COLOUR_SPACES,
+        default=d.colour_space,
+        help=f"space of the colour distance ({d.colour_space})",
+    )
     p.add_argument("--minutes", type=float, default=60.0, help="train at most this long now (60)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or auto")
@@ -112,6 +118,7 @@ def run_align(args: argparse.Namespace) -> int:
         contrastive=args.contrastive,
         cosine=args.cosine,
         colour=args.colour,
+        colour_space=args.colour_space,
         anchor=args.anchor,
         seed=args.seed,
     )

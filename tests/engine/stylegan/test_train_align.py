@@ -50,6 +50,22 @@ def test_sliced_wasserstein_compares_colour_distributions_not_layout() -> None:
         A.sliced_wasserstein(a, a[:, :32], proj)
 
 
+def test_lab_colours_match_the_numpy_conversion_and_carry_gradients() -> None:
+    from engine.export.colour import srgb_to_lab
+
+    rgb = np.array([[0, 0, 0], [255, 255, 255], [193, 39, 45], [47, 110, 186], [229, 184, 11]])
+    lab = A.torch_lab(torch.tensor(rgb / 255.0, dtype=torch.float64))
+    np.testing.assert_allclose(lab.numpy(), srgb_to_lab(rgb.astype(np.uint8)), atol=1e-6)
+    img = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    img.requires_grad_(True)
+    px = A.colour_pixels(img, "lab")
+    assert px.shape == (2, A.COLOUR_PX**2, 3)
+    px.sum().backward()
+    assert img.grad is not None and torch.isfinite(img.grad).all() and img.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="colour space"):
+        A.colour_pixels(img, "hsv")
+
+
 def test_pick_records_takes_the_first_tiles_of_each_region_in_order() -> None:
     recs = [{"id": i, "region": r} for i, r in enumerate("aabbbaca")]
     assert [r["id"] for r in A.pick_records(recs, 2)] == [0, 1, 2, 3, 6]
