@@ -25,6 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--select-seeds", type=int, default=6, help="latents to scope ranges (6)")
     f.add_argument("--db", type=Path, help="database whose tiles locate region means (optional)")
     f.add_argument("--eval-seeds", type=int, default=0, help="also evaluate on N seeds (0: no)")
+    f.add_argument(
+        "--named-from",
+        type=Path,
+        metavar="DIR",
+        help="keep the named sliders of the generator in DIR instead of fitting new ones "
+        "(only when its synthesis network is identical, e.g. after train gan-align)",
+    )
     # fitting holds the noise fixed, so what changes between samples is w alone: on the 256 px
     # generator const-fitted sliders score better under the studio's seeded noise (symmetry
     # 0.92 over 50 seeds) than seeded-fitted ones (0.57), whose attribute values also vary
@@ -114,12 +121,14 @@ def run_fit(args: argparse.Namespace) -> int:
         _progress,
         db_dir=args.db,
         noise_mode=args.noise_mode,
+        named_from=args.named_from,
     )
     for d in data.directions:
         if d.kind == "named":
+            kept = f" (kept from {d.meta['kept_from']})" if d.meta.get("kept_from") else ""
             print(
                 f"{d.name:<11} range={d.layer_range:<7} "
-                f"spearman by range={d.meta['range_spearman']}"
+                f"spearman by range={d.meta.get('range_spearman')}{kept}"
             )
     print(f"wrote {mdir / 'directions.safetensors'} and directions.json ({data.meta['seconds']} s)")
     if args.eval_seeds > 0:

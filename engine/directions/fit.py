@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.directions.base import Direction
 from engine.directions.conditions import region_conditions, stack_conditions
 from engine.directions.latents import sample_w
 from engine.directions.named import fit_named_directions
@@ -16,6 +17,7 @@ from engine.directions.region_mean import region_means, renderer_prior
 from engine.directions.sefa import sefa_directions
 from engine.directions.sliders import compute_text_basis
 from engine.directions.store import DirectionFile, save_directions
+from engine.errors import UserInputError
 
 Progress = Callable[[str, int, int], None]
 
@@ -29,20 +31,23 @@ def fit_all(
     progress: Progress | None = None,
     image_embeddings: dict[str, np.ndarray] | None = None,
     noise_mode: str = "const",
+    named: list[Direction] | None = None,
 ) -> DirectionFile:
     """SeFa + named + (with CLIP) text basis + region means for one generator.
 
     `image_embeddings` (region -> CLIP image embeddings of database tiles) join the region
-    prompts as conditions when estimating each region's mean w."""
+    prompts as conditions when estimating each region's mean w. `named`: sliders to keep
+    instead of fitting new ones (see `named_from`)."""
     t0 = time.perf_counter()
     G = renderer.G
     info = renderer.info
     conditions = region_conditions(encoder, info.c_dim)
     ws_sample = sample_w(G, 2048, stack_conditions(conditions), seed=1)
     sefa = sefa_directions(G, info.layer_ranges, k=8, ws_sample=ws_sample)
-    named = fit_named_directions(
-        renderer, conditions, n_samples, select_seeds, seed, progress, noise_mode=noise_mode
-    )
+    if named is None:
+        named = fit_named_directions(
+            renderer, conditions, n_samples, select_seeds, seed, progress, noise_mode=noise_mode
+        )
     arrays: dict[str, np.ndarray] = {}
     meta: dict[str, Any] = {
         "samples": n_samples,
@@ -50,6 +55,8 @@ def fit_all(
         "seed": seed,
         "noise_mode": noise_mode,
     }
+    if any(d.meta.get("kept_from") for d in named):
+        meta["named_kept_from"] = sorted({str(d.meta.get("kept_from")) for d in named})
     if encoder is not None:
         basis = compute_text_basis(renderer, encoder, sefa, conditions, progress)
         arrays.update(basis.to_arrays())
@@ -73,13 +80,15 @@ def fit_model_dir(
     progress: Progress | None = None,
     db_dir: str | Path | None = None,
     noise_mode: str = "const",
+    named_from: str | Path | None = None,
 ) -> DirectionFile:
     """fit_all for a saved generator, written to its folder (`db_dir`: a database whose tiles
-    help locate each region's mean w)."""
+    help locate each region's mean w; `named_from`: keep that model's named sliders)."""
     from engine.stylegan.render import Renderer
 
     renderer = Renderer(Path(model_dir), device=device)
     emb = database_embeddings(db_dir, encoder) if db_dir is not None and encoder else None
+    named = kept_named_sliders(named_from, model_dir) if named_from is not None else None
     data = fit_all(
         renderer,
         encoder,
@@ -88,9 +97,57 @@ def fit_model_dir(
         progress=progress,
         image_embeddings=emb,
         noise_mode=noise_mode,
+        named=named,
     )
     save_directions(model_dir, data)
     return data
+
+
+def kept_named_sliders(source_dir: str | Path, model_dir: str | Path) -> list[Direction]:
+    """The named sliders of the generator in `source_dir`, for the one in `model_dir`.
+
+    Why: a slider is a direction in W as the synthesis network reads it. A fine-tune that
+    changes only the mapping network (`train gan-align`) moves where the designs sit in W
+    but not what a step along a direction does, and session 11 measured the old sliders
+    moving their attributes better (symmetry 0.89) than ones refitted on the narrower
+    spread of the new designs (0.42). Refused unless both synthesis networks are identical.
+    """
+    from engine.directions.store import load_directions
+
+    source_dir, model_dir = Path(source_dir), Path(model_dir)
+    if not same_synthesis(source_dir, model_dir):
+        raise UserInputError(
+            "its synthesis network differs from the fitted model's, so its sliders would "
+            "not mean the same there; fit new ones instead",
+            path=str(source_dir),
+            field="--named-from",
+        )
+    data = load_directions(source_dir)  # its hash names the other weights, by design
+    named = [d for d in (data.directions if data else []) if d.kind == "named"]
+    if not named:
+        raise UserInputError("has no named sliders", path=str(source_dir), field="--named-from")
+    for d in named:
+        d.meta = {**d.meta, "kept_from": data.model_hash if data else ""}
+    return named
+
+
+def same_synthesis(a: str | Path, b: str | Path) -> bool:
+    """True when two generator folders hold the same synthesis weights (float16 copies of
+    float32 weights compare equal after rounding both to float16)."""
+    from safetensors.numpy import load_file
+
+    from engine.stylegan.checkpoint import WEIGHTS_FILE
+
+    ta, tb = load_file(str(Path(a) / WEIGHTS_FILE)), load_file(str(Path(b) / WEIGHTS_FILE))
+    ka = sorted(k for k in ta if k.startswith("synthesis."))
+    kb = sorted(k for k in tb if k.startswith("synthesis."))
+    if not ka or ka != kb:
+        return False
+    return all(
+        ta[k].shape == tb[k].shape
+        and np.array_equal(ta[k].astype(np.float16), tb[k].astype(np.float16))
+        for k in ka
+    )
 
 
 def database_embeddings(

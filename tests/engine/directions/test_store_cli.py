@@ -78,3 +78,41 @@ def test_cli_fit_then_sliders_load_them(
     sl = Sliders(r, None, model_dir=mdir)
     assert set(sl.named) == {"complexity", "density", "gold", "warmth", "symmetry"}
     assert sl.region_mean("miao").shape == (r.info.w_dim,)
+
+
+@pytest.mark.slow
+def test_fit_named_from_keeps_sliders_only_across_an_identical_synthesis(
+    tiny_G, tmp_path: Path
+) -> None:
+    """After a mapping-only fine-tune the old named sliders are kept verbatim (region means
+    and the rest refitted); a generator with other synthesis weights is refused."""
+    import torch
+
+    from engine.cli import main
+    from engine.stylegan.checkpoint import save_generator
+    from tests.engine.directions.conftest import make_generator
+
+    src = save_generator(tiny_G, tmp_path / "src")
+    fit = ["directions", "fit", "--samples", "16", "--select-seeds", "1"]
+    assert main([*fit, "--model", str(src)]) == 0
+    old = {d.name: d for d in load_directions(src).directions if d.kind == "named"}
+
+    with torch.no_grad():  # a mapping-only change, as train gan-align makes
+        tiny_G.mapping.fc0.weight.mul_(1.5)
+    aligned = save_generator(tiny_G, tmp_path / "aligned")
+    assert main([*fit, "--model", str(aligned), "--named-from", str(src)]) == 0
+    doc = json.loads((aligned / "directions.json").read_text())
+    back = load_directions(aligned, doc["model_hash"])
+    assert back is not None and doc["model_hash"] != load_directions(src).model_hash
+    kept = {d.name: d for d in back.directions if d.kind == "named"}
+    assert set(kept) == set(old)
+    for name, d in kept.items():
+        np.testing.assert_array_equal(d.vector, old[name].vector)
+        assert (d.scale, d.layers) == (old[name].scale, old[name].layers)
+        assert d.meta["kept_from"] == load_directions(src).model_hash
+    assert back.meta["named_kept_from"] == [load_directions(src).model_hash]
+
+    other = save_generator(make_generator(0, seed=7), tmp_path / "other")
+    before = (other / "directions.json").exists()
+    assert main([*fit, "--model", str(other), "--named-from", str(src)]) == 2
+    assert (other / "directions.json").exists() == before  # nothing written
