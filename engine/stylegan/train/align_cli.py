@@ -158,8 +158,10 @@ def run_align(args: argparse.Namespace) -> int:
         **vars(cfg),
     }
     out = save_generator(G.cpu(), args.out, extra_meta=meta, float16=args.float16)
+    # a run resumed at its last step trains nothing now, so it has no fresh loss to show
+    last = "" if status.cosine != status.cosine else f", cosine {status.cosine:.3f}"
     print(
-        f"wrote {out} (step {status.step}, cosine {status.cosine:.3f}). Next: wenyang train "
+        f"wrote {out} (step {status.step}{last}). Next: wenyang train "
         f"gan-prior {out} --data DB; wenyang directions fit --model {out}; wenyang train "
         f"gan-prior {out} --data DB --fidelity-keep 0.5"
     )
