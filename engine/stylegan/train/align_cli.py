@@ -15,9 +15,10 @@ DESCRIPTION = (
     "Fine-tune only the mapping network of MODEL (the synthesis network stays frozen) so that "
     "each condition's designs match the database tile it was taken from: CLIP contrastive and "
     "cosine terms, a colour-distribution term and an anchor to the original w. Resumable (the "
-    "state lives in --run). The W space moves, so afterwards fit the prior, the sliders and "
-    "the faithful tiles again: `wenyang train gan-prior OUT --data DB`, `wenyang directions "
-    "fit --model OUT`, `wenyang train gan-prior OUT --data DB --fidelity-keep 0.5`."
+    "state lives in --run). The W space moves, so afterwards fit the prior, the region means "
+    "and the faithful tiles again: `wenyang train gan-prior OUT --data DB`, `wenyang directions "
+    "fit --model OUT --named-from MODEL` (the named sliders carry over: same synthesis), "
+    "`wenyang train gan-prior OUT --data DB --fidelity-keep 0.5`."
 )
 
 
@@ -162,7 +163,8 @@ def run_align(args: argparse.Namespace) -> int:
     last = "" if status.cosine != status.cosine else f", cosine {status.cosine:.3f}"
     print(
         f"wrote {out} (step {status.step}{last}). Next: wenyang train "
-        f"gan-prior {out} --data DB; wenyang directions fit --model {out}; wenyang train "
+        f"gan-prior {out} --data DB; wenyang directions fit --model {out} --named-from "
+        f"{model_dir}; wenyang train "
         f"gan-prior {out} --data DB --fidelity-keep 0.5"
     )
     return 0
