@@ -16,7 +16,7 @@ from engine.directions.named import fit_named_directions
 from engine.directions.region_mean import region_means, renderer_prior
 from engine.directions.sefa import sefa_directions
 from engine.directions.sliders import compute_text_basis
-from engine.directions.store import DirectionFile, save_directions
+from engine.directions.store import DirectionFile, load_directions, save_directions
 from engine.errors import UserInputError
 
 Progress = Callable[[str, int, int], None]
@@ -112,8 +112,6 @@ def kept_named_sliders(source_dir: str | Path, model_dir: str | Path) -> list[Di
     moving their attributes better (symmetry 0.89) than ones refitted on the narrower
     spread of the new designs (0.42). Refused unless both synthesis networks are identical.
     """
-    from engine.directions.store import load_directions
-
     source_dir, model_dir = Path(source_dir), Path(model_dir)
     if not same_synthesis(source_dir, model_dir):
         raise UserInputError(
@@ -123,11 +121,11 @@ def kept_named_sliders(source_dir: str | Path, model_dir: str | Path) -> list[Di
             field="--named-from",
         )
     data = load_directions(source_dir)  # its hash names the other weights, by design
-    named = [d for d in (data.directions if data else []) if d.kind == "named"]
-    if not named:
+    named = [d for d in data.directions if d.kind == "named"] if data else []
+    if data is None or not named:
         raise UserInputError("has no named sliders", path=str(source_dir), field="--named-from")
     for d in named:
-        d.meta = {**d.meta, "kept_from": data.model_hash if data else ""}
+        d.meta = {**d.meta, "kept_from": data.model_hash}
     return named
 
 
