@@ -4,6 +4,7 @@ conditions come from (engine/stylegan/train/align.py says how and why)."""
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 from pathlib import Path
@@ -160,7 +161,7 @@ def run_align(args: argparse.Namespace) -> int:
     }
     out = save_generator(G.cpu(), args.out, extra_meta=meta, float16=args.float16)
     # a run resumed at its last step trains nothing now, so it has no fresh loss to show
-    last = "" if status.cosine != status.cosine else f", cosine {status.cosine:.3f}"
+    last = "" if math.isnan(status.cosine) else f", cosine {status.cosine:.3f}"
     print(
         f"wrote {out} (step {status.step}{last}). Next: wenyang train "
         f"gan-prior {out} --data DB; wenyang directions fit --model {out} --named-from "
