@@ -1,4 +1,4 @@
-"""`wenyang directions fit|eval`: compute and check the slider directions of a generator."""
+"""`wenyang directions fit|refit|eval`: compute and check the slider directions of a generator."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import UserInputError
+
+if TYPE_CHECKING:
+    from engine.directions.base import Direction
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("directions", help="slider directions of a generator (fit, eval)")
-    inner = p.add_subparsers(dest="action", metavar="fit|eval", parser_class=type(p))
+    inner = p.add_subparsers(dest="action", metavar="fit|refit|eval", parser_class=type(p))
     inner.required = True
     f = inner.add_parser(
         "fit",
@@ -32,12 +35,35 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="keep the named sliders of the generator in DIR instead of fitting new ones "
         "(only when its synthesis network is identical, e.g. after train gan-align)",
     )
+    f.add_argument(
+        "--gradient-samples",
+        type=int,
+        default=128,
+        help="samples for the attribute-gradient candidates of complexity and gold "
+        "(128; 0: linear boundaries only)",
+    )
     # fitting holds the noise fixed, so what changes between samples is w alone: on the 256 px
     # generator const-fitted sliders score better under the studio's seeded noise (symmetry
     # 0.92 over 50 seeds) than seeded-fitted ones (0.57), whose attribute values also vary
     # with each sample's noise
     _noise_arg(f, "const", "noise of the samples the sliders are fitted on")
     f.set_defaults(func=run_fit)
+    r = inner.add_parser(
+        "refit",
+        help="fit some named sliders anew, in place, keeping everything else",
+        description="Fits the named sliders given (e.g. complexity,gold) anew for MODEL and "
+        "replaces them in its directions files; SeFa, text and region-mean directions and the "
+        "other sliders stay as they are, so only those sliders change.",
+    )
+    _common(r)
+    r.add_argument("--sliders", required=True, metavar="NAMES", help="e.g. complexity,gold")
+    r.add_argument("--samples", type=int, default=400, help="rendered samples to fit on (400)")
+    r.add_argument("--select-seeds", type=int, default=6, help="latents to scope ranges (6)")
+    r.add_argument(
+        "--gradient-samples", type=int, default=128, help="as for fit (128; 0: boundaries only)"
+    )
+    _noise_arg(r, "const", "noise of the samples the sliders are fitted on")
+    r.set_defaults(func=run_refit)
     e = inner.add_parser("eval", help="monotonicity and cultural accuracy of the named sliders")
     _common(e)
     e.add_argument("--seeds", type=int, default=50, help="seeds per slider (50)")
@@ -108,8 +134,7 @@ def _progress(stage: str, i: int, n: int) -> None:
 def run_fit(args: argparse.Namespace) -> int:
     from engine.directions.fit import fit_model_dir
 
-    if args.samples < 16:
-        raise UserInputError("must be at least 16", field="--samples")
+    _check_fit_counts(args)
     mdir = _model_dir(args)
     enc = load_optional_encoder(args.clip, args.device)
     data = fit_model_dir(
@@ -122,20 +147,60 @@ def run_fit(args: argparse.Namespace) -> int:
         db_dir=args.db,
         noise_mode=args.noise_mode,
         named_from=args.named_from,
+        gradient_samples=args.gradient_samples,
     )
-    for d in data.directions:
-        if d.kind == "named":
-            kept = f" (kept from {d.meta['kept_from']})" if d.meta.get("kept_from") else ""
-            print(
-                f"{d.name:<11} range={d.layer_range:<7} "
-                f"spearman by range={d.meta.get('range_spearman')}{kept}"
-            )
+    _print_named(data.directions)
     print(f"wrote {mdir / 'directions.safetensors'} and directions.json ({data.meta['seconds']} s)")
     if args.eval_seeds > 0:
         args.seeds, args.json, args.independent, args.heldout = args.eval_seeds, False, False, None
         args.noise_mode = "seeded"  # evaluated as the studio renders
         return run_eval(args)
     return 0
+
+
+def _check_fit_counts(args: argparse.Namespace) -> None:
+    if args.samples < 16:
+        raise UserInputError("must be at least 16", field="--samples")
+    if args.select_seeds < 1:
+        raise UserInputError("must be at least 1", field="--select-seeds")
+    if args.gradient_samples < 0:
+        raise UserInputError("must not be negative", field="--gradient-samples")
+
+
+def run_refit(args: argparse.Namespace) -> int:
+    from engine.directions.fit import refit_named
+
+    _check_fit_counts(args)
+    names = tuple(n.strip() for n in args.sliders.split(",") if n.strip())
+    mdir = _model_dir(args)
+    enc = load_optional_encoder(args.clip, args.device)
+    data = refit_named(
+        mdir,
+        enc,
+        names,
+        args.samples,
+        args.select_seeds,
+        args.device,
+        _progress,
+        noise_mode=args.noise_mode,
+        gradient_samples=args.gradient_samples,
+    )
+    _print_named([d for d in data.directions if d.name in names])
+    print(f"rewrote {mdir / 'directions.safetensors'} and directions.json ({', '.join(names)})")
+    return 0
+
+
+def _print_named(directions: list[Direction]) -> None:
+    for d in directions:
+        if d.kind == "named":
+            kept = f" (kept from {d.meta['kept_from']})" if d.meta.get("kept_from") else ""
+            grad = d.meta.get("gradient_spearman")
+            print(
+                f"{d.name:<11} range={d.layer_range:<7} method={d.meta.get('method', 'boundary')} "
+                f"spearman by range={d.meta.get('range_spearman')}"
+                + (f", gradient={grad}" if grad else "")
+                + kept
+            )
 
 
 def run_eval(args: argparse.Namespace) -> int:

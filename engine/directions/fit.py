@@ -32,12 +32,14 @@ def fit_all(
     image_embeddings: dict[str, np.ndarray] | None = None,
     noise_mode: str = "const",
     named: list[Direction] | None = None,
+    gradient_samples: int = 128,
 ) -> DirectionFile:
     """SeFa + named + (with CLIP) text basis + region means for one generator.
 
     `image_embeddings` (region -> CLIP image embeddings of database tiles) join the region
     prompts as conditions when estimating each region's mean w. `named`: sliders to keep
-    instead of fitting new ones (see `named_from`)."""
+    instead of fitting new ones (see `named_from`). `gradient_samples`: see
+    fit_named_directions."""
     t0 = time.perf_counter()
     G = renderer.G
     info = renderer.info
@@ -46,7 +48,14 @@ def fit_all(
     sefa = sefa_directions(G, info.layer_ranges, k=8, ws_sample=ws_sample)
     if named is None:
         named = fit_named_directions(
-            renderer, conditions, n_samples, select_seeds, seed, progress, noise_mode=noise_mode
+            renderer,
+            conditions,
+            n_samples,
+            select_seeds,
+            seed,
+            progress,
+            noise_mode=noise_mode,
+            gradient_samples=gradient_samples,
         )
     arrays: dict[str, np.ndarray] = {}
     meta: dict[str, Any] = {
@@ -81,6 +90,7 @@ def fit_model_dir(
     db_dir: str | Path | None = None,
     noise_mode: str = "const",
     named_from: str | Path | None = None,
+    gradient_samples: int = 128,
 ) -> DirectionFile:
     """fit_all for a saved generator, written to its folder (`db_dir`: a database whose tiles
     help locate each region's mean w; `named_from`: keep that model's named sliders)."""
@@ -98,7 +108,76 @@ def fit_model_dir(
         image_embeddings=emb,
         noise_mode=noise_mode,
         named=named,
+        gradient_samples=gradient_samples,
     )
+    save_directions(model_dir, data)
+    return data
+
+
+def refit_named(
+    model_dir: str | Path,
+    encoder: Any | None,
+    names: tuple[str, ...],
+    n_samples: int = 400,
+    select_seeds: int = 6,
+    device: str = "cpu",
+    progress: Progress | None = None,
+    noise_mode: str = "const",
+    gradient_samples: int = 128,
+) -> DirectionFile:
+    """Fit the named sliders `names` of a generator anew, in place; everything else in its
+    directions file (SeFa, text basis, region means, the other sliders) stays as it is.
+
+    Why: region means are taken through the condition prior, whose faithful-tile mask is
+    made after `directions fit` (the ship recipe), so a whole refit of a finished model moves
+    them (session 13: by up to 17%) and with them every figure; refitting one slider should
+    change that slider only."""
+    from engine.directions.attributes import ATTRIBUTES
+    from engine.stylegan.render import Renderer
+
+    bad = [n for n in names if n not in ATTRIBUTES]
+    if bad or not names:
+        raise UserInputError(
+            f"unknown slider {', '.join(bad) or '(none given)'}; expected some of "
+            f"{', '.join(ATTRIBUTES)}",
+            field="--sliders",
+        )
+    model_dir = Path(model_dir)
+    renderer = Renderer(model_dir, device=device)
+    data = load_directions(model_dir, renderer.info.model_hash or None)
+    if data is None:
+        raise UserInputError(
+            "has no directions of its own to refit; run `wenyang directions fit` first",
+            path=str(model_dir),
+        )
+    conditions = region_conditions(encoder, renderer.info.c_dim)
+    fresh = fit_named_directions(
+        renderer,
+        conditions,
+        n_samples,
+        select_seeds,
+        progress=progress,
+        noise_mode=noise_mode,
+        attributes=tuple(names),
+        gradient_samples=gradient_samples,
+    )
+    by_name = {d.name: d for d in fresh}
+    old = [d.name for d in data.directions if d.kind == "named"]
+    data.directions = [
+        by_name.pop(d.name) if d.kind == "named" and d.name in by_name else d
+        for d in data.directions
+    ] + list(by_name.values())  # sliders the file did not have yet go last
+    data.meta = {
+        **data.meta,
+        "refit": {
+            "sliders": list(names),
+            "samples": n_samples,
+            "select_seeds": select_seeds,
+            "noise_mode": noise_mode,
+            "gradient_samples": gradient_samples,
+            "replaced": [n for n in names if n in old],
+        },
+    }
     save_directions(model_dir, data)
     return data
 

@@ -147,11 +147,20 @@ def fit_named_directions(
     seed: int = 0,
     progress: Progress | None = None,
     noise_mode: str = "const",
+    attributes: tuple[str, ...] = ATTRIBUTES,
+    gradient_samples: int = 128,
 ) -> list[Direction]:
     """One Direction per attribute, scoped to the layer range (or "all") that moves it best.
 
     Range choice: mean Spearman of the attribute over steps −3…+3 on `select_seeds` latents
-    (a seed set apart from the fitting samples)."""
+    (a seed set apart from the fitting samples). For the attributes gradient.py can
+    differentiate, the attribute-gradient vector of each range (from `gradient_samples`
+    samples; 0: none) competes on the same seeds, and the best of all candidates is kept."""
+    from engine.directions.gradient import GRADIENT_ATTRIBUTES, attribute_gradients
+
+    unknown = [a for a in attributes if a not in ATTRIBUTES]
+    if unknown:
+        raise ValueError(f"unknown attributes {unknown}; expected some of {ATTRIBUTES}")
     ws, regs, values = sample_attributes(
         renderer, conditions, n_samples, seed, progress=progress, noise_mode=noise_mode
     )
@@ -170,7 +179,7 @@ def fit_named_directions(
         for s, r in zip(sel_seeds, sel_regions, strict=True)
     ]
     out = []
-    for k, attr in enumerate(ATTRIBUTES):
+    for k, attr in enumerate(attributes):
         # within-region variation only: a boundary fitted across regions would partly learn
         # "which region" (warm Lingnan vs cool Jiangnan), and moving along it would change
         # the region, which the sliders must not do
@@ -178,30 +187,42 @@ def fit_named_directions(
         # conditional manipulation (InterFaceGAN): remove the component along the axes that
         # separate the regions' mean ws, so the slider is orthogonal to "which region"
         vec = project_out(vec, region_axes)
-        scale = spread_along(ws_c, vec)
-        scores = {}
-        for name, (a, b) in ranges.items():
-            d = Direction(attr, "named", vec, scale, (a, b), name)
-            curve = slider_curve(
-                renderer, sel_ws, sel_regions, d, attr, seeds=sel_seeds, noise_mode=noise_mode
+        candidates = {
+            ("boundary", name): Direction(attr, "named", vec, spread_along(ws_c, vec), ab, name)
+            for name, ab in ranges.items()
+        }
+        if attr in GRADIENT_ATTRIBUTES and gradient_samples > 0:
+            grads, _, _ = attribute_gradients(
+                renderer, conditions, attr, ranges, gradient_samples, seed, noise_mode
             )
-            scores[name] = mean_spearman(curve)
-        best = max(scores, key=lambda n: scores[n])
-        out.append(
-            Direction(
-                name=attr,
-                kind="named",
-                vector=vec,
-                scale=scale,
-                layers=ranges[best],
-                layer_range=best,
-                meta={
-                    "range_spearman": {n: round(v, 4) for n, v in scores.items()},
-                    "samples": int(n_samples),
-                    "value_std": float(values[attr].std()),
-                },
+            for name, g in grads.items():
+                gvec = project_out(unit(g), region_axes)
+                candidates[("gradient", name)] = Direction(
+                    attr, "named", gvec, spread_along(ws_c, gvec), ranges[name], name
+                )
+        scores = {
+            key: mean_spearman(
+                slider_curve(
+                    renderer, sel_ws, sel_regions, d, attr, seeds=sel_seeds, noise_mode=noise_mode
+                )
             )
-        )
+            for key, d in candidates.items()
+        }
+        best = max(scores, key=lambda key: scores[key])
+        chosen = candidates[best]
+        by_method: dict[str, dict[str, float]] = {}
+        for (method, name), v in scores.items():
+            by_method.setdefault(method, {})[name] = round(v, 4)
+        chosen.meta = {
+            "method": best[0],
+            "range_spearman": by_method["boundary"],
+            "samples": int(n_samples),
+            "value_std": float(values[attr].std()),
+        }
+        if "gradient" in by_method:
+            chosen.meta["gradient_spearman"] = by_method["gradient"]
+            chosen.meta["gradient_samples"] = int(gradient_samples)
+        out.append(chosen)
         if progress:
-            progress("scoping", k + 1, len(ATTRIBUTES))
+            progress("scoping", k + 1, len(attributes))
     return out

@@ -370,6 +370,11 @@ class Renderer:
                 img = y.contiguous()
         return x, img
 
+    def noise(self, noise_mode: str, seed: int | None) -> contextlib.AbstractContextManager[None]:
+        """Context in which `G.synthesis(..., noise_mode)` draws the noise a render of this
+        seed would (for callers that need gradients, which render_batch does not give)."""
+        return self._noise((noise_mode, seed))
+
     @contextlib.contextmanager
     def _noise(self, noise: tuple[str, int | None]) -> Iterator[None]:
         """For "seeded" noise: every noisy layer's noise, drawn from the seed, in context."""

@@ -1,0 +1,124 @@
+"""Named directions from the gradient of an attribute, for attributes a linear boundary misses.
+
+Why: InterFaceGAN's boundary (named.py) needs the samples to vary in the attribute. On the
+256 px generator the designs hold almost no gold (the spread of the gold measure over 1,000
+samples is 0.002), and the complexity boundary moves edge density by only 0.07 from step −3
+to +3 although the samples spread 0.23 (session 12). The measures themselves are pixel
+statistics, so a smooth copy of each can be differentiated through the synthesis network:
+the mean over samples of the (unit) gradient of the attribute with respect to w, summed over
+a layer range, is the direction that raises the attribute fastest there on average. Each
+such vector is specific to its layer range; fit_named_directions scores it on the same
+selection seeds as the boundary and keeps whichever moves the attribute more monotonically.
+
+The smooth copies follow engine.database.measure at its 128 px analysis size: complexity is
+the share of pixels whose Sobel magnitude passes EDGE_THRESHOLD (a sigmoid instead of the
+step), gold the share of pixels near the region's metallic colours (a Gaussian in ΔE instead
+of the ΔE < 10 cut, so that pixels far from gold still say which way gold lies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.database.measure import ANALYSIS_SIZE, EDGE_THRESHOLD
+
+EDGE_SOFTNESS = 8.0  # Sobel-magnitude units over which the edge sigmoid rises
+GOLD_SIGMA = 20.0  # ΔE scale of the gold Gaussian
+GRADIENT_ATTRIBUTES: tuple[str, ...] = ("complexity", "gold")
+
+Progress = Callable[[str, int, int], None]
+
+
+def _analysis(img: torch.Tensor) -> torch.Tensor:
+    """NCHW in [-1, 1] → NCHW RGB in [0, 1] at the measures' analysis size (area average)."""
+    if img.ndim != 4 or img.shape[1] != 3:
+        raise ValueError(f"expected [N, 3, H, W] images, got {tuple(img.shape)}")
+    x = ((img + 1) / 2).clamp(0, 1)
+    if x.shape[-1] != ANALYSIS_SIZE:
+        x = F.interpolate(x, size=(ANALYSIS_SIZE, ANALYSIS_SIZE), mode="area")
+    return x
+
+
+def soft_edge_density(img: torch.Tensor) -> torch.Tensor:
+    """[N] smooth share of strong-gradient pixels (measure.edge_density, differentiable)."""
+    g = F.pad(_analysis(img) * 255.0, (1, 1, 1, 1), mode="circular")  # the tile wraps
+    kx = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], dtype=g.dtype)
+    k = torch.stack([kx, kx.T])[:, None].to(g.device)  # [2, 1, 3, 3]: d/dx, d/dy
+    n = g.shape[0]
+    grads = F.conv2d(g.reshape(n * 3, 1, *g.shape[-2:]), k)
+    grads = grads.reshape(n, 3, 2, ANALYSIS_SIZE, ANALYSIS_SIZE)
+    mag = (grads.square().sum(2) + 1e-6).sqrt().amax(1) / 4.0  # strongest channel, as measured
+    return torch.sigmoid((mag - EDGE_THRESHOLD) / EDGE_SOFTNESS).flatten(1).mean(1)
+
+
+def soft_gold_share(img: torch.Tensor, region_id: str) -> torch.Tensor:
+    """[N] smooth share of pixels near the region's metallic colours (measure.gold_share)."""
+    from engine.database.palette import region_palette
+    from engine.directions.attributes import _gold_reference
+    from engine.stylegan.train.align import torch_lab
+
+    met = region_palette(_gold_reference(region_id)).metallic
+    if not met:
+        return torch.zeros(img.shape[0], dtype=img.dtype, device=img.device)
+    ref = torch_lab(torch.tensor([[v / 255.0 for v in c.rgb] for c in met], dtype=img.dtype))
+    lab = torch_lab(_analysis(img).permute(0, 2, 3, 1))  # [N, H, W, 3]
+    d = (lab[..., None, :] - ref.to(img.device)).norm(dim=-1).amin(-1)
+    return torch.exp(-((d / GOLD_SIGMA) ** 2)).flatten(1).mean(1)
+
+
+def soft_attribute(img: torch.Tensor, attribute: str, region_id: str) -> torch.Tensor:
+    """[N] differentiable stand-in for `attribute` of NCHW images in [-1, 1]."""
+    if attribute == "complexity":
+        return soft_edge_density(img)
+    if attribute == "gold":
+        return soft_gold_share(img, region_id)
+    raise ValueError(
+        f"no differentiable measure for {attribute!r}; expected one of "
+        f"{', '.join(GRADIENT_ATTRIBUTES)}"
+    )
+
+
+def attribute_gradients(
+    renderer: Any,
+    conditions: dict[str, np.ndarray | None],
+    attribute: str,
+    ranges: dict[str, tuple[int, int]],
+    n: int = 128,
+    seed: int = 0,
+    noise_mode: str = "const",
+    progress: Progress | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray, list[str]]:
+    """({range name: mean unit gradient [w_dim]}, the sampled ws [n, w_dim], their regions).
+
+    Samples are drawn as `sample_attributes` draws them (truncation 1, one region per sample
+    in turn, the seed's own noise when `noise_mode` is "seeded"), so the gradient is taken
+    where the boundary's samples lie; each sample's gradient is scaled to unit length first,
+    so designs near a threshold do not outvote the rest."""
+    G = renderer.G
+    regions = list(conditions)
+    sums = {k: [] for k in ranges}  # type: dict[str, list[np.ndarray]]
+    ws_rows, regs = [], []
+    for i in range(n):
+        r = regions[i % len(regions)]
+        s = seed * 1_000_003 + 500_009 + i  # apart from the boundary's samples
+        ws = torch.from_numpy(renderer.mapping(s, conditions[r], 1.0, region=r))
+        ws = ws.to(next(G.synthesis.parameters()).device).requires_grad_(True)
+        with torch.enable_grad(), renderer.noise(noise_mode, s):
+            img = G.synthesis(ws[None], noise_mode=noise_mode)
+            value = soft_attribute(img, attribute, r).sum()
+            (g,) = torch.autograd.grad(value, ws)
+        g64 = g.detach().cpu().double().numpy()
+        for name, (a, b) in ranges.items():
+            v = g64[a:b].sum(0)
+            sums[name].append(v / (np.linalg.norm(v) + 1e-12))
+        ws_rows.append(ws[0].detach().cpu().numpy())
+        regs.append(r)
+        if progress:
+            progress(f"{attribute} gradients", i + 1, n)
+    means = {k: np.mean(v, axis=0) for k, v in sums.items()}
+    return means, np.stack(ws_rows), regs
