@@ -13,18 +13,20 @@ from typing import Any
 from engine.errors import UserInputError
 
 DESCRIPTION = (
-    "Fine-tune only the mapping network of MODEL (the synthesis network stays frozen) so that "
+    "Fine-tune only the mapping network of MODEL (the synthesis network stays frozen; "
+    "--train torgb fine-tunes the toRGB layers instead, or both) so that "
     "each condition's designs match the database tile it was taken from: CLIP contrastive and "
     "cosine terms, a colour-distribution term and an anchor to the original w. Resumable (the "
     "state lives in --run). The W space moves, so afterwards fit the prior, the region means "
     "and the faithful tiles again: `wenyang train gan-prior OUT --data DB`, `wenyang directions "
     "fit --model OUT --named-from MODEL` (the named sliders carry over: same synthesis), "
-    "`wenyang train gan-prior OUT --data DB --fidelity-keep 0.5`."
+    "`wenyang train gan-prior OUT --data DB --fidelity-keep 0.5` (after --train torgb the "
+    "sliders are fitted anew: leave out --named-from)."
 )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from engine.stylegan.train.align import COLOUR_SPACES, AlignConfig
+    from engine.stylegan.train.align import COLOUR_SPACES, TRAINABLE, AlignConfig
 
     d = AlignConfig()
     p = sub.add_parser(
@@ -53,6 +55,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=COLOUR_SPACES,
         default=d.colour_space,
         help=f"space of the colour distance ({d.colour_space})",
+    )
+    p.add_argument(
+        "--train",
+        choices=TRAINABLE,
+        default=d.train,
+        help="which weights to fine-tune: the mapping network (default), the toRGB layers "
+        "(recolours designs, motifs and layout stay; the named sliders must then be refitted), "
+        "or both",
     )
     p.add_argument("--minutes", type=float, default=60.0, help="train at most this long now (60)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all)")
@@ -103,7 +113,12 @@ def run_align(args: argparse.Namespace) -> int:
             field="--clip-model",
         )
     records = A.pick_records(read_records(Path(args.data)), args.per_region)
-    run = Path(args.run) if args.run else user_cache_dir() / "runs" / "align" / cfg_file["model_id"]
+    kind = "" if args.train == "mapping" else "-" + args.train.replace("+", "-")
+    run = (
+        Path(args.run)
+        if args.run
+        else user_cache_dir() / "runs" / "align" / (cfg_file["model_id"] + kind)
+    )
     print(f"embedding {len(records)} tiles and their captions ...", file=sys.stderr, flush=True)
     data = A.prepare_data(Path(args.data), records, encoder)
     G = load_generator(model_dir).to(device)
@@ -121,6 +136,7 @@ def run_align(args: argparse.Namespace) -> int:
         cosine=args.cosine,
         colour=args.colour,
         colour_space=args.colour_space,
+        train=args.train,
         anchor=args.anchor,
         seed=args.seed,
     )
@@ -162,10 +178,11 @@ def run_align(args: argparse.Namespace) -> int:
     out = save_generator(G.cpu(), args.out, extra_meta=meta, float16=args.float16)
     # a run resumed at its last step trains nothing now, so it has no fresh loss to show
     last = "" if math.isnan(status.cosine) else f", cosine {status.cosine:.3f}"
+    # the named sliders carry over only while the synthesis network is unchanged
+    keep = f" --named-from {model_dir}" if cfg.train == "mapping" else ""
     print(
         f"wrote {out} (step {status.step}{last}). Next: wenyang train "
-        f"gan-prior {out} --data DB; wenyang directions fit --model {out} --named-from "
-        f"{model_dir}; wenyang train "
-        f"gan-prior {out} --data DB --fidelity-keep 0.5"
+        f"gan-prior {out} --data DB; wenyang directions fit --model {out}{keep}; "
+        f"wenyang train gan-prior {out} --data DB --fidelity-keep 0.5"
     )
     return 0

@@ -131,6 +131,24 @@ def test_align_trains_the_mapping_alone_toward_the_tiles_and_resumes(tmp_path: P
     assert not torch.equal(G2.mapping.fc0.weight, before["mapping.fc0.weight"])
 
 
+def test_align_torgb_recolours_through_the_torgb_layers_alone(tmp_path: Path) -> None:
+    data, embed = _data(), _embed()
+    G = _generator()
+    before = {k: v.clone() for k, v in G.state_dict().items()}
+    cfg = A.AlignConfig(steps=30, batch=8, lr=0.05, colour=1.0, train="torgb")
+    seen: list[A.AlignStatus] = []
+    A.align(G, embed, data, tmp_path, cfg, report=seen.append)
+    assert np.mean([s.colour for s in seen[-5:]]) < np.mean([s.colour for s in seen[:5]])
+    after = G.state_dict()
+    changed = {k for k in before if not torch.equal(after[k], before[k])}
+    assert changed and all(".torgb." in k for k in changed), sorted(changed)
+    assert any(k.endswith("torgb.affine.weight") for k in changed)  # per-design colour too
+    assert all(s.anchor == 0.0 for s in seen)  # w does not move
+    assert all(not p.requires_grad for p in G.parameters())
+    with pytest.raises(ValueError, match="mapping"):
+        A.trainable_parameters(G, "everything")
+
+
 def test_the_anchor_keeps_w_near_the_original(tmp_path: Path) -> None:
     data, embed = _data(), _embed()
     drift = {}
