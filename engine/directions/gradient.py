@@ -13,7 +13,10 @@ selection seeds as the boundary and keeps whichever moves the attribute more mon
 The smooth copies follow engine.database.measure at its 128 px analysis size: complexity is
 the share of pixels whose Sobel magnitude passes EDGE_THRESHOLD (a sigmoid instead of the
 step), gold the share of pixels near the region's metallic colours (a Gaussian in ΔE instead
-of the ΔE < 10 cut, so that pixels far from gold still say which way gold lies).
+of the ΔE < 10 cut, so that pixels far from gold still say which way gold lies), density the
+spectral centroid of luminance (smooth as it is), symmetry the best mirror correlation (a
+soft maximum over the mirror axes). Warmth's hue bins have no useful gradient; its boundary
+slider passes anyway.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from engine.database.measure import ANALYSIS_SIZE, EDGE_THRESHOLD
 
 EDGE_SOFTNESS = 8.0  # Sobel-magnitude units over which the edge sigmoid rises
 GOLD_SIGMA = 20.0  # ΔE scale of the gold Gaussian
-GRADIENT_ATTRIBUTES: tuple[str, ...] = ("complexity", "gold")
+SYMMETRY_SHARPNESS = 50.0  # inverse temperature of the soft maximum over mirror axes
+GRADIENT_ATTRIBUTES: tuple[str, ...] = ("complexity", "density", "gold", "symmetry")
 
 Progress = Callable[[str, int, int], None]
 
@@ -71,12 +75,51 @@ def soft_gold_share(img: torch.Tensor, region_id: str) -> torch.Tensor:
     return torch.exp(-((d / GOLD_SIGMA) ** 2)).flatten(1).mean(1)
 
 
+def _grey(img: torch.Tensor) -> torch.Tensor:
+    """[N, H, W] luminance in [0, 255] at the analysis size, weighted as cv2's RGB2GRAY."""
+    w = torch.tensor([0.299, 0.587, 0.114], dtype=img.dtype, device=img.device)
+    return (_analysis(img) * 255.0 * w[:, None, None]).sum(1)
+
+
+def soft_density(img: torch.Tensor) -> torch.Tensor:
+    """[N] spectral centroid of luminance, scaled as measure.estimate_density (unclipped)."""
+    g = _grey(img)
+    g = g - g.mean(dim=(-2, -1), keepdim=True)
+    f = torch.fft.fft2(g)
+    mag = (f.real.square() + f.imag.square() + 1e-6).sqrt()
+    fy = torch.fft.fftfreq(g.shape[-2], dtype=g.dtype, device=g.device)[:, None]
+    fx = torch.fft.fftfreq(g.shape[-1], dtype=g.dtype, device=g.device)[None, :]
+    r = torch.hypot(fx, fy)
+    centroid = (mag * r).sum(dim=(-2, -1)) / mag.sum(dim=(-2, -1))
+    return (centroid - 0.05) / 0.25
+
+
+def soft_symmetry(img: torch.Tensor) -> torch.Tensor:
+    """[N] mirror similarity as measure.estimate_symmetry, with a soft maximum over the
+    mirror axes (left-right and top-bottom, every position on the torus)."""
+    g = _grey(img)
+    g = g - g.mean(dim=(-2, -1), keepdim=True)
+    denom = g.square().sum(dim=(-2, -1)).clamp_min(1.0)
+    sims = []
+    for arr in (g, g.transpose(-2, -1)):
+        n = arr.shape[-1]
+        spec = torch.fft.rfft(arr, dim=-1) * torch.fft.rfft(arr.flip(-1), dim=-1).conj()
+        cc = torch.fft.irfft(spec, n=n, dim=-1).sum(-2)  # [N, shifts]
+        sims.append(cc / denom[:, None])
+    s = torch.cat(sims, dim=1)
+    return torch.logsumexp(s * SYMMETRY_SHARPNESS, dim=1) / SYMMETRY_SHARPNESS
+
+
 def soft_attribute(img: torch.Tensor, attribute: str, region_id: str) -> torch.Tensor:
     """[N] differentiable stand-in for `attribute` of NCHW images in [-1, 1]."""
     if attribute == "complexity":
         return soft_edge_density(img)
+    if attribute == "density":
+        return soft_density(img)
     if attribute == "gold":
         return soft_gold_share(img, region_id)
+    if attribute == "symmetry":
+        return soft_symmetry(img)
     raise ValueError(
         f"no differentiable measure for {attribute!r}; expected one of "
         f"{', '.join(GRADIENT_ATTRIBUTES)}"

@@ -139,6 +139,23 @@ def mean_spearman(curves: np.ndarray, steps: tuple[int, ...] = STEPS) -> float:
     return float(np.mean([spearman(np.asarray(steps), row) for row in curves]))
 
 
+SPEARMAN_TIE = 0.02  # candidates this close to the best Spearman count as equally monotone
+
+
+def pick_candidate(
+    spearmans: dict[Any, float], changes: dict[Any, float], tie: float = SPEARMAN_TIE
+) -> Any:
+    """The key of the most monotone candidate; among those within `tie` of it, the one that
+    moves the attribute furthest from step −3 to +3 (dict order breaks exact ties).
+
+    Why: Spearman alone cannot tell a slider the designer sees from one that moves its
+    attribute by a rounding error in the right order (symmetry, session 13: 0.89 for a
+    change of 0.006 over the whole range)."""
+    top = max(spearmans.values())
+    near = [k for k, v in spearmans.items() if v >= top - tie]
+    return max(near, key=lambda k: changes[k])
+
+
 def fit_named_directions(
     renderer: Any,
     conditions: dict[str, np.ndarray | None],
@@ -200,15 +217,15 @@ def fit_named_directions(
                 candidates[("gradient", name)] = Direction(
                     attr, "named", gvec, spread_along(ws_c, gvec), ranges[name], name
                 )
-        scores = {
-            key: mean_spearman(
-                slider_curve(
-                    renderer, sel_ws, sel_regions, d, attr, seeds=sel_seeds, noise_mode=noise_mode
-                )
+        curves = {
+            key: slider_curve(
+                renderer, sel_ws, sel_regions, d, attr, seeds=sel_seeds, noise_mode=noise_mode
             )
             for key, d in candidates.items()
         }
-        best = max(scores, key=lambda key: scores[key])
+        scores = {key: mean_spearman(c) for key, c in curves.items()}
+        changes = {key: float(np.mean(c[:, -1] - c[:, 0])) for key, c in curves.items()}
+        best = pick_candidate(scores, changes)
         chosen = candidates[best]
         by_method: dict[str, dict[str, float]] = {}
         for (method, name), v in scores.items():
@@ -216,6 +233,7 @@ def fit_named_directions(
         chosen.meta = {
             "method": best[0],
             "range_spearman": by_method["boundary"],
+            "change": round(changes[best], 4),
             "samples": int(n_samples),
             "value_std": float(values[attr].std()),
         }
