@@ -172,7 +172,8 @@ def fit_named_directions(
     Range choice: mean Spearman of the attribute over steps −3…+3 on `select_seeds` latents
     (a seed set apart from the fitting samples). For the attributes gradient.py can
     differentiate, the attribute-gradient vector of each range (from `gradient_samples`
-    samples; 0: none) competes on the same seeds, and the best of all candidates is kept."""
+    samples; 0: none) competes on the same seeds; `pick_candidate` keeps the most monotone,
+    and among near-ties the one that moves its attribute furthest."""
     from engine.directions.gradient import GRADIENT_ATTRIBUTES, attribute_gradients
 
     unknown = [a for a in attributes if a not in ATTRIBUTES]
