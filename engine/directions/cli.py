@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="samples for the attribute-gradient candidates of complexity and gold "
         "(128; 0: linear boundaries only)",
     )
+    _region_keep_arg(f)
     # fitting holds the noise fixed, so what changes between samples is w alone: on the 256 px
     # generator const-fitted sliders score better under the studio's seeded noise (symmetry
     # 0.92 over 50 seeds) than seeded-fitted ones (0.57), whose attribute values also vary
@@ -62,6 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument(
         "--gradient-samples", type=int, default=128, help="as for fit (128; 0: boundaries only)"
     )
+    _region_keep_arg(r)
     _noise_arg(r, "const", "noise of the samples the sliders are fitted on")
     r.set_defaults(func=run_refit)
     e = inner.add_parser("eval", help="monotonicity and cultural accuracy of the named sliders")
@@ -91,6 +93,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     pi.add_argument("--time-limit", type=float, default=25.0, help="seconds (25; 0 = none)")
     pi.add_argument("--w-plus", action="store_true", help="one w per layer (closer, less editable)")
     pi.set_defaults(func=run_project)
+
+
+def _region_keep_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-region-keep",
+        dest="keep_region",
+        action="store_false",
+        help="let gradient sliders change the CLIP probe's region score (by default each "
+        "sample's region gradient is removed from its attribute gradient)",
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -148,6 +160,7 @@ def run_fit(args: argparse.Namespace) -> int:
         noise_mode=args.noise_mode,
         named_from=args.named_from,
         gradient_samples=args.gradient_samples,
+        keep_region=args.keep_region,
     )
     _print_named(data.directions)
     print(f"wrote {mdir / 'directions.safetensors'} and directions.json ({data.meta['seconds']} s)")
@@ -184,6 +197,7 @@ def run_refit(args: argparse.Namespace) -> int:
         _progress,
         noise_mode=args.noise_mode,
         gradient_samples=args.gradient_samples,
+        keep_region=args.keep_region,
     )
     _print_named([d for d in data.directions if d.name in names])
     print(f"rewrote {mdir / 'directions.safetensors'} and directions.json ({', '.join(names)})")

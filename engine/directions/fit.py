@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.directions.base import Direction
 from engine.directions.conditions import region_conditions, stack_conditions
+from engine.directions.gradient import region_log_probability
 from engine.directions.latents import sample_w
 from engine.directions.named import fit_named_directions
 from engine.directions.region_mean import region_means, renderer_prior
@@ -33,13 +34,15 @@ def fit_all(
     noise_mode: str = "const",
     named: list[Direction] | None = None,
     gradient_samples: int = 128,
+    keep_region: bool = True,
 ) -> DirectionFile:
     """SeFa + named + (with CLIP) text basis + region means for one generator.
 
     `image_embeddings` (region -> CLIP image embeddings of database tiles) join the region
     prompts as conditions when estimating each region's mean w. `named`: sliders to keep
     instead of fitting new ones (see `named_from`). `gradient_samples`: see
-    fit_named_directions."""
+    fit_named_directions; `keep_region`: the gradient sliders leave the CLIP probe's region
+    log-probability unchanged to first order (when the encoder has a probe)."""
     t0 = time.perf_counter()
     G = renderer.G
     info = renderer.info
@@ -56,6 +59,7 @@ def fit_all(
             progress,
             noise_mode=noise_mode,
             gradient_samples=gradient_samples,
+            keep=region_log_probability(encoder) if keep_region else None,
         )
     arrays: dict[str, np.ndarray] = {}
     meta: dict[str, Any] = {
@@ -91,6 +95,7 @@ def fit_model_dir(
     noise_mode: str = "const",
     named_from: str | Path | None = None,
     gradient_samples: int = 128,
+    keep_region: bool = True,
 ) -> DirectionFile:
     """fit_all for a saved generator, written to its folder (`db_dir`: a database whose tiles
     help locate each region's mean w; `named_from`: keep that model's named sliders)."""
@@ -109,6 +114,7 @@ def fit_model_dir(
         noise_mode=noise_mode,
         named=named,
         gradient_samples=gradient_samples,
+        keep_region=keep_region,
     )
     save_directions(model_dir, data)
     return data
@@ -124,6 +130,7 @@ def refit_named(
     progress: Progress | None = None,
     noise_mode: str = "const",
     gradient_samples: int = 128,
+    keep_region: bool = True,
 ) -> DirectionFile:
     """Fit the named sliders `names` of a generator anew, in place; everything else in its
     directions file (SeFa, text basis, region means, the other sliders) stays as it is.
@@ -160,6 +167,7 @@ def refit_named(
         noise_mode=noise_mode,
         attributes=tuple(names),
         gradient_samples=gradient_samples,
+        keep=region_log_probability(encoder) if keep_region else None,
     )
     by_name = {d.name: d for d in fresh}
     old = [d.name for d in data.directions if d.kind == "named"]
@@ -175,6 +183,7 @@ def refit_named(
             "select_seeds": select_seeds,
             "noise_mode": noise_mode,
             "gradient_samples": gradient_samples,
+            "keep_region": keep_region,
             "replaced": [n for n in names if n in old],
         },
     }

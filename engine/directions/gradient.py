@@ -36,6 +36,8 @@ SYMMETRY_SHARPNESS = 50.0  # inverse temperature of the soft maximum over mirror
 GRADIENT_ATTRIBUTES: tuple[str, ...] = ("complexity", "density", "gold", "symmetry")
 
 Progress = Callable[[str, int, int], None]
+# differentiable per-image score to leave unchanged: NCHW images in [-1, 1], region id -> [N]
+KeepScore = Callable[[torch.Tensor, str], torch.Tensor]
 
 
 def _analysis(img: torch.Tensor) -> torch.Tensor:
@@ -126,6 +128,28 @@ def soft_attribute(img: torch.Tensor, attribute: str, region_id: str) -> torch.T
     )
 
 
+def _unit64(v: np.ndarray) -> np.ndarray:
+    return v / (np.linalg.norm(v) + 1e-12)
+
+
+def region_log_probability(encoder: Any | None) -> KeepScore | None:
+    """log p(region | image) by the CLIP encoder's linear region probe, differentiable in the
+    image; None when there is no encoder or it ships no probe (zero-shot is not offered)."""
+    if encoder is None or getattr(encoder, "probe", None) is None:
+        return None
+    from engine.culture import REGION_IDS
+    from engine.stylegan.train.clip_losses import ClipImageFeatures
+
+    features = ClipImageFeatures(encoder)
+    w, b = encoder.probe
+
+    def score(img: torch.Tensor, region_id: str) -> torch.Tensor:
+        logits = features.embed(img) @ w.T.to(img) + b.to(img)
+        return torch.log_softmax(logits, dim=1)[:, REGION_IDS.index(region_id)]
+
+    return score
+
+
 def attribute_gradients(
     renderer: Any,
     conditions: dict[str, np.ndarray | None],
@@ -135,13 +159,20 @@ def attribute_gradients(
     seed: int = 0,
     noise_mode: str = "const",
     progress: Progress | None = None,
+    keep: KeepScore | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, list[str]]:
     """({range name: mean unit gradient [w_dim]}, the sampled ws [n, w_dim], their regions).
 
     Samples are drawn as `sample_attributes` draws them (truncation 1, one region per sample
     in turn, the seed's own noise when `noise_mode` is "seeded"), so the gradient is taken
     where the boundary's samples lie; each sample's gradient is scaled to unit length first,
-    so designs near a threshold do not outvote the rest."""
+    so designs near a threshold do not outvote the rest.
+
+    `keep` (e.g. region_log_probability): each sample's gradient first loses its component
+    along that sample's own gradient of `keep`, so the slider moves the attribute in ways that
+    leave the score unchanged to first order. Session 13 measured the alternative, removing
+    the span of the regions' mean gradients: it restored the accuracy along the sliders but
+    undid them (complexity 0.96 → 0.69), because the mean gradients overlap the attribute's."""
     G = renderer.G
     regions = list(conditions)
     sums = {k: [] for k in ranges}  # type: dict[str, list[np.ndarray]]
@@ -154,11 +185,17 @@ def attribute_gradients(
         with torch.enable_grad(), renderer.noise(noise_mode, s):
             img = G.synthesis(ws[None], noise_mode=noise_mode)
             value = soft_attribute(img, attribute, r).sum()
-            (g,) = torch.autograd.grad(value, ws)
+            (g,) = torch.autograd.grad(value, ws, retain_graph=keep is not None)
+            if keep is not None:
+                (gk,) = torch.autograd.grad(keep(img, r).sum(), ws)
         g64 = g.detach().cpu().double().numpy()
+        k64 = gk.detach().cpu().double().numpy() if keep is not None else None
         for name, (a, b) in ranges.items():
-            v = g64[a:b].sum(0)
-            sums[name].append(v / (np.linalg.norm(v) + 1e-12))
+            v = _unit64(g64[a:b].sum(0))
+            if k64 is not None:
+                u = _unit64(k64[a:b].sum(0))
+                v = v - (v @ u) * u
+            sums[name].append(v)
         ws_rows.append(ws[0].detach().cpu().numpy())
         regs.append(r)
         if progress:

@@ -166,6 +166,7 @@ def fit_named_directions(
     noise_mode: str = "const",
     attributes: tuple[str, ...] = ATTRIBUTES,
     gradient_samples: int = 128,
+    keep: Any | None = None,
 ) -> list[Direction]:
     """One Direction per attribute, scoped to the layer range (or "all") that moves it best.
 
@@ -173,7 +174,8 @@ def fit_named_directions(
     (a seed set apart from the fitting samples). For the attributes gradient.py can
     differentiate, the attribute-gradient vector of each range (from `gradient_samples`
     samples; 0: none) competes on the same seeds; `pick_candidate` keeps the most monotone,
-    and among near-ties the one that moves its attribute furthest."""
+    and among near-ties the one that moves its attribute furthest. `keep`: a score the
+    gradient candidates should leave unchanged (gradient.attribute_gradients)."""
     from engine.directions.gradient import GRADIENT_ATTRIBUTES, attribute_gradients
 
     unknown = [a for a in attributes if a not in ATTRIBUTES]
@@ -211,7 +213,7 @@ def fit_named_directions(
         }
         if attr in GRADIENT_ATTRIBUTES and gradient_samples > 0:
             grads, _, _ = attribute_gradients(
-                renderer, conditions, attr, ranges, gradient_samples, seed, noise_mode
+                renderer, conditions, attr, ranges, gradient_samples, seed, noise_mode, keep=keep
             )
             for name, g in grads.items():
                 gvec = project_out(unit(g), region_axes)
@@ -241,6 +243,7 @@ def fit_named_directions(
         if "gradient" in by_method:
             chosen.meta["gradient_spearman"] = by_method["gradient"]
             chosen.meta["gradient_samples"] = int(gradient_samples)
+            chosen.meta["gradient_keeps_region"] = keep is not None
         out.append(chosen)
         if progress:
             progress("scoping", k + 1, len(attributes))

@@ -115,6 +115,46 @@ def test_gradient_direction_raises_the_smooth_attribute(tiny_renderer) -> None:
     assert float((after - before).mean()) > 0
 
 
+def test_keeping_the_attribute_itself_leaves_no_gradient(tiny_renderer) -> None:
+    """Each sample's gradient loses its component along the kept score's own gradient: keep
+    the attribute itself and nothing is left; keep something else and most of it stays."""
+    info = tiny_renderer.info
+    conds = {r: c for r, c in region_conditions(None, 0).items() if r in ("miao", "hakka")}
+    ranges = {"all": (0, info.num_ws)}
+    free, _, _ = attribute_gradients(tiny_renderer, conds, "complexity", ranges, n=4)
+    same, _, _ = attribute_gradients(
+        tiny_renderer, conds, "complexity", ranges, n=4, keep=lambda img, r: soft_edge_density(img)
+    )
+    other, _, _ = attribute_gradients(
+        tiny_renderer, conds, "complexity", ranges, n=4, keep=lambda img, r: img[:, 0].mean((1, 2))
+    )
+    assert np.linalg.norm(free["all"]) > 0.2
+    assert np.linalg.norm(same["all"]) < 1e-6
+    assert 1e-3 < np.linalg.norm(other["all"]) <= np.linalg.norm(free["all"]) + 1e-9
+
+
+def test_region_log_probability_uses_the_probe(tiny_encoder) -> None:
+    from engine.culture import REGION_IDS
+    from engine.directions.gradient import region_log_probability
+
+    assert region_log_probability(None) is None
+    saved = tiny_encoder.probe
+    try:
+        tiny_encoder.probe = None
+        assert region_log_probability(tiny_encoder) is None  # no zero-shot fallback
+        g = torch.Generator().manual_seed(0)
+        tiny_encoder.probe = (torch.randn(8, 32, generator=g), torch.zeros(8))
+        score = region_log_probability(tiny_encoder)
+        assert score is not None
+        img = (torch.rand(2, 3, 32, 32, generator=g) * 2 - 1).requires_grad_(True)
+        logp = torch.stack([score(img, r) for r in REGION_IDS], dim=1)  # [2, 8]
+        assert torch.allclose(logp.exp().sum(1), torch.ones(2), atol=1e-5)
+        (grad,) = torch.autograd.grad(score(img, "miao").sum(), img)
+        assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    finally:
+        tiny_encoder.probe = saved
+
+
 @pytest.mark.slow
 def test_fit_keeps_the_better_of_boundary_and_gradient(tiny_renderer) -> None:
     from engine.directions.named import SPEARMAN_TIE, fit_named_directions
