@@ -175,7 +175,7 @@ def attribute_gradients(
     undid them (complexity 0.96 → 0.69), because the mean gradients overlap the attribute's."""
     G = renderer.G
     regions = list(conditions)
-    sums = {k: [] for k in ranges}  # type: dict[str, list[np.ndarray]]
+    sums: dict[str, list[np.ndarray]] = {k: [] for k in ranges}
     ws_rows, regs = [], []
     for i in range(n):
         r = regions[i % len(regions)]
