@@ -28,6 +28,7 @@ from engine.clip.towers import (
     image_size,
     logit_scale,
     model_input,
+    visual_feature_maps,
     visual_forward,
 )
 from engine.clip.zeroshot import zero_shot_weights
@@ -128,6 +129,11 @@ class CulturalEncoder:
         """Pooled image features before the projection (a discriminator head input);
         differentiable w.r.t. `x` in [-1, 1]."""
         return visual_forward(self.model, self._prep(x)).pooled
+
+    def image_feature_maps(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(pooled features, [feature maps of the tower's stages]) of NCHW images in [-1, 1],
+        differentiable w.r.t. `x` (patch discriminator heads)."""
+        return visual_feature_maps(self.model, self._prep(x))
 
     def encode_image(self, images: ImageInput, batch: int = 64) -> torch.Tensor:
         """Unit embeddings [N, D] of NHWC uint8 tiles or NCHW [-1, 1] tensors."""

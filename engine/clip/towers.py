@@ -70,6 +70,36 @@ def visual_forward(model: Any, x: torch.Tensor, want_tokens: bool = False) -> Vi
     return VisualOutput(pooled=pooled, embedding=emb, tokens=local)
 
 
+def visual_feature_maps(model: Any, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """(pooled features [N, W], feature maps [N, C, H, W] of the image tower's stages) in one
+    pass over preprocessed input: a ModifiedResNet's layer1-layer3 outputs, or a plain ViT's
+    patch tokens as one map. The pooled features equal `visual_forward(...).pooled`.
+
+    Why: a discriminator head on the pooled vector judges a tile as a whole; heads on the
+    stages' maps judge motif parts and textures (as Projected GANs do with a frozen trunk)."""
+    from open_clip.modified_resnet import ModifiedResNet
+
+    visual = model.visual
+    if isinstance(visual, ModifiedResNet):
+        h = visual.stem(x)
+        maps = []
+        for layer in (visual.layer1, visual.layer2, visual.layer3):
+            h = layer(h)
+            maps.append(h)
+        return visual.attnpool(visual.layer4(h)), maps
+    if _is_plain_vit(visual):
+        h = visual.transformer(visual._embeds(x))
+        pooled, tokens = visual._pool(h)
+        n, t, c = tokens.shape
+        g = round(t**0.5)
+        if g * g == t:
+            return pooled, [tokens.transpose(1, 2).reshape(n, c, g, g)]
+    raise TypeError(
+        f"no feature maps for a {type(visual).__name__} image tower "
+        "(a ModifiedResNet or a plain VisionTransformer is needed)"
+    )
+
+
 def encode_text_tokens(model: Any, tokens: torch.Tensor) -> torch.Tensor:
     """Unit text embeddings for tokenised input.
 

@@ -149,6 +149,14 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--clip-head-weight", type=float, default=S, help="its loss weight (0.5)")
     g.add_argument(
+        "--clip-patch",
+        type=float,
+        default=S,
+        metavar="W",
+        help="weight of patch heads on the frozen CLIP tower's feature maps (motif parts and "
+        "textures, as Projected GANs; 0 = off, the default; fixed for a run's life)",
+    )
+    g.add_argument(
         "--contrastive",
         type=float,
         default=S,

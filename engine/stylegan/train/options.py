@@ -64,6 +64,8 @@ class TrainConfig:
     # convergence helpers (issue 5)
     clip_head: bool = False  # vision-aided D head on frozen CLIP image features
     clip_head_weight: float = 0.5
+    # weight of the patch heads on the frozen CLIP tower's feature maps (0 = off; session 14)
+    clip_patch: float = 0.0
     contrastive: float = 0.0  # weight of LAFITE image-condition InfoNCE on fakes; 0 = off
     contrastive_tau: float = 0.5
     # weight of the sum of squared noise strengths of the synthesis layers at or below

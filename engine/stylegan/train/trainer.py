@@ -117,11 +117,13 @@ class Trainer:
         # convergence helpers
         self.clip_feat: Any = None
         self.head: torch.nn.Module | None = None
-        if cfg.clip_head or cfg.contrastive > 0:
+        self.patch: torch.nn.Module | None = None
+        if cfg.clip_head or cfg.contrastive > 0 or cfg.clip_patch > 0:
             self._setup_clip()
-        d_params = list(self.D.parameters()) + (
-            list(self.head.parameters()) if self.head is not None else []
-        )
+        d_params = list(self.D.parameters())
+        for extra in (self.head, self.patch):
+            if extra is not None:
+                d_params += list(extra.parameters())
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(0.0, 0.99), eps=1e-8)
         self.opt_D = torch.optim.Adam(d_params, lr=cfg.lr_d, betas=(0.0, 0.99), eps=1e-8)
         self.augment = AugmentPipe(
@@ -136,7 +138,7 @@ class Trainer:
         self.train_seconds = 0.0
         self.stop_requested: str | None = None
         self._acc: dict[str, list[torch.Tensor]] = {}
-        for m in (self.G, self.D, self.G_ema, self.head):
+        for m in (self.G, self.D, self.G_ema, self.head, self.patch):
             if m is not None:
                 dist_.broadcast_module(m)
 
@@ -167,7 +169,7 @@ class Trainer:
 
     def _setup_clip(self) -> None:
         from engine.stylegan.train import conditioning as C
-        from engine.stylegan.train.clip_losses import ClipImageFeatures, VisionHead
+        from engine.stylegan.train.clip_losses import ClipImageFeatures, PatchHeads, VisionHead
 
         cfg = self.cfg
         if cfg.contrastive > 0 and cfg.cond != "clip":
@@ -181,6 +183,33 @@ class Trainer:
                 dim = int(self.clip_feat.features(probe).shape[1])
             torch.manual_seed(cfg.seed * 7919 + 1)  # same head on every rank
             self.head = VisionHead(dim, self.c_dim).to(self.device).requires_grad_(False)
+        if cfg.clip_patch > 0:
+            try:
+                with torch.no_grad():
+                    probe = torch.zeros(1, 3, cfg.resolution, cfg.resolution, device=self.device)
+                    _, maps = self.clip_feat.features_and_maps(probe)
+            except TypeError as exc:
+                raise UserInputError(str(exc), field="--clip-patch") from exc
+            torch.manual_seed(cfg.seed * 7919 + 2)  # same heads on every rank
+            self.patch = PatchHeads([int(m.shape[1]) for m in maps], self.c_dim)
+            self.patch = self.patch.to(self.device).requires_grad_(False)
+
+    def _clip_features(
+        self, img: torch.Tensor
+    ) -> tuple[torch.Tensor | None, list[torch.Tensor] | None]:
+        """(pooled CLIP features for the head, feature maps for the patch heads): one pass
+        through the frozen tower; None for the parts no head uses."""
+        if self.patch is not None:
+            pooled, maps = self.clip_feat.features_and_maps(img)
+            return (pooled if self.head is not None else None), maps
+        if self.head is not None:
+            return self.clip_feat.features(img), None
+        return None, None
+
+    def _discriminators_trainable(self, on: bool) -> None:
+        for m in (self.D, self.head, self.patch):
+            if m is not None:
+                m.requires_grad_(on)
 
     # ------------------------------------------------------------------------- one step
     def _gen_cond(self, n: int) -> torch.Tensor:
@@ -226,12 +255,10 @@ class Trainer:
         with torch.set_grad_enabled(cfg.share_fakes):
             fake, _ = self._run_G(z, c_gen, update_emas=True)
             aug_fake = self.augment(fake, p)
-            feat_fake = self.clip_feat.features(aug_fake) if self.head is not None else None
+            feat_fake, maps_fake = self._clip_features(aug_fake)
 
         # ---- D update
-        self.D.requires_grad_(True)
-        if self.head is not None:
-            self.head.requires_grad_(True)
+        self._discriminators_trainable(True)
         fake_logits = self.D(aug_fake.detach(), c_gen)
         real_in = real.detach().requires_grad_(do_r1)
         real_logits = self.D(self.augment(real_in, p), c_real)
@@ -239,14 +266,23 @@ class Trainer:
         loss_D = L.d_logistic(fake_logits, real_logits)
         self._acc_add("D/loss", loss_D)
         self._acc_add("D/real_sign", real_logits.detach().sign().mean())
-        if self.head is not None and feat_fake is not None:
+        feat_real: torch.Tensor | None = None
+        maps_real: list[torch.Tensor] | None = None
+        if feat_fake is not None or maps_fake is not None:
             with torch.no_grad():
-                feat_real = self.clip_feat.features(self.augment(real, p))
+                feat_real, maps_real = self._clip_features(self.augment(real, p))
+        if self.head is not None and feat_fake is not None and feat_real is not None:
             loss_H = L.d_logistic(
                 self.head(feat_fake.detach(), c_gen), self.head(feat_real, c_real)
             )
             loss_D = loss_D + cfg.clip_head_weight * loss_H
             self._acc_add("D/clip_head", loss_H)
+        if self.patch is not None and maps_fake is not None and maps_real is not None:
+            loss_P = L.d_logistic(
+                self.patch([m.detach() for m in maps_fake], c_gen), self.patch(maps_real, c_real)
+            )
+            loss_D = loss_D + cfg.clip_patch * loss_P
+            self._acc_add("D/clip_patch", loss_P)
         if do_r1:
             pen = L.r1_penalty(real_logits, real_in)
             loss_D = loss_D + pen.mean() * (gamma / 2) * cfg.r1_interval
@@ -256,9 +292,7 @@ class Trainer:
         d_params = [q for g in self.opt_D.param_groups for q in g["params"]]
         self._finite_grads(d_params)
         self.opt_D.step()
-        self.D.requires_grad_(False)
-        if self.head is not None:
-            self.head.requires_grad_(False)
+        self._discriminators_trainable(False)
         self.ada.update(self.step_idx, dist_.all_reduce_sum)
 
         # ---- G update
@@ -268,13 +302,17 @@ class Trainer:
             c_gen = self._gen_cond(n)
             fake, _ = self._run_G(z, c_gen, update_emas=False)
             aug_fake = self.augment(fake, p)
-            feat_fake = self.clip_feat.features(aug_fake) if self.head is not None else None
+            feat_fake, maps_fake = self._clip_features(aug_fake)
         loss_G = L.g_nonsaturating(self.D(aug_fake, c_gen))
         self._acc_add("G/loss", loss_G)
         if self.head is not None and feat_fake is not None:
             loss_GH = L.g_nonsaturating(self.head(feat_fake, c_gen))
             loss_G = loss_G + cfg.clip_head_weight * loss_GH
             self._acc_add("G/clip_head", loss_GH)
+        if self.patch is not None and maps_fake is not None:
+            loss_GP = L.g_nonsaturating(self.patch(maps_fake, c_gen))
+            loss_G = loss_G + cfg.clip_patch * loss_GP
+            self._acc_add("G/clip_patch", loss_GP)
         if cfg.contrastive > 0 and self.clip_feat is not None:
             from engine.stylegan.train.clip_losses import contrastive_loss
 
@@ -338,6 +376,8 @@ class Trainer:
         mods = {"G": self.G, "D": self.D, "G_ema": self.G_ema}
         if self.head is not None:
             mods["head"] = self.head
+        if self.patch is not None:
+            mods["patch"] = self.patch
         return mods
 
     def save(self) -> Path | None:
@@ -523,6 +563,7 @@ class Trainer:
             "data": cfg.data,
             "train_seconds": round(self.train_seconds, 1),
             "clip_head": cfg.clip_head,
+            "clip_patch": cfg.clip_patch,
             "contrastive": cfg.contrastive,
         }
         export_generator(self.G_ema, out_dir, meta, self.G_kwargs)

@@ -87,3 +87,76 @@ def test_auto_condition_falls_back_to_unconditional_without_clip(tmp_path: Path)
 
     meta = json.loads((snap / "state.json").read_text())
     assert meta["config"]["cond"] == "none" and meta["clip_hash"] is None
+
+
+@pytest.mark.parametrize("tower", ["shipped-resnet", "tiny-vit"])
+def test_feature_maps_come_with_the_pooled_features_of_one_pass(tower: str, tmp_path: Path) -> None:
+    from engine.clip import load_encoder
+    from engine.clip.towers import visual_forward
+
+    enc = load_encoder(None if tower == "shipped-resnet" else tiny_clip_dir(tmp_path / "clip"))
+    torch.manual_seed(0)
+    img = (torch.rand(2, 3, 64, 64) * 2 - 1).requires_grad_(True)
+    pooled, maps = enc.image_feature_maps(img)
+    with torch.no_grad():
+        want = visual_forward(enc.model, enc._prep(img)).pooled
+    assert torch.allclose(pooled, want, atol=1e-5)
+    assert maps and all(m.ndim == 4 and m.shape[0] == 2 for m in maps)
+    if tower == "shipped-resnet":  # three stages, each half the size of the one before
+        sizes = [m.shape[-1] for m in maps]
+        assert len(maps) == 3 and sizes == sorted(sizes, reverse=True)
+        assert sizes[0] == 2 * sizes[1] == 4 * sizes[2]
+    (grad,) = torch.autograd.grad(sum(m.square().mean() for m in maps), img)
+    assert grad.abs().sum() > 0  # the maps are differentiable in the image
+
+
+def test_patch_heads_give_one_conditioned_logit_per_position() -> None:
+    from engine.stylegan.train.clip_losses import PatchHeads
+
+    torch.manual_seed(0)
+    heads = PatchHeads([8, 16], c_dim=4)
+    maps = [torch.randn(3, 8, 6, 6), torch.randn(3, 16, 3, 3)]
+    c = torch.nn.functional.normalize(torch.randn(3, 4), dim=1)
+    logits = heads(maps, c)
+    assert logits.shape == (3, 36 + 9)
+    assert not torch.allclose(logits, heads(maps, -c))  # the condition enters
+    # a position's logit sees only its 3×3 neighbourhood of parts
+    moved = [maps[0].clone(), maps[1]]
+    moved[0][:, :, 0, 0] += 5.0
+    diff = (heads(moved, c) - logits)[:, :36].reshape(3, 6, 6).abs().sum(0)
+    assert diff[0, 0] > 0 and diff[3:, 3:].max() == 0
+    with pytest.raises(ValueError, match="expected 2 feature maps"):
+        heads(maps[:1], c)
+
+
+def test_training_with_patch_heads_saves_and_resumes_them(tmp_path: Path) -> None:
+    from engine.errors import UserInputError
+    from engine.stylegan.train.trainer import Trainer
+
+    db = build_db(tmp_path / "db")
+    clip_dir = tiny_clip_dir(tmp_path / "clip")
+    kw = dict(data=str(db), cond="clip", clip_model=str(clip_dir), r1_interval=0, pl_weight=0.0)
+    cfg = config(tmp_path / "run", clip_patch=1.0, **kw)
+    t = Trainer(cfg, verbose=False)
+    assert t.head is None and t.patch is not None
+    p0 = {k: v.clone() for k, v in t.patch.state_dict().items()}
+    clip0 = {k: v.clone() for k, v in t.encoder.model.state_dict().items()}
+    for _ in range(2):
+        t.step()
+    entry = t._tick_entry(8, 1.0)
+    for key in ("D/clip_patch", "G/clip_patch"):
+        assert math.isfinite(entry[key]), key
+    assert "D/clip_head" not in entry
+    assert any(not torch.equal(p0[k], v) for k, v in t.patch.state_dict().items())
+    assert all(torch.equal(clip0[k], v) for k, v in t.encoder.model.state_dict().items())
+    snap = t.save()
+    assert snap is not None
+    t2 = Trainer(cfg, verbose=False)
+    t2.load(snap)
+    assert t2.patch is not None
+    for k, v in t.patch.state_dict().items():
+        assert torch.equal(t2.patch.state_dict()[k], v)
+    # the heads are part of the run: switching them off on resume is refused, not dropped
+    t3 = Trainer(config(tmp_path / "run", clip_patch=0.0, **kw), verbose=False)
+    with pytest.raises(UserInputError, match="clip_patch"):
+        t3.load(snap)
