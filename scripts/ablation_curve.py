@@ -22,7 +22,14 @@ import json
 import sys
 from pathlib import Path
 
-FIGURES = ("clip_accuracy", "indep_accuracy", "clip_score", "fd_clip", "diversity_share")
+FIGURES = (
+    "clip_accuracy",
+    "indep_accuracy",
+    "indep_texture_accuracy",  # texture features alone (session 14: what the patch heads aim at)
+    "clip_score",
+    "fd_clip",
+    "diversity_share",
+)
 
 
 def snapshot_rows(run: Path) -> list[tuple[float, Path]]:
@@ -39,17 +46,23 @@ def score(run: Path, snap: Path, kimg: float, work: Path, args: argparse.Namespa
 
     out = work / run.name / f"kimg-{kimg:07.2f}"
     report = out / "eval.json"
-    if report.is_file():
-        return json.loads(report.read_text(encoding="utf-8"))
-    data = json.loads((run / "config.json").read_text())["data"]
-    steps = [
-        ["train", "gan-export", str(snap), "--out", str(out / "gen")],
-        ["train", "gan-prior", str(out / "gen"), "--data", data],
-        [
-            *("eval", "gen", "--model", str(out / "gen"), "--json", "--out", str(report)),
-            *("--per-prompt", str(args.per_prompt), "--descriptors", str(args.descriptors)),
-        ],
+    evaluate = [
+        *("eval", "gen", "--model", str(out / "gen"), "--json", "--out", str(report)),
+        *("--per-prompt", str(args.per_prompt), "--descriptors", str(args.descriptors)),
+        "--feature-split",
     ]
+    if report.is_file():
+        cached = json.loads(report.read_text(encoding="utf-8"))
+        if "indep_texture_accuracy" in cached["generator"]["overall"]:
+            return cached
+        steps = [evaluate]  # scored before the feature split was asked for: re-score only
+    else:
+        data = json.loads((run / "config.json").read_text())["data"]
+        steps = [
+            ["train", "gan-export", str(snap), "--out", str(out / "gen")],
+            ["train", "gan-prior", str(out / "gen"), "--data", data],
+            evaluate,
+        ]
     for argv in steps:
         with contextlib.redirect_stdout(io.StringIO()):  # each step's own report: in WORK
             rc = main(argv)
@@ -78,15 +91,15 @@ def main() -> int:
     for run in args.runs:
         for kimg, snap in snapshot_rows(run):
             g = score(run, snap, kimg, args.work, args)["generator"]["overall"]
-            row = {"run": run.name, "kimg": kimg, **{f: g[f] for f in FIGURES}}
+            row = {"run": run.name, "kimg": kimg, **{f: g.get(f) for f in FIGURES}}
             rows.append(row)
-            print(run.name, kimg, *(g[f] for f in FIGURES), flush=True)
+            print(run.name, kimg, *(row[f] for f in FIGURES), flush=True)
     print("first kimg at which a figure reaches a threshold (-: not yet):")
     for fig in ("clip_accuracy", "indep_accuracy"):
         for t in args.thresholds:
             cells = []
             for run in args.runs:
-                hit = [r["kimg"] for r in rows if r["run"] == run.name and r[fig] >= t]
+                hit = [r["kimg"] for r in rows if r["run"] == run.name and (r[fig] or 0) >= t]
                 cells.append(f"{run.name} {hit[0] if hit else '-'}")
             print(f"  {fig} >= {t}: " + ", ".join(cells))
     if args.out is not None:
