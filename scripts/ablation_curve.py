@@ -53,9 +53,9 @@ def score(run: Path, snap: Path, kimg: float, work: Path, args: argparse.Namespa
     ]
     if report.is_file():
         cached = json.loads(report.read_text(encoding="utf-8"))
-        if "indep_texture_accuracy" in cached["generator"]["overall"]:
+        if not args.rescore_split or "indep_texture_accuracy" in cached["generator"]["overall"]:
             return cached
-        steps = [evaluate]  # scored before the feature split was asked for: re-score only
+        steps = [evaluate]  # scored before the feature split existed: re-score, not re-export
     else:
         data = json.loads((run / "config.json").read_text())["data"]
         steps = [
@@ -79,6 +79,11 @@ def main() -> int:
     # 80 prompts x 8 = 640 tiles: at 64 px about 30 s a snapshot, and half the noise of 192
     ap.add_argument("--per-prompt", type=int, default=8)
     ap.add_argument("--descriptors", type=int, default=4)
+    ap.add_argument(
+        "--rescore-split",
+        action="store_true",
+        help="re-score cached reports that lack the texture-only figure (no new export)",
+    )
     ap.add_argument(
         "--thresholds",
         type=lambda v: [float(x) for x in v.split(",")],

@@ -61,3 +61,41 @@ def test_cached_reports_are_reused_and_thresholds_reported(
     assert "clip_accuracy >= 0.3: head 4.0" in printed
     assert "clip_accuracy >= 0.4: head 6.0" in printed
     assert "indep_accuracy >= 0.3: head -" in printed
+
+
+def test_reports_without_the_feature_split_are_rescored_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mod = _script()
+    run = _run(tmp_path)
+    work = tmp_path / "work"
+    fig = {"clip_accuracy": 0.3, "indep_accuracy": 0.2, "clip_score": 0.2, "fd_clip": 1.0}
+    fig["diversity_share"] = 0.5
+    for kimg in (2.0, 4.0, 6.0):
+        d = work / "head" / f"kimg-{kimg:07.2f}"
+        d.mkdir(parents=True)
+        (d / "eval.json").write_text(json.dumps({"generator": {"overall": fig}}))
+    out = tmp_path / "curve.json"
+    argv = ["ablation_curve.py", str(run), "--work", str(work), "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert mod.main() == 0
+    assert [r["indep_texture_accuracy"] for r in json.loads(out.read_text())] == [None] * 3
+
+    calls: list[list[str]] = []
+
+    def fake_main(argv: list[str]) -> int:  # the eval step: writes a report with the split
+        calls.append(argv)
+        report = Path(argv[argv.index("--out") + 1])
+        report.write_text(
+            json.dumps({"generator": {"overall": {**fig, "indep_texture_accuracy": 0.17}}})
+        )
+        return 0
+
+    import engine.cli
+
+    monkeypatch.setattr(engine.cli, "main", fake_main)
+    monkeypatch.setattr(sys, "argv", [*argv, "--rescore-split"])
+    assert mod.main() == 0
+    assert len(calls) == 3 and all(c[:2] == ["eval", "gen"] for c in calls)
+    assert all("--feature-split" in c for c in calls)  # re-scored, nothing exported again
+    assert [r["indep_texture_accuracy"] for r in json.loads(out.read_text())] == [0.17] * 3
