@@ -40,6 +40,12 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tf32", action="store_true", help="CUDA: TensorFloat-32 in float32 layers")
     p.add_argument("--aug-p", type=float, default=0.2, help="augmentation probability (0.2)")
     p.add_argument("--c-dim", type=int, default=256, help="condition width (256, as shipped)")
+    p.add_argument(
+        "--clip-losses",
+        action="store_true",
+        help="also the CLIP head, contrastive loss and patch heads, as the background 256 px "
+        "run trains (the shipped CLIP encoder; conditions as wide as its embedding)",
+    )
     p.add_argument("--profile", action="store_true", help="also list the costliest operators")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=run_bench_train)
@@ -68,12 +74,19 @@ def build_trainer(args: argparse.Namespace, run_dir: str) -> Any:
     from engine.stylegan.train.options import TrainConfig
     from engine.stylegan.train.trainer import Trainer
 
+    c_dim = args.c_dim
+    encoder = None
+    if getattr(args, "clip_losses", False):
+        from engine.stylegan.train.conditioning import load_clip_encoder
+
+        encoder = load_clip_encoder(None, args.device if args.device != "auto" else "cpu")
+        c_dim = int(encoder.embed_dim)
     cfg = TrainConfig(
         run_dir=run_dir,
         resolution=args.resolution,
         preset=args.preset,
         batch=args.batch,
-        cond="clip" if args.c_dim else "none",
+        cond="clip" if c_dim else "none",
         aug_p=args.aug_p,
         ada_target=None,  # hold p, so every variant does the same work
         device=args.device,
@@ -82,13 +95,16 @@ def build_trainer(args: argparse.Namespace, run_dir: str) -> Any:
         num_threads=args.threads or None,
         init="none",
     )
+    if encoder is not None:
+        cfg.clip_head, cfg.contrastive, cfg.clip_patch = True, 1.0, 1.0
     n = max(64, args.batch)
     rng = np.random.default_rng(0)
     tiles = rng.integers(0, 256, (n, args.resolution, args.resolution, 3), dtype=np.uint8)
     records = [{"id": f"b{i}", "region": "miao", "file": f"b{i}.png"} for i in range(n)]
-    cond = torch.nn.functional.normalize(torch.randn(n, args.c_dim), dim=1)
+    cond = torch.nn.functional.normalize(torch.randn(n, c_dim), dim=1)
     try:
-        return Trainer(cfg, TileDataset.from_arrays(tiles, records), cond, verbose=False)
+        data = TileDataset.from_arrays(tiles, records)
+        return Trainer(cfg, data, cond, encoder=encoder, verbose=False)
     except (KeyError, ValueError) as exc:  # an unknown preset
         raise UserInputError(str(exc), field="--preset") from exc
 
@@ -155,6 +171,7 @@ def run_bench_train(args: argparse.Namespace) -> int:
             "fp16_res": t.G_kwargs["synthesis_kwargs"].get("num_fp16_res"),
             "tf32": bool(args.tf32),
             "aug_p": args.aug_p,
+            "clip_losses": bool(args.clip_losses),
             "steps": args.steps,
             "img_per_s": round(args.batch * args.steps / wall, 2),
             "s_per_kimg": round(wall / (args.batch * args.steps) * 1000, 1),

@@ -28,6 +28,35 @@ def test_bench_train_reports_throughput_and_the_costliest_operators(
     assert [o["share"] for o in ops] == sorted((o["share"] for o in ops), reverse=True)
 
 
+def test_bench_train_clip_losses_time_the_clip_heads_too() -> None:
+    """--clip-losses builds the trainer the background run uses: the shipped CLIP encoder,
+    its head, the patch heads and the contrastive loss, with conditions as wide as CLIP's."""
+    import argparse
+    import tempfile
+
+    from engine.stylegan.train.bench import build_trainer, time_steps
+
+    args = argparse.Namespace(
+        preset="tiny",
+        resolution=16,
+        batch=4,
+        aug_p=0.0,
+        device="cpu",
+        fp16_res=None,
+        tf32=False,
+        threads=1,
+        c_dim=8,
+        clip_losses=True,
+    )
+    with tempfile.TemporaryDirectory() as run_dir:
+        t = build_trainer(args, run_dir)
+        assert t.head is not None and t.patch is not None and t.cfg.contrastive == 1.0
+        assert t.c_dim == t.encoder.embed_dim != 8  # CLIP's width, not --c-dim
+        time_steps(t, 1)
+        logged = {k for k in t._acc}
+    assert {"D/clip_head", "D/clip_patch", "G/clip_patch", "G/contrastive"} <= logged
+
+
 @pytest.mark.parametrize(
     ("flag", "value", "field"),
     [("--steps", "0", "--steps"), ("--preset", "nope", "--preset"), ("--aug-p", "2", "--aug-p")],
