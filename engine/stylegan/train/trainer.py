@@ -3,9 +3,11 @@
 One step = one D update (logistic loss, lazy R1 folded in every `r1_interval` steps, weighted
 by the interval) and one G update (non-saturating loss, optional CLIP head and contrastive
 terms, lazy path-length regularisation every `pl_interval` steps), then the G_ema update.
-With `share_fakes` (default) the fakes of one G forward serve both updates: D sees them
-detached, G back-propagates through them into the freshly updated D. That saves a third of
-the generator work per step, which is most of the cost on a CPU.
+With `share_fakes` (default) the fakes of one G forward, and the discriminators' one forward
+on them, serve both losses: the D loss back-propagates into the discriminators, the G loss
+into G, before either optimiser steps (the official order: G learns from D as it was before
+this step's D update). That saves a third of the generator work and a third of the
+discriminator forwards per step, which is most of the cost on a CPU.
 """
 
 from __future__ import annotations
@@ -235,82 +237,34 @@ class Trainer:
             if p.grad is not None:
                 torch.nan_to_num(p.grad, nan=0, posinf=1e5, neginf=-1e5, out=p.grad)
 
-    def step(self) -> None:
-        """One D update and one G update on the next batch."""
-        cfg, dev, n = self.cfg, self.device, self.batch_local
-        gamma = cfg.r1_gamma()
-        do_r1 = cfg.r1_interval > 0 and gamma > 0 and self.step_idx % cfg.r1_interval == 0
-        do_pl = cfg.pl_weight > 0 and cfg.pl_interval > 0 and self.step_idx % cfg.pl_interval == 0
-        p = self.ada.p
-        idx = self.sampler.next_local(cfg.batch)
-        real = to_float(self.data.images[idx]).to(dev, non_blocking=True)
-        c_real = self.cond_dev[idx.to(dev)]
-        if cfg.cond == "clip":
-            c_real = perturb(c_real, cfg.cond_noise)
+    def _judge(
+        self,
+        img: torch.Tensor,
+        feat: torch.Tensor | None,
+        maps: list[torch.Tensor] | None,
+        c: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
+        """Logits of every discriminator in use: D, and the CLIP head / patch heads."""
+        out = {"D": self.D(img, c)}
+        if self.head is not None and feat is not None:
+            out["head"] = self.head(feat, c)
+        if self.patch is not None and maps is not None:
+            out["patch"] = self.patch(maps, c)
+        return out
 
-        # ---- fakes (kept with their graph when shared with the G update)
-        self.G.requires_grad_(cfg.share_fakes)
-        z = torch.randn(n, self.G.z_dim, device=dev)
-        c_gen = self._gen_cond(n)
-        with torch.set_grad_enabled(cfg.share_fakes):
-            fake, _ = self._run_G(z, c_gen, update_emas=True)
-            aug_fake = self.augment(fake, p)
-            feat_fake, maps_fake = self._clip_features(aug_fake)
-
-        # ---- D update
-        self._discriminators_trainable(True)
-        fake_logits = self.D(aug_fake.detach(), c_gen)
-        real_in = real.detach().requires_grad_(do_r1)
-        real_logits = self.D(self.augment(real_in, p), c_real)
-        self.ada.accumulate(real_logits)
-        loss_D = L.d_logistic(fake_logits, real_logits)
-        self._acc_add("D/loss", loss_D)
-        self._acc_add("D/real_sign", real_logits.detach().sign().mean())
-        feat_real: torch.Tensor | None = None
-        maps_real: list[torch.Tensor] | None = None
-        if feat_fake is not None or maps_fake is not None:
-            with torch.no_grad():
-                feat_real, maps_real = self._clip_features(self.augment(real, p))
-        if self.head is not None and feat_fake is not None and feat_real is not None:
-            loss_H = L.d_logistic(
-                self.head(feat_fake.detach(), c_gen), self.head(feat_real, c_real)
-            )
-            loss_D = loss_D + cfg.clip_head_weight * loss_H
-            self._acc_add("D/clip_head", loss_H)
-        if self.patch is not None and maps_fake is not None and maps_real is not None:
-            loss_P = L.d_logistic(
-                self.patch([m.detach() for m in maps_fake], c_gen), self.patch(maps_real, c_real)
-            )
-            loss_D = loss_D + cfg.clip_patch * loss_P
-            self._acc_add("D/clip_patch", loss_P)
-        if do_r1:
-            pen = L.r1_penalty(real_logits, real_in)
-            loss_D = loss_D + pen.mean() * (gamma / 2) * cfg.r1_interval
-            self._acc_add("D/r1", pen.mean())
-        self.opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        d_params = [q for g in self.opt_D.param_groups for q in g["params"]]
-        self._finite_grads(d_params)
-        self.opt_D.step()
-        self._discriminators_trainable(False)
-        self.ada.update(self.step_idx, dist_.all_reduce_sum)
-
-        # ---- G update
-        self.G.requires_grad_(True)
-        if not cfg.share_fakes:
-            z = torch.randn(n, self.G.z_dim, device=dev)
-            c_gen = self._gen_cond(n)
-            fake, _ = self._run_G(z, c_gen, update_emas=False)
-            aug_fake = self.augment(fake, p)
-            feat_fake, maps_fake = self._clip_features(aug_fake)
-        loss_G = L.g_nonsaturating(self.D(aug_fake, c_gen))
+    def _loss_G(
+        self, fake: torch.Tensor, judged: dict[str, torch.Tensor], c_gen: torch.Tensor
+    ) -> torch.Tensor:
+        """The G loss: non-saturating on every discriminator, contrastive, noise penalty."""
+        cfg = self.cfg
+        loss_G = L.g_nonsaturating(judged["D"])
         self._acc_add("G/loss", loss_G)
-        if self.head is not None and feat_fake is not None:
-            loss_GH = L.g_nonsaturating(self.head(feat_fake, c_gen))
+        if "head" in judged:
+            loss_GH = L.g_nonsaturating(judged["head"])
             loss_G = loss_G + cfg.clip_head_weight * loss_GH
             self._acc_add("G/clip_head", loss_GH)
-        if self.patch is not None and maps_fake is not None:
-            loss_GP = L.g_nonsaturating(self.patch(maps_fake, c_gen))
+        if "patch" in judged:
+            loss_GP = L.g_nonsaturating(judged["patch"])
             loss_G = loss_G + cfg.clip_patch * loss_GP
             self._acc_add("G/clip_patch", loss_GP)
         if cfg.contrastive > 0 and self.clip_feat is not None:
@@ -330,8 +284,93 @@ class Trainer:
                 loss_N = torch.stack([s.square() for s in strengths]).sum()
                 loss_G = loss_G + cfg.noise_penalty * loss_N
                 self._acc_add("G/noise", loss_N)
+        return loss_G
+
+    def step(self) -> None:
+        """One D update and one G update on the next batch.
+
+        With `share_fakes` one forward of the discriminators on the fakes serves both
+        losses: the D loss back-propagates into the discriminators only, the G loss into G
+        only, both before either optimiser steps, so G learns from D as it was before this
+        step's update (the official order: G phase, then D phase).
+        """
+        cfg, dev, n = self.cfg, self.device, self.batch_local
+        shared = cfg.share_fakes
+        gamma = cfg.r1_gamma()
+        do_r1 = cfg.r1_interval > 0 and gamma > 0 and self.step_idx % cfg.r1_interval == 0
+        do_pl = cfg.pl_weight > 0 and cfg.pl_interval > 0 and self.step_idx % cfg.pl_interval == 0
+        p = self.ada.p
+        idx = self.sampler.next_local(cfg.batch)
+        real = to_float(self.data.images[idx]).to(dev, non_blocking=True)
+        c_real = self.cond_dev[idx.to(dev)]
+        if cfg.cond == "clip":
+            c_real = perturb(c_real, cfg.cond_noise)
+
+        # ---- fakes (kept with their graph when shared with the G update)
+        self.G.requires_grad_(shared)
+        z = torch.randn(n, self.G.z_dim, device=dev)
+        c_gen = self._gen_cond(n)
+        with torch.set_grad_enabled(shared):
+            fake, _ = self._run_G(z, c_gen, update_emas=True)
+            aug_fake = self.augment(fake, p)
+            feat_fake, maps_fake = self._clip_features(aug_fake)
+
+        # ---- D loss
+        self._discriminators_trainable(True)
+        if shared:
+            fake_out = self._judge(aug_fake, feat_fake, maps_fake, c_gen)
+        else:
+            fake_out = self._judge(
+                aug_fake.detach(),
+                None if feat_fake is None else feat_fake.detach(),
+                None if maps_fake is None else [m.detach() for m in maps_fake],
+                c_gen,
+            )
+        real_in = real.detach().requires_grad_(do_r1)
+        feat_real: torch.Tensor | None = None
+        maps_real: list[torch.Tensor] | None = None
+        if feat_fake is not None or maps_fake is not None:
+            with torch.no_grad():
+                feat_real, maps_real = self._clip_features(self.augment(real, p))
+        real_out = self._judge(self.augment(real_in, p), feat_real, maps_real, c_real)
+        self.ada.accumulate(real_out["D"])
+        loss_D = L.d_logistic(fake_out["D"], real_out["D"])
+        self._acc_add("D/loss", loss_D)
+        self._acc_add("D/real_sign", real_out["D"].detach().sign().mean())
+        if "head" in fake_out:
+            loss_H = L.d_logistic(fake_out["head"], real_out["head"])
+            loss_D = loss_D + cfg.clip_head_weight * loss_H
+            self._acc_add("D/clip_head", loss_H)
+        if "patch" in fake_out:
+            loss_P = L.d_logistic(fake_out["patch"], real_out["patch"])
+            loss_D = loss_D + cfg.clip_patch * loss_P
+            self._acc_add("D/clip_patch", loss_P)
+        if do_r1:
+            pen = L.r1_penalty(real_out["D"], real_in)
+            loss_D = loss_D + pen.mean() * (gamma / 2) * cfg.r1_interval
+            self._acc_add("D/r1", pen.mean())
+        d_params = [q for g in self.opt_D.param_groups for q in g["params"]]
+        g_params = list(self.G.parameters())
+        self.opt_D.zero_grad(set_to_none=True)
         self.opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
+        loss_D.backward(inputs=d_params, retain_graph=shared)
+        if shared:  # G's gradient through the same logits, before D moves
+            self._loss_G(fake, fake_out, c_gen).backward(inputs=g_params)
+        del fake_out, real_out
+        self._finite_grads(d_params)
+        self.opt_D.step()
+        self._discriminators_trainable(False)
+        self.ada.update(self.step_idx, dist_.all_reduce_sum)
+
+        # ---- G update
+        self.G.requires_grad_(True)
+        if not shared:
+            z = torch.randn(n, self.G.z_dim, device=dev)
+            c_gen = self._gen_cond(n)
+            fake, _ = self._run_G(z, c_gen, update_emas=False)
+            aug_fake = self.augment(fake, p)
+            feat_fake, maps_fake = self._clip_features(aug_fake)
+            self._loss_G(fake, self._judge(aug_fake, feat_fake, maps_fake, c_gen), c_gen).backward()
         if do_pl:
             n_pl = max(n // cfg.pl_batch_shrink, 1)
             img, ws = self._run_G(
@@ -342,7 +381,7 @@ class Trainer:
             pen = (lengths - self.pl_mean).square().mean()
             (pen * cfg.pl_weight * cfg.pl_interval).backward()
             self._acc_add("G/pl", pen)
-        self._finite_grads(list(self.G.parameters()))
+        self._finite_grads(g_params)
         self.opt_G.step()
         self.G.requires_grad_(False)
 

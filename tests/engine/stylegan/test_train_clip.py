@@ -160,3 +160,105 @@ def test_training_with_patch_heads_saves_and_resumes_them(tmp_path: Path) -> Non
     t3 = Trainer(config(tmp_path / "run", clip_patch=0.0, **kw), verbose=False)
     with pytest.raises(UserInputError, match="clip_patch"):
         t3.load(snap)
+
+
+def test_shared_step_gives_each_loss_its_own_gradients(tmp_path: Path) -> None:
+    """With share_fakes one forward of D, the CLIP head and the patch heads on the fakes
+    serves both losses. G's gradient must be exactly the G loss's through the
+    discriminators as they were before this step's update, and the discriminators'
+    gradient exactly the D loss's: neither loss may leak into the other's weights."""
+    import copy
+
+    from engine.stylegan.train import losses as L
+    from engine.stylegan.train.trainer import Trainer
+
+    db = build_db(tmp_path / "db")
+    clip_dir = tiny_clip_dir(tmp_path / "clip")
+    cfg = config(
+        tmp_path / "run",
+        data=str(db),
+        cond="clip",
+        clip_model=str(clip_dir),
+        clip_head=True,
+        contrastive=1.0,
+        clip_patch=1.0,
+        aug_p=0.0,
+        ada_target=None,
+        r1_interval=0,
+        pl_weight=0.0,
+    )
+    t = Trainer(cfg, verbose=False)
+    t.step()  # the heads and D are no longer at their initial values
+    before = {k: copy.deepcopy(getattr(t, k)) for k in ("G", "D", "head", "patch")}
+
+    seen: dict[str, object] = {}
+    run_g, judge = t._run_G, t._judge
+
+    def rec_run_g(z, c, update_emas):  # type: ignore[no-untyped-def]
+        seen.setdefault("rng", torch.get_rng_state())
+        seen.setdefault("zc", (z, c))
+        return run_g(z, c, update_emas)
+
+    def rec_judge(img, feat, maps, c):  # type: ignore[no-untyped-def]
+        seen.setdefault("judged", []).append((img, feat, maps, c))  # type: ignore[union-attr]
+        return judge(img, feat, maps, c)
+
+    grads: dict[str, list[torch.Tensor | None]] = {}
+
+    def rec_step(opt, name):  # type: ignore[no-untyped-def]
+        orig = opt.step
+
+        def step(*a, **k):  # type: ignore[no-untyped-def]
+            params = [q for g in opt.param_groups for q in g["params"]]
+            grads[name] = [None if q.grad is None else q.grad.clone() for q in params]
+            return orig(*a, **k)
+
+        return step
+
+    t._run_G, t._judge = rec_run_g, rec_judge  # type: ignore[method-assign]
+    t.opt_G.step = rec_step(t.opt_G, "G")  # type: ignore[method-assign]
+    t.opt_D.step = rec_step(t.opt_D, "D")  # type: ignore[method-assign]
+    t.step()
+    (fake_img, _, _, c_gen), (real_img, feat_r, maps_r, c_real) = seen["judged"]  # type: ignore[misc]
+
+    # the same losses, by hand, on the pre-step weights
+    for k, m in before.items():
+        setattr(t, k, m)
+    t._judge = judge  # type: ignore[method-assign]
+    G0 = before["G"].requires_grad_(True)
+    torch.set_rng_state(seen["rng"])  # type: ignore[arg-type]
+    z, c = seen["zc"]  # type: ignore[misc]
+    fake, _ = run_g.__func__(t, z, c, False)  # type: ignore[attr-defined]
+    torch.testing.assert_close(fake, fake_img)  # the same fakes
+    feat, maps = t._clip_features(fake)
+    want_g = torch.autograd.grad(
+        t._loss_G(fake, t._judge(fake, feat, maps, c_gen), c_gen),
+        list(G0.parameters()),
+        allow_unused=True,
+    )
+    for got, want in zip(grads["G"], want_g, strict=True):
+        if want is None:
+            assert got is None or got.abs().max() == 0
+        else:
+            assert got is not None
+            torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-4)
+
+    for m in ("D", "head", "patch"):
+        before[m].requires_grad_(True)
+    f_out = t._judge(fake.detach(), feat.detach(), [m.detach() for m in maps], c_gen)
+    r_out = t._judge(real_img, feat_r, maps_r, c_real)
+    loss_d = L.d_logistic(f_out["D"], r_out["D"])
+    loss_d = loss_d + cfg.clip_head_weight * L.d_logistic(f_out["head"], r_out["head"])
+    loss_d = loss_d + cfg.clip_patch * L.d_logistic(f_out["patch"], r_out["patch"])
+    d_params = [
+        *before["D"].parameters(),
+        *before["head"].parameters(),
+        *before["patch"].parameters(),
+    ]
+    want_d = torch.autograd.grad(loss_d, d_params, allow_unused=True)
+    assert len(want_d) == len(grads["D"])
+    assert sum(w is not None for w in want_d) > len(want_d) // 2
+    for got, want in zip(grads["D"], want_d, strict=True):
+        if want is not None:
+            assert got is not None
+            torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-4)
