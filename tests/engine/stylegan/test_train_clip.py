@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from engine.stylegan.train.clip_losses import contrastive_loss
-from tests.engine.stylegan.train_helpers import build_db, config, tiny_clip_dir
+from tests.engine.stylegan.train_helpers import build_db, clip_config, config, tiny_clip_dir
 
 
 def test_contrastive_loss_prefers_matching_pairs() -> None:
@@ -26,18 +26,7 @@ def test_clip_conditioned_training_with_head_and_contrastive(
     from engine.stylegan.train.trainer import Trainer
 
     monkeypatch.setenv("WENYANG_CACHE_DIR", str(tmp_path / "cache"))
-    db = build_db(tmp_path / "db")
-    clip_dir = tiny_clip_dir(tmp_path / "clip")
-    cfg = config(
-        tmp_path / "run",
-        data=str(db),
-        cond="clip",
-        clip_model=str(clip_dir),
-        clip_head=True,
-        contrastive=0.5,
-        r1_interval=0,
-        pl_weight=0.0,
-    )
+    cfg = clip_config(tmp_path, clip_head=True, contrastive=0.5)
     t = Trainer(cfg, verbose=False)
     assert t.c_dim == 32 and len(t.data) == 8
     assert torch.allclose(t.cond.norm(dim=1), torch.ones(8), atol=1e-5)
@@ -66,7 +55,7 @@ def test_clip_conditioned_training_with_head_and_contrastive(
 
     snap = t.save()
     assert snap is not None
-    want = load_encoder(clip_dir).model_hash[:16]
+    want = load_encoder(cfg.clip_model).model_hash[:16]
     assert json.loads((snap / "state.json").read_text())["clip_hash"] == want
     info = export_snapshot(snap, tmp_path / "gen")
     assert info["clip_hash"] == want
@@ -172,20 +161,8 @@ def test_shared_step_gives_each_loss_its_own_gradients(tmp_path: Path) -> None:
     from engine.stylegan.train import losses as L
     from engine.stylegan.train.trainer import Trainer
 
-    db = build_db(tmp_path / "db")
-    clip_dir = tiny_clip_dir(tmp_path / "clip")
-    cfg = config(
-        tmp_path / "run",
-        data=str(db),
-        cond="clip",
-        clip_model=str(clip_dir),
-        clip_head=True,
-        contrastive=1.0,
-        clip_patch=1.0,
-        aug_p=0.0,
-        ada_target=None,
-        r1_interval=0,
-        pl_weight=0.0,
+    cfg = clip_config(
+        tmp_path, clip_head=True, contrastive=1.0, clip_patch=1.0, aug_p=0.0, ada_target=None
     )
     t = Trainer(cfg, verbose=False)
     t.step()  # the heads and D are no longer at their initial values

@@ -87,6 +87,17 @@ def config(run_dir: Path, **kw: Any) -> Any:
     return TrainConfig(**base)
 
 
+def clip_config(root: Path, **kw: Any) -> Any:
+    """A CLIP-conditioned run on a tiny real database and a tiny CLIP model under `root`
+    (no R1 or path-length steps, so a step is only the main losses)."""
+    db = build_db(root / "db")
+    clip_dir = tiny_clip_dir(root / "clip")
+    base: dict[str, Any] = dict(
+        data=str(db), cond="clip", clip_model=str(clip_dir), r1_interval=0, pl_weight=0.0
+    )
+    return config(root / "run", **{**base, **kw})
+
+
 def trainer(run_dir: Path, **kw: Any) -> Any:
     from engine.stylegan.train.data import TileDataset
     from engine.stylegan.train.trainer import Trainer
