@@ -166,6 +166,20 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--contrastive-tau", type=float, default=S, help="its temperature (0.5)")
     g.add_argument(
+        "--colour",
+        type=float,
+        default=S,
+        metavar="W",
+        help="weight of the colour term: sliced Wasserstein distance between each fake's "
+        "pixel colours and those of the tile its CLIP condition came from (0 = off)",
+    )
+    g.add_argument(
+        "--colour-space",
+        choices=("lab", "rgb"),
+        default=S,
+        help="space of that distance (lab: CIELAB / 50, the default)",
+    )
+    g.add_argument(
         "--noise-penalty",
         type=float,
         default=S,

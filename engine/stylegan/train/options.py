@@ -68,6 +68,12 @@ class TrainConfig:
     clip_patch: float = 0.0
     contrastive: float = 0.0  # weight of LAFITE image-condition InfoNCE on fakes; 0 = off
     contrastive_tau: float = 0.5
+    # weight of the colour term: sliced Wasserstein distance between each fake's pixel
+    # colours and those of the tile its condition was taken from (0 = off; session 16). The
+    # database's tile pairs each CLIP condition, so a fake can be held to its palette without
+    # being held to its layout; aims at the independent classifier's colour half
+    colour: float = 0.0
+    colour_space: str = "lab"  # "lab" (CIELAB / 50) or "rgb"
     # weight of the sum of squared noise strengths of the synthesis layers at or below
     # noise_penalty_res px (0 = off). The 256 px generator of session 5 draws its whole
     # pattern from the 32 px layer's noise map, so w (and the text) decide little of it; the
@@ -113,6 +119,17 @@ class TrainConfig:
             raise UserInputError("expected >= 0", field="--cond-noise")
         if self.noise_penalty < 0:
             raise UserInputError("expected >= 0", field="--noise-penalty")
+        if self.colour < 0:
+            raise UserInputError(f"expected >= 0, got {self.colour}", field="--colour")
+        if self.colour_space not in ("lab", "rgb"):
+            raise UserInputError(
+                f"expected lab or rgb, got {self.colour_space!r}", field="--colour-space"
+            )
+        if self.colour > 0 and self.cond not in ("clip", "auto"):
+            raise UserInputError(
+                "the colour term needs --cond clip (each fake's condition names its tile)",
+                field="--colour",
+            )
         nr = self.noise_penalty_res
         if nr < 4 or nr & (nr - 1):
             raise UserInputError(
@@ -167,6 +184,8 @@ RESUMABLE_CHANGES = frozenset(
         "contrastive_tau",
         "noise_penalty",  # meant to be turned on for a run that already draws from noise
         "noise_penalty_res",
+        "colour",  # may be turned on for a running run, like the noise penalty
+        "colour_space",
         "cond_noise",
         "style_mixing",
         "ema_kimg",

@@ -122,6 +122,11 @@ class Trainer:
         self.patch: torch.nn.Module | None = None
         if cfg.clip_head or cfg.contrastive > 0 or cfg.clip_patch > 0:
             self._setup_clip()
+        if cfg.colour > 0 and cfg.cond != "clip":
+            raise UserInputError(
+                "the colour term needs CLIP conditions (each fake's condition names its tile)",
+                field="--colour",
+            )
         d_params = list(self.D.parameters())
         for extra in (self.head, self.patch):
             if extra is not None:
@@ -214,12 +219,33 @@ class Trainer:
                 m.requires_grad_(on)
 
     # ------------------------------------------------------------------------- one step
-    def _gen_cond(self, n: int) -> torch.Tensor:
+    def _gen_pick(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Conditions for n fakes, and the tiles they were taken from (None when unconditional)."""
         if self.c_dim == 0:
-            return torch.zeros(n, 0, device=self.device)
+            return torch.zeros(n, 0, device=self.device), None
         idx = torch.randint(len(self.cond), (n,))
         c = self.cond_dev[idx.to(self.device)]
-        return perturb(c, self.cfg.cond_noise) if self.cfg.cond == "clip" else c
+        return (perturb(c, self.cfg.cond_noise) if self.cfg.cond == "clip" else c), idx
+
+    def _gen_cond(self, n: int) -> torch.Tensor:
+        return self._gen_pick(n)[0]
+
+    def _colour_loss(self, fake: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+        """Sliced Wasserstein distance between each fake's pixel colours and its source
+        tile's (at 32 px): the palette, not the layout. The projections come from their own
+        generator, seeded by the step, so the term leaves the run's random stream alone."""
+        from engine.stylegan.train.align import COLOUR_PROJECTIONS, colour_pixels
+        from engine.stylegan.train.align import sliced_wasserstein as swd
+
+        space = self.cfg.colour_space
+        target = to_float(self.data.images[src]).to(fake.device)
+        rng = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + self.step_idx)
+        proj = torch.nn.functional.normalize(
+            torch.randn(3, COLOUR_PROJECTIONS, generator=rng), dim=0
+        )
+        with torch.no_grad():
+            want = colour_pixels(target, space)
+        return swd(colour_pixels(fake, space), want, proj.to(fake.device))
 
     def _run_G(
         self, z: torch.Tensor, c: torch.Tensor, update_emas: bool
@@ -253,9 +279,14 @@ class Trainer:
         return out
 
     def _loss_G(
-        self, fake: torch.Tensor, judged: dict[str, torch.Tensor], c_gen: torch.Tensor
+        self,
+        fake: torch.Tensor,
+        judged: dict[str, torch.Tensor],
+        c_gen: torch.Tensor,
+        src: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The G loss: non-saturating on every discriminator, contrastive, noise penalty."""
+        """The G loss: non-saturating on every discriminator, contrastive, colour (against
+        the source tiles `src` of the conditions), noise penalty."""
         cfg = self.cfg
         loss_G = L.g_nonsaturating(judged["D"])
         self._acc_add("G/loss", loss_G)
@@ -273,6 +304,10 @@ class Trainer:
             loss_C = contrastive_loss(self.clip_feat.embed(fake), c_gen, cfg.contrastive_tau)
             loss_G = loss_G + cfg.contrastive * loss_C
             self._acc_add("G/contrastive", loss_C)
+        if cfg.colour > 0 and src is not None:
+            loss_K = self._colour_loss(fake, src)
+            loss_G = loss_G + cfg.colour * loss_K
+            self._acc_add("G/colour", loss_K)
         if cfg.noise_penalty > 0:
             strengths = [
                 m.noise_strength
@@ -309,7 +344,7 @@ class Trainer:
         # ---- fakes (kept with their graph when shared with the G update)
         self.G.requires_grad_(shared)
         z = torch.randn(n, self.G.z_dim, device=dev)
-        c_gen = self._gen_cond(n)
+        c_gen, src = self._gen_pick(n)
         with torch.set_grad_enabled(shared):
             fake, _ = self._run_G(z, c_gen, update_emas=True)
             aug_fake = self.augment(fake, p)
@@ -355,7 +390,7 @@ class Trainer:
         self.opt_G.zero_grad(set_to_none=True)
         loss_D.backward(inputs=d_params, retain_graph=shared)
         if shared:  # G's gradient through the same logits, before D moves
-            self._loss_G(fake, fake_out, c_gen).backward(inputs=g_params)
+            self._loss_G(fake, fake_out, c_gen, src).backward(inputs=g_params)
         del fake_out, real_out
         self._finite_grads(d_params)
         self.opt_D.step()
@@ -366,11 +401,12 @@ class Trainer:
         self.G.requires_grad_(True)
         if not shared:
             z = torch.randn(n, self.G.z_dim, device=dev)
-            c_gen = self._gen_cond(n)
+            c_gen, src = self._gen_pick(n)
             fake, _ = self._run_G(z, c_gen, update_emas=False)
             aug_fake = self.augment(fake, p)
             feat_fake, maps_fake = self._clip_features(aug_fake)
-            self._loss_G(fake, self._judge(aug_fake, feat_fake, maps_fake, c_gen), c_gen).backward()
+            judged = self._judge(aug_fake, feat_fake, maps_fake, c_gen)
+            self._loss_G(fake, judged, c_gen, src).backward()
         if do_pl:
             n_pl = max(n // cfg.pl_batch_shrink, 1)
             img, ws = self._run_G(
@@ -604,6 +640,7 @@ class Trainer:
             "clip_head": cfg.clip_head,
             "clip_patch": cfg.clip_patch,
             "contrastive": cfg.contrastive,
+            "colour": cfg.colour,
         }
         export_generator(self.G_ema, out_dir, meta, self.G_kwargs)
 

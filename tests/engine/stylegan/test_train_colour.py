@@ -1,0 +1,94 @@
+"""`train gan --colour W`: each fake is held to the palette of the tile its condition came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.errors import UserInputError
+from engine.stylegan.train.data import to_float
+from tests.engine.stylegan.train_helpers import clip_config, config
+
+
+def _trainer(root: Path, monkeypatch: pytest.MonkeyPatch, **kw: object):  # type: ignore[no-untyped-def]
+    from engine.stylegan.train.trainer import Trainer
+
+    monkeypatch.setenv("WENYANG_CACHE_DIR", str(root / "cache"))
+    return Trainer(clip_config(root, **kw), verbose=False)
+
+
+def test_each_fake_is_scored_against_its_own_conditions_tile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = _trainer(tmp_path, monkeypatch, colour=1.0, cond_noise=0.0)
+    c, src = t._gen_pick(6)
+    assert src is not None and torch.equal(c, t.cond_dev[src])
+    tiles = to_float(t.data.images[src])
+    assert float(t._colour_loss(tiles, src)) == pytest.approx(0.0, abs=1e-6)
+    # the same colours anywhere in the tile: a palette, not a layout
+    n, _, h, w = tiles.shape
+    perm = torch.randperm(h * w, generator=torch.Generator().manual_seed(0))
+    shuffled = tiles.flatten(2)[:, :, perm].reshape(n, 3, h, w)
+    assert float(t._colour_loss(shuffled, src)) == pytest.approx(0.0, abs=1e-5)
+    # another region's tile (the database cycles regions) is far off
+    other = torch.roll(src, 1)
+    far = float(t._colour_loss(to_float(t.data.images[other]), src))
+    assert far > 0.05
+    # a plain grey field is further from every tile than the tiles are from each other
+    grey = torch.zeros_like(tiles)
+    assert float(t._colour_loss(grey, src)) > 0.05
+
+
+def test_the_colour_weight_adds_a_generator_term_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One step from the same start at weights 0, 1 and 3: the discriminator's gradients are
+    the same; the generator's differ by the weight times one fixed gradient (a term added to
+    the G loss, and it really moves G)."""
+    grads = {}
+    for w in (0.0, 1.0, 3.0):
+        t = _trainer(tmp_path / f"w{w}", monkeypatch, colour=w, seed=5)
+        seen: dict[str, list[torch.Tensor]] = {"picked": [], "scored": []}
+        pick, score = t._gen_pick, t._colour_loss
+
+        def rec_pick(n, _pick=pick, _seen=seen):  # type: ignore[no-untyped-def]
+            c, src = _pick(n)
+            _seen["picked"].append(src)
+            return c, src
+
+        def rec_score(fake, src, _score=score, _seen=seen):  # type: ignore[no-untyped-def]
+            _seen["scored"].append(src)
+            return _score(fake, src)
+
+        monkeypatch.setattr(t, "_gen_pick", rec_pick)
+        monkeypatch.setattr(t, "_colour_loss", rec_score)
+        t.step()
+        # the fakes are scored against the tiles their own conditions were taken from
+        assert len(seen["scored"]) == (1 if w else 0)
+        if w:
+            assert torch.equal(seen["scored"][0], seen["picked"][0])
+        g = torch.cat([p.grad.flatten() for p in t.G.parameters() if p.grad is not None])
+        d = torch.cat([p.grad.flatten() for p in t.D.parameters() if p.grad is not None])
+        grads[w] = (g, d)
+        if w:
+            assert t._tick_entry(4, 1.0)["G/colour"] > 0
+        else:
+            assert "G/colour" not in t._tick_entry(4, 1.0)
+    g0, d0 = grads[0.0]
+    g1, d1 = grads[1.0]
+    g3, d3 = grads[3.0]
+    assert torch.allclose(d1, d0, atol=1e-7) and torch.allclose(d3, d0, atol=1e-7)
+    step1 = g1 - g0
+    assert step1.abs().max() > 1e-4
+    assert torch.allclose(g3 - g0, 3 * step1, rtol=1e-3, atol=1e-6)
+
+
+def test_colour_options_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(UserInputError, match="--colour"):
+        config(tmp_path / "r", colour=-1.0).validate()
+    with pytest.raises(UserInputError, match="--colour-space"):
+        config(tmp_path / "r", colour=1.0, cond="clip", colour_space="hsv").validate()
+    with pytest.raises(UserInputError, match="needs --cond clip"):
+        config(tmp_path / "r", colour=1.0, cond="region").validate()
