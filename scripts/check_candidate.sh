@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Score a training run (or one snapshot of it) the way the shipped generator was made and
+# scored: export, align the mapping (as session 11 did for the shipped network), text prior,
+# directions, faithful prior tiles, then `eval gen` on the validation prompt set, paired
+# against the shipped network's report. About 35 min on a 2-core CPU.
+#
+#   scripts/check_candidate.sh RUN_OR_SNAPSHOT NAME
+#
+# Environment: C (user cache, default ~/.cache/WenyangStudio), ALIGN=0 to skip the align
+# step, THREADS (default: all). Writes $C/candidates/NAME (complete generator folder) and
+# $C/reports/NAME-validation.json. Needs the databases named below (docs/DEV_NOTES.md says
+# how to build them) and the shipped network's validation report to compare against.
+set -euo pipefail
+if [ $# -ne 2 ]; then
+    echo "usage: $0 RUN_OR_SNAPSHOT NAME" >&2
+    exit 2
+fi
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+W="$root/.venv/bin/wenyang"
+C="${C:-$HOME/.cache/WenyangStudio}"
+run="$1"
+name="$2"
+out="$C/candidates/$name"
+compare="$C/reports/5895695247-faithful-validation.json"
+for need in "$C/data/gan-db-s4-256" "$C/data/gan-db-s1-128" "$C/data/gan-db-s2-128" "$compare"; do
+    if [ ! -e "$need" ]; then
+        echo "missing $need (see docs/DEV_NOTES.md)" >&2
+        exit 2
+    fi
+done
+threads=()
+if [ -n "${THREADS:-}" ]; then threads=(--threads "$THREADS"); fi
+rm -rf "$out" "$out-raw"
+mkdir -p "$C/candidates" "$C/reports"
+t0=$(date +%s)
+if [ "${ALIGN:-1}" = 0 ]; then
+    "$W" train gan-export "$run" --out "$out" --float16
+else
+    "$W" train gan-export "$run" --out "$out-raw" --float16
+    "$W" train gan-align "$out-raw" --data "$C/data/gan-db-s4-256" --out "$out" \
+        --run "$C/runs/align/$name" --steps 300 --colour 3 --float16 "${threads[@]}"
+    rm -rf "$out-raw" "$C/runs/align/$name"
+fi
+"$W" train gan-prior "$out" --data "$C/data/gan-db-s1-128"
+"$W" directions fit --model "$out" --samples 1000 --select-seeds 16
+"$W" train gan-prior "$out" --data "$C/data/gan-db-s1-128" --fidelity-keep 0.5
+"$W" eval gen --model "$out" --prompt-db "$C/data/gan-db-s2-128" --prompt-seed 12 \
+    --descriptors 4 --per-prompt 12 --feature-split \
+    --out "$C/reports/$name-validation.json" --compare "$compare"
+echo "checked $run as $name in $(($(date +%s) - t0)) s: $C/reports/$name-validation.json"
