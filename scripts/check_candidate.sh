@@ -7,7 +7,7 @@
 #   scripts/check_candidate.sh RUN_OR_SNAPSHOT NAME
 #
 # Environment: C (user cache, default ~/.cache/WenyangStudio), ALIGN=0 to skip the align
-# step, THREADS (default: all). Writes $C/candidates/NAME (complete generator folder) and
+# step, THREADS (default: all), COMPARE (the report to pair against). Writes $C/candidates/NAME (complete generator folder) and
 # $C/reports/NAME-validation.json. Needs the databases named below (docs/DEV_NOTES.md says
 # how to build them) and the shipped network's validation report to compare against.
 set -euo pipefail
@@ -21,7 +21,8 @@ C="${C:-$HOME/.cache/WenyangStudio}"
 run="$1"
 name="$2"
 out="$C/candidates/$name"
-compare="$C/reports/5895695247-faithful-validation.json"
+# the shipped network's validation report (sg2-256px-dcd334736c since session 16)
+compare="${COMPARE:-$C/reports/c256-13k-validation.json}"
 for need in "$C/data/gan-db-s4-256" "$C/data/gan-db-s1-128" "$C/data/gan-db-s2-128" "$compare"; do
     if [ ! -e "$need" ]; then
         echo "missing $need (see docs/DEV_NOTES.md)" >&2
