@@ -7,8 +7,8 @@
 #   scripts/check_candidate.sh RUN_OR_SNAPSHOT NAME
 #
 # Environment: C (user cache, default ~/.cache/WenyangStudio), ALIGN=0 to skip the align
-# step, THREADS (default: all), COMPARE (the report to pair against). Writes $C/candidates/NAME (complete generator folder) and
-# $C/reports/NAME-validation.json. Needs the databases named below (docs/DEV_NOTES.md says
+# step, THREADS (default: all), COMPARE (the report to pair against). Writes
+# $C/candidates/NAME (complete generator folder) and $C/reports/NAME-validation.json. Needs the databases named below (docs/DEV_NOTES.md says
 # how to build them) and the shipped network's validation report to compare against.
 set -euo pipefail
 if [ $# -ne 2 ]; then
