@@ -44,11 +44,11 @@ import torch
 import torch.nn.functional as F
 
 from engine.stylegan.networks import Generator
+from engine.stylegan.train.options import COLOUR_SPACES
 
 STATE_DIR = "align-state"
 COLOUR_PX = 32  # colours are compared at this size (1024 pixels per tile)
 COLOUR_PROJECTIONS = 32  # random 1-D projections of RGB for the sliced Wasserstein term
-COLOUR_SPACES = ("rgb", "lab")
 TRAINABLE = ("mapping", "torgb", "mapping+torgb")  # which weights a run fine-tunes
 
 

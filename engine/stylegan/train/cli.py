@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import UserInputError
+from engine.stylegan.train.options import COLOUR_SPACES
 
 S = argparse.SUPPRESS
 
@@ -175,7 +176,7 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--colour-space",
-        choices=("lab", "rgb"),
+        choices=COLOUR_SPACES,
         default=S,
         help="space of that distance (lab: CIELAB / 50, the default)",
     )

@@ -15,6 +15,7 @@ from typing import Any
 from engine.errors import UserInputError
 
 COND_MODES = ("auto", "clip", "region", "none")
+COLOUR_SPACES = ("rgb", "lab")  # of the colour distance (train gan --colour, gan-align)
 
 
 @dataclass
@@ -121,9 +122,10 @@ class TrainConfig:
             raise UserInputError("expected >= 0", field="--noise-penalty")
         if self.colour < 0:
             raise UserInputError(f"expected >= 0, got {self.colour}", field="--colour")
-        if self.colour_space not in ("lab", "rgb"):
+        if self.colour_space not in COLOUR_SPACES:
             raise UserInputError(
-                f"expected lab or rgb, got {self.colour_space!r}", field="--colour-space"
+                f"expected one of {', '.join(COLOUR_SPACES)}, got {self.colour_space!r}",
+                field="--colour-space",
             )
         if self.colour > 0 and self.cond not in ("clip", "auto"):
             raise UserInputError(
