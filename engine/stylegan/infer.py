@@ -99,7 +99,7 @@ class _Consts:
     weight: torch.Tensor  # [O, I, 3, 3] (float32, channels-last in channels-last blocks)
     wsq: torch.Tensor  # [O, I] sum of squared taps, for demodulation
     bias: torch.Tensor  # [O]
-    noise: torch.Tensor | None  # noise_const * strength, [H, W]
+    noise: torch.Tensor | None  # the layer's shaped noise_const * strength, [H, W]
     packed: dict[tuple[int, ...], torch.Tensor | None]  # oneDNN-ready `weight` per input shape
     plain: torch.Tensor  # up=2: the flipped 3x3 weight, to correlate with the upsampled input
     packed_plain: dict[tuple[int, ...], torch.Tensor | None]
@@ -144,7 +144,7 @@ def _layer_consts(layer: SynthesisLayer) -> _Consts:
             w, tkern = (t.contiguous(memory_format=torch.channels_last) for t in (w, tkern))
         noise = None
         if noise_const is not None and strength is not None:
-            noise = (noise_const * strength).to(torch.float32)
+            noise = (layer.shape_noise(noise_const) * strength).to(torch.float32)
         consts = _Consts(
             key=key,
             weight=w,
@@ -547,7 +547,7 @@ def _shift_parts(
     if not layer.use_noise or noise_mode == "none":
         parts: tuple[torch.Tensor, torch.Tensor | None] = (b, None)
     elif noise_mode == "random":
-        noise = torch.randn([n, 1, res, res], device=b.device)
+        noise = layer.shape_noise(torch.randn([n, 1, res, res], device=b.device))
         return b, noise * (layer.noise_strength * g).to(noise.dtype)
     elif noise_mode == seeded_noise.SEEDED:
         return b, _seeded(layer, res, g, b.device)

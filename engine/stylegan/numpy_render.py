@@ -24,6 +24,7 @@ import numpy as np
 
 from engine.stylegan.condition_prior import ConditionPrior, load_prior
 from engine.stylegan.latent_edits import Offset, final_ws, fit_rows
+from engine.stylegan.noise_lowpass import check_sigma, lowpass_np
 from engine.stylegan.region_truncation import load_region_means, truncation_centre
 from engine.stylegan.seeded_noise import SEEDED, layer_noise
 
@@ -44,6 +45,7 @@ class _Layer:
     up: int
     name: str = ""  # in the synthesis network, e.g. "b32.conv1" (keys its seeded noise)
     strength: float | None = None  # noise_strength (None: a layer without noise)
+    lowpass: float = 0.0  # Gaussian σ of its noise (engine/stylegan/noise_lowpass.py)
 
 
 def _pad(x: np.ndarray, x0: int, x1: int, y0: int, y1: int, wrap: bool) -> np.ndarray:
@@ -109,6 +111,10 @@ class NumpyGenerator:
         self.w_dim = int(kwargs["w_dim"])  # type: ignore[call-overload]
         self.resolution = int(kwargs["img_resolution"])  # type: ignore[call-overload]
         self.tileable = bool(kwargs.get("tileable", False))
+        try:
+            lp = check_sigma(syn.get("noise_lowpass", 0.0))  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise UnsupportedModel(str(exc)) from exc
         clamp = syn.get("conv_clamp")
         self.conv_clamp = None if clamp is None else float(clamp)  # type: ignore[arg-type]
         self.w_avg = t["mapping.w_avg"]
@@ -120,8 +126,9 @@ class NumpyGenerator:
         self.blocks: list[tuple[list[_Layer], _Layer, np.ndarray]] = []
         for res in self.block_res:
             p = f"synthesis.b{res}"
-            convs = [] if res == 4 else [self._layer(t, f"{p}.conv0", 2)]
-            convs.append(self._layer(t, f"{p}.conv1", 1))
+            sigma = lp if res < self.resolution else 0.0
+            convs = [] if res == 4 else [self._layer(t, f"{p}.conv0", 2, sigma)]
+            convs.append(self._layer(t, f"{p}.conv1", 1, sigma))
             rgb = self._layer(t, f"{p}.torgb", 1)
             in_ch = rgb.weight.shape[1]
             rgb.affine_w = rgb.affine_w / np.float32(math.sqrt(in_ch))  # toRGB weight gain
@@ -134,14 +141,16 @@ class NumpyGenerator:
         w = t[f"{name}.weight"]
         return (w * np.float32(lr / math.sqrt(w.shape[1]))).T.copy(), t[f"{name}.bias"] * lr
 
-    def _layer(self, t: dict[str, np.ndarray], name: str, up: int) -> _Layer:
+    def _layer(self, t: dict[str, np.ndarray], name: str, up: int, sigma: float = 0.0) -> _Layer:
         aw, ab = self._fc(t, f"{name}.affine", 1.0)
         noise, strength = None, None
         if f"{name}.noise_const" in t:
-            noise = t[f"{name}.noise_const"] * t[f"{name}.noise_strength"]
+            noise = lowpass_np(t[f"{name}.noise_const"], sigma) * t[f"{name}.noise_strength"]
             strength = float(t[f"{name}.noise_strength"])
         short = name.removeprefix("synthesis.")
-        return _Layer(aw, ab, t[f"{name}.weight"], t[f"{name}.bias"], noise, up, short, strength)
+        return _Layer(
+            aw, ab, t[f"{name}.weight"], t[f"{name}.bias"], noise, up, short, strength, sigma
+        )
 
     def truncation_centre(self, region: str, truncate_to: str) -> np.ndarray | None:
         """As `Renderer.truncation_centre`."""
@@ -201,7 +210,8 @@ class NumpyGenerator:
             y = _correlate(_fir(u, f * np.float32(4.0)), wt[:, :, ::-1, ::-1])
         if layer.noise is not None and noise_seed is not None and layer.strength is not None:
             # seeded noise: the Renderer's draw (engine/stylegan/seeded_noise.py)
-            n = layer_noise(noise_seed, layer.name, y.shape[-1]) * np.float32(layer.strength)
+            n = lowpass_np(layer_noise(noise_seed, layer.name, y.shape[-1]), layer.lowpass)
+            n = n * np.float32(layer.strength)
             y = y + n[None]
         elif layer.noise is not None:
             y = y + layer.noise[None]

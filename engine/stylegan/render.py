@@ -388,7 +388,7 @@ class Renderer:
             for name, layer in self.G.synthesis.named_modules():
                 if getattr(layer, "use_noise", False) and hasattr(layer, "noise_const"):
                     n = seeded_noise.layer_noise(seed, name, int(layer.resolution))
-                    table[id(layer)] = torch.from_numpy(n).to(self._device)
+                    table[id(layer)] = layer.shape_noise(torch.from_numpy(n)).to(self._device)
             self._noise_tables[seed] = table
             if len(self._noise_tables) > 16:
                 self._noise_tables.popitem(last=False)

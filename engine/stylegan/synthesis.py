@@ -22,6 +22,7 @@ from engine.stylegan.layers import (
     FullyConnectedLayer,
     modulated_conv2d,
 )
+from engine.stylegan.noise_lowpass import check_sigma, lowpass
 
 # "seeded": per-design noise drawn from the design's seed (engine/stylegan/seeded_noise.py)
 NOISE_MODES = ("random", "const", "none", seeded_noise.SEEDED)
@@ -54,6 +55,7 @@ class SynthesisLayer(torch.nn.Module):
         conv_clamp: float | None = None,  # clamp outputs to ±conv_clamp
         channels_last: bool = False,  # keep the weight channels-last
         tileable: bool = False,  # periodic padding
+        noise_lowpass: float = 0.0,  # Gaussian σ (this layer's pixels) of its noise; 0 = white
     ) -> None:
         super().__init__()
         self.in_channels = in_channels
@@ -61,6 +63,7 @@ class SynthesisLayer(torch.nn.Module):
         self.resolution = resolution
         self.up = up
         self.use_noise = use_noise
+        self.noise_lowpass = check_sigma(noise_lowpass)
         self.activation = activation
         self.conv_clamp = conv_clamp
         self.tileable = tileable
@@ -79,18 +82,23 @@ class SynthesisLayer(torch.nn.Module):
             self.noise_strength = torch.nn.Parameter(torch.zeros([]))
         self.bias = torch.nn.Parameter(torch.zeros([out_channels]))
 
+    def shape_noise(self, noise: torch.Tensor) -> torch.Tensor:
+        """Unit white noise [..., R, R] -> this layer's noise (low-passed if it says so)."""
+        return lowpass(noise, self.noise_lowpass)
+
     def make_noise(self, x: torch.Tensor, noise_mode: str) -> torch.Tensor | None:
-        """Noise for this layer's output, or None."""
+        """Noise for this layer's output, or None. Seeded noise arrives already shaped
+        (the renderer's table holds each layer's final noise)."""
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, not {noise_mode!r}")
         if not self.use_noise or noise_mode == "none":
             return None
         if noise_mode == "random":
             shape = [x.shape[0], 1, self.resolution, self.resolution]
-            return torch.randn(shape, device=x.device) * self.noise_strength
+            return self.shape_noise(torch.randn(shape, device=x.device)) * self.noise_strength
         if noise_mode == seeded_noise.SEEDED:
             return seeded_noise.noise_of(self).to(x.device) * self.noise_strength
-        return self.noise_const * self.noise_strength
+        return self.shape_noise(self.noise_const) * self.noise_strength
 
     def forward(
         self,
@@ -355,6 +363,9 @@ class SynthesisNetwork(torch.nn.Module):
         channel_max: int = 512,  # channel cap
         num_fp16_res: int = 0,  # float16 for the N highest resolutions (CUDA)
         tileable: bool = False,  # periodic padding everywhere
+        # Gaussian σ (layer pixels) of the noise of every block below img_resolution; 0 =
+        # white noise, as official (engine/stylegan/noise_lowpass.py says why)
+        noise_lowpass: float = 0.0,
         **block_kwargs: Any,  # more SynthesisBlock arguments
     ) -> None:
         if img_resolution < 4 or img_resolution & (img_resolution - 1):
@@ -365,6 +376,7 @@ class SynthesisNetwork(torch.nn.Module):
         self.img_resolution_log2 = int(math.log2(img_resolution))
         self.img_channels = img_channels
         self.tileable = tileable
+        self.noise_lowpass = check_sigma(noise_lowpass)
         self.block_resolutions = [2**i for i in range(2, self.img_resolution_log2 + 1)]
         channels = {r: min(channel_base // r, channel_max) for r in self.block_resolutions}
         fp16_resolution = max(2 ** (self.img_resolution_log2 + 1 - num_fp16_res), 8)
@@ -379,6 +391,7 @@ class SynthesisNetwork(torch.nn.Module):
                 is_last=(res == img_resolution),
                 use_fp16=(res >= fp16_resolution),
                 tileable=tileable,
+                noise_lowpass=self.noise_lowpass if res < img_resolution else 0.0,
                 **block_kwargs,
             )
             self.num_ws += block.num_conv

@@ -190,6 +190,16 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--noise-penalty-res", type=int, default=S, help="highest resolution it reins in (32)"
     )
+    g.add_argument(
+        "--noise-lowpass",
+        type=float,
+        metavar="SIGMA",
+        default=S,
+        help="Gaussian σ (in each layer's pixels) of the synthesis noise below the output "
+        "resolution (0 = white noise, official): white noise at 32 px shows as a grid at the "
+        "8 px block edges after upsampling; 0.7 removes it. May change when a run resumes; "
+        "the exported generator keeps it",
+    )
     g = p.add_argument_group("augmentation (ADA)")
     g.add_argument("--ada-target", type=float, default=S, help="target r_t (0.6)")
     g.add_argument(
@@ -354,10 +364,15 @@ def _inherit_from_init(cfg: Any, given: dict[str, Any]) -> None:
         return
     src = MODELS_DIR / "generator" if init == "shipped" else Path(str(init))
     try:
-        meta = dict(read_config(src).get("meta") or {})
+        config = read_config(src)
     except (OSError, ValueError, UserInputError):
         return  # a missing or broken folder is reported where the weights are loaded
+    meta = dict(config.get("meta") or {})
     taken = {k: meta[k] for k in INHERITED if k not in given and meta.get(k) is not None}
+    # the network's own switch: its weights were trained for that noise
+    syn = dict(dict(config.get("init_kwargs") or {}).get("synthesis_kwargs") or {})
+    if "noise_lowpass" not in given and syn.get("noise_lowpass"):
+        taken["noise_lowpass"] = float(syn["noise_lowpass"])
     for k, v in taken.items():
         setattr(cfg, k, v)
     if taken:

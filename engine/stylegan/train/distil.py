@@ -124,7 +124,7 @@ def noise_table(
     models: list[Generator], n: int, below: int, gen: torch.Generator
 ) -> dict[int, torch.Tensor]:
     """Fresh N(0, 1) noise [n, 1, res, res] per noisy layer below `below`*2 px, the same for
-    the layer of that name in every model."""
+    the layer of that name in every model (each model's layer shapes it its own way)."""
     by_name: dict[str, torch.Tensor] = {}
     table: dict[int, torch.Tensor] = {}
     for G in models:
@@ -134,7 +134,7 @@ def noise_table(
             if name not in by_name:
                 r = int(layer.resolution)
                 by_name[name] = torch.randn(n, 1, r, r, generator=gen)
-            table[id(layer)] = by_name[name]
+            table[id(layer)] = layer.shape_noise(by_name[name])  # seeded tables hold it shaped
     return table
 
 

@@ -64,6 +64,7 @@ def network_kwargs(
     tileable: bool,
     fp16_res: int,
     d_tileable: bool = False,
+    noise_lowpass: float = 0.0,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Constructor kwargs (official StyleGAN2-ADA layout) for G and D."""
     p = _preset(preset, resolution)
@@ -87,6 +88,8 @@ def network_kwargs(
             "conv_clamp": clamp,
         },
     }
+    if noise_lowpass > 0:  # absent when off: configs stay as official tools write them
+        G_kwargs["synthesis_kwargs"]["noise_lowpass"] = float(noise_lowpass)
     D_kwargs: dict[str, Any] = {
         "c_dim": c_dim,
         "img_resolution": resolution,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,10 @@ class TrainConfig:
     # penalty makes structure come from w instead
     noise_penalty: float = 0.0
     noise_penalty_res: int = 32
+    # Gaussian σ (layer pixels) of the noise of the synthesis layers below the output
+    # resolution (0 = white, official). Session 17: white noise at 32 px aliases into a grid
+    # at the 8 px block edges that fails the seam ratio; see engine/stylegan/noise_lowpass.py
+    noise_lowpass: float = 0.0
     # bookkeeping
     snap: int = 10  # ticks between checkpoints + sample grids
     tick_kimg: float = 1.0  # kimg per tick (metrics line)
@@ -120,6 +125,10 @@ class TrainConfig:
             raise UserInputError("expected >= 0", field="--cond-noise")
         if self.noise_penalty < 0:
             raise UserInputError("expected >= 0", field="--noise-penalty")
+        if not math.isfinite(self.noise_lowpass) or self.noise_lowpass < 0:
+            raise UserInputError(
+                f"expected a finite σ >= 0, got {self.noise_lowpass}", field="--noise-lowpass"
+            )
         if self.colour < 0:
             raise UserInputError(f"expected >= 0, got {self.colour}", field="--colour")
         if self.colour_space not in COLOUR_SPACES:
@@ -186,6 +195,7 @@ RESUMABLE_CHANGES = frozenset(
         "contrastive_tau",
         "noise_penalty",  # meant to be turned on for a run that already draws from noise
         "noise_penalty_res",
+        "noise_lowpass",  # no weights change with it: the network adapts as training goes on
         "colour",  # may be turned on for a running run, like the noise penalty
         "colour_space",
         "cond_noise",

@@ -108,7 +108,13 @@ class Trainer:
             cfg.fp16_res if cfg.fp16_res is not None else (4 if self.device.type == "cuda" else 0)
         )
         self.G_kwargs, self.D_kwargs = network_kwargs(
-            cfg.preset, cfg.resolution, self.c_dim, cfg.tileable, fp16, cfg.d_tileable
+            cfg.preset,
+            cfg.resolution,
+            self.c_dim,
+            cfg.tileable,
+            fp16,
+            cfg.d_tileable,
+            noise_lowpass=cfg.noise_lowpass,
         )
         G, D = build(self.G_kwargs, self.D_kwargs)
         self.G = G.train().requires_grad_(False).to(self.device)
