@@ -40,3 +40,24 @@ def seam_error(image: np.ndarray) -> SeamError:
     flat = 1.0 if seam <= 1e-9 else float("inf")
     ratio = seam / interior if interior > 1e-9 else flat
     return SeamError(seam=seam, interior=interior, ratio=ratio)
+
+
+def grid_ratio(image: np.ndarray, period: int = 8) -> float:
+    """Mean |Δ| across the interior lines every `period` px, over the mean |Δ| of all
+    interior neighbours (≈ 1 without a grid).
+
+    Why: a generator upsampling white noise from a low layer jumps most across its block
+    edges (8 px for the 32 px layer of a 256 px tile); the wrap edge is one of them, so such a
+    grid fails the seam ratio though nothing is wrong at the join itself (session 17)."""
+    a = np.asarray(image)
+    if a.ndim not in (2, 3) or min(a.shape[:2]) <= period:
+        raise ValueError(f"expected an HxW or HxWxC image larger than {period} px, got {a.shape}")
+    a = a.astype(np.float32)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    rows = np.abs(np.diff(a, axis=0)).mean(axis=(1, 2))  # [H-1]: row k -> k+1
+    cols = np.abs(np.diff(a, axis=1)).mean(axis=(0, 2))  # [W-1]
+    on = np.concatenate([rows[period - 1 :: period], cols[period - 1 :: period]])
+    every = np.concatenate([rows, cols])
+    mean = float(every.mean())
+    return float(on.mean()) / mean if mean > 1e-9 else 1.0

@@ -75,17 +75,19 @@ def load_reference(db_dir: Path, encoder: Any | None, feature_split: bool = Fals
         classifier_for_database,
         cross_validated_accuracies,
     )
-    from engine.seam import seam_error
+    from engine.seam import grid_ratio, seam_error
 
     recs = read_manifest(db_dir)
     emb = None
     seams: list[float] = []
+    grids: list[float] = []
     correct: list[bool] = []
     tiles: list[np.ndarray] = []
     labels: list[str] = []
     for r in sorted({x["region"] for x in recs}):
         imgs = np.stack([load_image(db_dir, x) for x in recs if x["region"] == r])
         seams += [min(seam_error(t).ratio, 1e6) for t in imgs]
+        grids += [grid_ratio(t) for t in imgs]
         if feature_split:
             tiles += list(imgs)
             labels += [r] * len(imgs)
@@ -97,6 +99,7 @@ def load_reference(db_dir: Path, encoder: Any | None, feature_split: bool = Fals
     figures: dict[str, Any] = {
         "tiles": len(recs),
         "seam_ratio": _r(np.mean(seams)),
+        "grid_ratio": _r(np.mean(grids)),
         "clip_accuracy": _r(np.mean(correct)) if correct else None,
     }
     groups = None
@@ -182,15 +185,17 @@ def score(
 ) -> dict[str, Any]:
     """Per-region and overall figures of rendered tiles (see module doc)."""
     from engine.culture import REGION_IDS
-    from engine.seam import seam_error
+    from engine.seam import grid_ratio, seam_error
 
     regions = [p.region for p in prompts for _ in range(per_prompt)]
     prompt_idx = np.repeat(np.arange(len(prompts)), per_prompt)
     truth = np.asarray([REGION_IDS.index(r) for r in regions])
     feats = batch_features(tiles)
-    indep = ref.classifier.predict(feats) == truth
+    predicted = ref.classifier.predict(feats)
+    indep = predicted == truth
     by_group = {g: clf.predict(feats) == truth for g, clf in (ref.groups or {}).items()}
     seams = np.asarray([min(seam_error(t).ratio, 1e6) for t in tiles])
+    grids = np.asarray([grid_ratio(t) for t in tiles])
     img_emb = clip_ok = clip_score = None
     if encoder is not None and text_emb is not None:
         stack = np.stack(tiles)
@@ -205,6 +210,7 @@ def score(
             "indep_accuracy_ci95": _ci(indep[mask], prompt_idx[mask]),
             "seam_ratio": _r(seams[mask].mean()),
             "seam_ok_share": _r((seams[mask] <= TARGETS["seam_ratio_max"]).mean()),
+            "grid_ratio": _r(grids[mask].mean()),
             **{f"indep_{g}_accuracy": _r(ok[mask].mean()) for g, ok in by_group.items()},
             "clip_accuracy": None,
             "clip_accuracy_ci95": None,
@@ -213,6 +219,13 @@ def score(
             "diversity": None,
             "diversity_share": None,
         }
+        if region is not None:  # where the independent classifier's misses go
+            wrong = predicted[mask & ~indep]
+            ids, counts = np.unique(wrong, return_counts=True)
+            out["indep_mistaken_for"] = {
+                REGION_IDS[int(i)]: _r(n / mask.sum())
+                for i, n in sorted(zip(ids, counts, strict=True), key=lambda p: -p[1])
+            }
         if img_emb is None or clip_ok is None or clip_score is None or ref.embeddings is None:
             return out
         out["clip_accuracy"] = _r(clip_ok[mask].mean())
@@ -509,6 +522,7 @@ COLUMNS = (
     ("fd_clip", "FD(CLIP)"),
     ("diversity_share", "diversity"),
     ("seam_ratio", "seam"),
+    ("grid_ratio", "grid 8px"),
 )
 
 
@@ -529,7 +543,9 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"{'region':<11}" + "".join(f"{h:>11}" for _, h in COLUMNS))
         rows = [*res["per_region"].items(), ("overall", res["overall"])]
         for name, r in rows:
-            cells = "".join(f"{'-':>11}" if r[k] is None else f"{r[k]:>11.3f}" for k, _ in COLUMNS)
+            cells = "".join(
+                f"{'-':>11}" if r.get(k) is None else f"{r[k]:>11.3f}" for k, _ in COLUMNS
+            )
             lines.append(f"{name:<11}{cells}")
         o = res["overall"]
         ci = [
@@ -547,6 +563,13 @@ def format_table(report: dict[str, Any]) -> str:
             if key in res["overall"]:
                 cells = ", ".join(f"{n} {r[key]:.2f}" for n, r in rows)
                 lines.append(f"indep acc on {g} features alone: {cells}")
+        misses = [
+            f"{n} -> " + " ".join(f"{m} {v:.2f}" for m, v in r["indep_mistaken_for"].items())
+            for n, r in res["per_region"].items()
+            if r.get("indep_mistaken_for")
+        ]
+        if misses:
+            lines.append("indep misses (share of the region's tiles): " + "; ".join(misses))
         if "meets_targets" in res:
             lines.append(f"targets met: {res['meets_targets']}")
         lines.append("")
@@ -576,6 +599,7 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(
             f"held-out database itself: CLIP acc {'-' if acc is None else f'{acc:.3f}'}, "
             f"seam {hr['seam_ratio']:.3f}"
+            + (f", grid 8px {hr['grid_ratio']:.3f}" if hr.get("grid_ratio") is not None else "")
         )
         if "indep_accuracy_cv" in hr:
             lines.append(

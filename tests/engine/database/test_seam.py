@@ -6,7 +6,7 @@ import pytest
 
 from engine.culture import REGION_IDS
 from engine.database import render_sample
-from engine.seam import seam_error
+from engine.seam import grid_ratio, seam_error
 
 
 def test_gradient_fails_the_seam_check():
@@ -55,3 +55,20 @@ def test_odd_sizes_still_wrap():
         b = render_sample(region, seed, size, origin=(0.5, 0.5), cut=False).image
         diff = np.abs(np.roll(a, (25, 25), axis=(0, 1)) - b.astype(np.int16))
         assert diff.mean() < 0.5, (region, diff.mean())
+
+
+def test_grid_ratio_finds_block_edges_and_nothing_else():
+    rng = np.random.default_rng(0)
+    blocks = np.kron(
+        rng.integers(0, 255, (8, 8)), np.ones((8, 8))
+    )  # 8 px blocks: jumps on edges only
+    assert grid_ratio(blocks) > 5
+    assert grid_ratio(np.roll(blocks, 4, axis=(0, 1))) < 0.2  # the same grid off the 8 px lines
+    from scipy.ndimage import gaussian_filter
+
+    smooth = gaussian_filter(rng.standard_normal((4, 64, 64)), (0, 2, 2), mode="wrap")
+    assert all(0.85 < grid_ratio(x) < 1.15 for x in smooth)  # no preferred phase
+    assert 0.8 < np.mean([grid_ratio(render_sample(r, 0, 64).image) for r in REGION_IDS]) < 1.2
+    assert grid_ratio(np.zeros((16, 16))) == 1.0
+    with pytest.raises(ValueError):
+        grid_ratio(np.zeros((8, 8, 3)))

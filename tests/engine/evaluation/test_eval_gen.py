@@ -7,19 +7,22 @@ import pytest
 from engine.evaluation.metrics import frechet_distance, mean_pairwise_distance
 from engine.evaluation.prompts import build_prompts
 
-REGION_KEYS = {
+REGION_KEYS_OVERALL = {
     "tiles",
     "indep_accuracy",
     "indep_accuracy_ci95",
     "clip_accuracy_ci95",
     "seam_ratio",
     "seam_ok_share",
+    "grid_ratio",
     "clip_accuracy",
     "clip_score",
     "fd_clip",
     "diversity",
     "diversity_share",
 }
+# per region, also where the independent classifier's misses went
+REGION_KEYS = REGION_KEYS_OVERALL | {"indep_mistaken_for"}
 
 
 def test_grouped_bootstrap_interval() -> None:
@@ -144,17 +147,22 @@ def test_eval_gen_end_to_end(
     assert report["settings"]["prompt_seed"] == 3 and report["settings"]["prior_by_region"]
     for which in ("generator", "floor"):
         res = report[which]
-        assert set(res["overall"]) == REGION_KEYS
+        assert set(res["overall"]) == REGION_KEYS_OVERALL
         assert len(res["per_region"]) == 8
-        for r in res["per_region"].values():
+        for name, r in res["per_region"].items():
             assert set(r) == REGION_KEYS
+            missed = r["indep_mistaken_for"]
+            assert name not in missed and set(missed) <= set(res["per_region"])
+            assert abs(sum(missed.values()) - (1 - r["indep_accuracy"])) < 1e-3
+            assert r["grid_ratio"] > 0
             assert r["tiles"] == 8
             assert 0 <= r["indep_accuracy"] <= 1 and 0 <= r["clip_accuracy"] <= 1
             for key in ("indep_accuracy", "clip_accuracy"):
                 lo, hi = r[f"{key}_ci95"]
                 assert 0 <= lo <= r[key] <= hi <= 1
             assert r["fd_clip"] >= 0 and r["seam_ratio"] > 0
-    assert set(report["heldout_reference"]) == {"tiles", "seam_ratio", "clip_accuracy"}
+    hr_keys = {"tiles", "seam_ratio", "grid_ratio", "clip_accuracy"}
+    assert set(report["heldout_reference"]) == hr_keys
     assert set(report["generator"]["meets_targets"]) == {"clip_accuracy", "indep_accuracy", "seam"}
     from PIL import Image
 
@@ -175,17 +183,17 @@ def test_eval_gen_end_to_end(
     argv += ["--feature-split"]
     assert main(argv) == 0
     table = capsys.readouterr().out
-    assert "overall" in table and "miao" in table and "CLIP acc" in table
+    assert "overall" in table and "miao" in table and "CLIP acc" in table and "grid 8px" in table
     assert "95% interval (prompts resampled)" in table
     assert "region mean" in table and "warmth" in table
     assert "indep acc on colour features alone: dunhuang" in table
     assert "texture alone" in table  # the held-out tiles' own cross-validated figures
     report = json.loads(out.read_text(encoding="utf-8"))
-    split_keys = REGION_KEYS | {"indep_colour_accuracy", "indep_texture_accuracy"}
+    split = {"indep_colour_accuracy", "indep_texture_accuracy"}
     for which in ("generator", "generator_region_truncation", "cross_region"):
-        assert set(report[which]["overall"]) == split_keys
+        assert set(report[which]["overall"]) == REGION_KEYS_OVERALL | split
         for r in report[which]["per_region"].values():
-            assert set(r) == split_keys
+            assert set(r) == REGION_KEYS | split
             assert 0 <= r["indep_colour_accuracy"] <= 1 and 0 <= r["indep_texture_accuracy"] <= 1
     hr = report["heldout_reference"]
     for key in ("indep_accuracy_cv", "indep_colour_accuracy_cv", "indep_texture_accuracy_cv"):
