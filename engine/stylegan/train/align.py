@@ -148,6 +148,21 @@ def colour_pixels(img: torch.Tensor, space: str = "rgb") -> torch.Tensor:
     return torch_lab((px + 1) / 2) / 50.0 if space == "lab" else px
 
 
+def random_phase(img: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+    """Roll periodic NCHW tiles by a random offset smaller than one COLOUR_PX pooling block.
+
+    Why: area pooling to COLOUR_PX sends the colour term's gradient to whole 8x8 blocks of a
+    256 px tile, the same blocks every step, and the generator learnt block-wise colour
+    offsets: a grid at the 8 px lines that grew with the term's weight (session 17; the wrap
+    edge is one of those lines, so the seam ratio failed). A random phase spreads the push
+    over all pixel positions; a rolled tile has the same palette."""
+    block = img.shape[-1] // COLOUR_PX
+    if block <= 1:
+        return img
+    dy, dx = (int(v) for v in torch.randint(0, block, (2,), generator=rng))
+    return torch.roll(img, (dy, dx), dims=(-2, -1))
+
+
 def torch_lab(rgb: torch.Tensor) -> torch.Tensor:
     """Differentiable sRGB in [0, 1] [..., 3] → CIELAB (D65), as engine.export.colour does
     it in numpy."""
@@ -253,8 +268,11 @@ def align(
         emb = embed(img)
         l_con = contrastive_loss(emb, b["target"], cfg.tau)
         cos = (emb * b["target"]).sum(dim=1).mean()
+        phase = torch.Generator().manual_seed((cfg.seed * 1_000_003 + step) ^ 0x5A17)
         l_col = sliced_wasserstein(
-            colour_pixels(img, cfg.colour_space), colour_pixels(b["small"], cfg.colour_space), proj
+            colour_pixels(random_phase(img, phase), cfg.colour_space),
+            colour_pixels(b["small"], cfg.colour_space),
+            proj,
         )
         l_anc = (ws[:, 0] - ws0[:, 0]).square().mean()
         loss = (

@@ -238,9 +238,10 @@ class Trainer:
 
     def _colour_loss(self, fake: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
         """Sliced Wasserstein distance between each fake's pixel colours and its source
-        tile's (at 32 px): the palette, not the layout. The projections come from their own
-        generator, seeded by the step, so the term leaves the run's random stream alone."""
-        from engine.stylegan.train.align import COLOUR_PROJECTIONS, colour_pixels
+        tile's (at 32 px, the fake rolled by a random phase under one pooling block): the
+        palette, not the layout. The projections and the phase come from their own generator,
+        seeded by the step, so the term leaves the run's random stream alone."""
+        from engine.stylegan.train.align import COLOUR_PROJECTIONS, colour_pixels, random_phase
         from engine.stylegan.train.align import sliced_wasserstein as swd
 
         space = self.cfg.colour_space
@@ -251,7 +252,9 @@ class Trainer:
         )
         with torch.no_grad():
             want = colour_pixels(target, space)
-        return swd(colour_pixels(fake, space), want, proj.to(fake.device))
+        # drawn after the projections: those stay as they were before the phase (session 17)
+        got = colour_pixels(random_phase(fake, rng), space)
+        return swd(got, want, proj.to(fake.device))
 
     def _run_G(
         self, z: torch.Tensor, c: torch.Tensor, update_emas: bool
