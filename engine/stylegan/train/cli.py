@@ -158,6 +158,22 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         "textures, as Projected GANs; 0 = off, the default; fixed for a run's life)",
     )
     g.add_argument(
+        "--clip-jitter",
+        dest="clip_jitter",
+        action="store_true",
+        default=S,
+        help="roll every tile (real and fake) by a random offset before the CLIP head and "
+        "patch heads: heads that judge fixed pixel positions can reward a grid at the "
+        "generator's block edges. May be switched on or off when a run resumes",
+    )
+    g.add_argument(
+        "--no-clip-jitter",
+        dest="clip_jitter",
+        action="store_false",
+        default=S,
+        help="the CLIP heads see tiles where they are (default)",
+    )
+    g.add_argument(
         "--contrastive",
         type=float,
         default=S,

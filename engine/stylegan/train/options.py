@@ -68,6 +68,12 @@ class TrainConfig:
     clip_head_weight: float = 0.5
     # weight of the patch heads on the frozen CLIP tower's feature maps (0 = off; session 14)
     clip_patch: float = 0.0
+    # roll every tile by a random offset before the CLIP tower's heads (reals and fakes).
+    # Why: the patch heads judge positions on a fixed lattice (256 -> 96 px resize, strided
+    # feature maps), so the generator can be rewarded for detail at fixed pixel phases; in
+    # the first 5 kimg with them (session 15) the 8 px grid ratio rose to 1.18 and the seam
+    # ratio to 1.13 (measured in session 17). Tileable runs only
+    clip_jitter: bool = False
     contrastive: float = 0.0  # weight of LAFITE image-condition InfoNCE on fakes; 0 = off
     contrastive_tau: float = 0.5
     # weight of the colour term: sliced Wasserstein distance between each fake's pixel
@@ -125,6 +131,11 @@ class TrainConfig:
             raise UserInputError("expected >= 0", field="--cond-noise")
         if self.noise_penalty < 0:
             raise UserInputError("expected >= 0", field="--noise-penalty")
+        if self.clip_jitter and not self.tileable:
+            raise UserInputError(
+                "rolling tiles needs a tileable run (the roll wraps around)",
+                field="--clip-jitter",
+            )
         if not math.isfinite(self.noise_lowpass) or self.noise_lowpass < 0:
             raise UserInputError(
                 f"expected a finite σ >= 0, got {self.noise_lowpass}", field="--noise-lowpass"
@@ -196,6 +207,7 @@ RESUMABLE_CHANGES = frozenset(
         "noise_penalty",  # meant to be turned on for a run that already draws from noise
         "noise_penalty_res",
         "noise_lowpass",  # no weights change with it: the network adapts as training goes on
+        "clip_jitter",
         "colour",  # may be turned on for a running run, like the noise penalty
         "colour_space",
         "cond_noise",

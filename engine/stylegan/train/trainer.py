@@ -26,7 +26,7 @@ from engine.errors import UserInputError
 from engine.stylegan.train import distributed as dist_
 from engine.stylegan.train import losses as L
 from engine.stylegan.train import state as S
-from engine.stylegan.train.augment import AdaController, AugmentPipe
+from engine.stylegan.train.augment import AdaController, AugmentPipe, translate
 from engine.stylegan.train.conditioning import perturb
 from engine.stylegan.train.data import ResumableSampler, TileDataset, to_float
 from engine.stylegan.train.networks_factory import build, network_kwargs
@@ -211,7 +211,13 @@ class Trainer:
         self, img: torch.Tensor
     ) -> tuple[torch.Tensor | None, list[torch.Tensor] | None]:
         """(pooled CLIP features for the head, feature maps for the patch heads): one pass
-        through the frozen tower; None for the parts no head uses."""
+        through the frozen tower; None for the parts no head uses. With `clip_jitter` each
+        tile is first rolled by a random whole-tile offset (wrap)."""
+        if self.cfg.clip_jitter and (self.patch is not None or self.head is not None):
+            n, _, h, w = img.shape
+            tx = torch.randint(0, w, (n,), device=img.device)
+            ty = torch.randint(0, h, (n,), device=img.device)
+            img = translate(img, tx, ty, wrap=True)
         if self.patch is not None:
             pooled, maps = self.clip_feat.features_and_maps(img)
             return (pooled if self.head is not None else None), maps

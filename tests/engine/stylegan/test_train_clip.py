@@ -239,3 +239,41 @@ def test_shared_step_gives_each_loss_its_own_gradients(tmp_path: Path) -> None:
         if want is not None:
             assert got is not None
             torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-4)
+
+
+def test_clip_jitter_rolls_each_tile_before_the_heads(tmp_path: Path) -> None:
+    """With --clip-jitter the CLIP heads see every tile rolled by its own random offset (a
+    whole-tile wrap: the same pixels, no fixed positions); without it, the tile as it is."""
+    from engine.errors import UserInputError
+    from engine.stylegan.train.trainer import Trainer
+
+    db = build_db(tmp_path / "db")
+    clip_dir = tiny_clip_dir(tmp_path / "clip")
+    kw = dict(data=str(db), cond="clip", clip_model=str(clip_dir), r1_interval=0, pl_weight=0.0)
+    seen: list[torch.Tensor] = []
+    for jitter in (False, True):
+        t = Trainer(config(tmp_path / f"run{jitter}", clip_patch=1.0, clip_jitter=jitter, **kw))
+        original = t.clip_feat.features_and_maps
+
+        def spy(img: torch.Tensor, original=original):  # type: ignore[no-untyped-def]
+            seen.append(img.detach().clone())
+            return original(img)
+
+        t.clip_feat.features_and_maps = spy  # type: ignore[method-assign]
+        x = torch.rand(6, 3, 16, 16)
+        _, maps = t._clip_features(x)
+        assert maps is not None and len(seen) == 1
+        got = seen.pop()
+        if not jitter:
+            assert torch.equal(got, x)
+            continue
+        assert not torch.equal(got, x)
+        for a, b in zip(got, x, strict=True):  # each a wrap roll of its own tile
+            rolls = [(dy, dx) for dy in range(16) for dx in range(16)]
+            assert any(torch.equal(a, torch.roll(b, r, dims=(1, 2))) for r in rolls)
+        t.step()  # trains with it
+        snap = t.save()
+        resumed = Trainer(config(tmp_path / "runTrue", clip_patch=1.0, **kw), verbose=False)
+        resumed.load(snap)  # switching it off on resume is allowed
+    with pytest.raises(UserInputError, match="--clip-jitter"):
+        config(tmp_path / "r", clip_jitter=True, tileable=False).validate()
