@@ -216,6 +216,25 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         "8 px block edges after upsampling; 0.7 removes it. May change when a run resumes; "
         "the exported generator keeps it",
     )
+    g.add_argument(
+        "--grid-penalty",
+        type=float,
+        metavar="W",
+        default=S,
+        help="weight of the grid penalty (0 = off): holds the generator's jumps between "
+        "neighbouring pixels, by phase mod --grid-period, to a flat profile as the database's "
+        "(a grid there shows at the tile's wrap edge). Linear in each batch's profile with "
+        "coefficients averaged over past steps, so it leaves each batch's own content alone. "
+        "May change when a run resumes",
+    )
+    g.add_argument("--grid-period", type=int, default=S, metavar="PX", help="its line spacing (8)")
+    g.add_argument(
+        "--grid-decay",
+        type=float,
+        default=S,
+        metavar="SHARE",
+        help="weight of each step in its running mean (0.01)",
+    )
     g = p.add_argument_group("augmentation (ADA)")
     g.add_argument("--ada-target", type=float, default=S, help="target r_t (0.6)")
     g.add_argument(

@@ -92,6 +92,13 @@ class TrainConfig:
     # resolution (0 = white, official). Session 17: white noise at 32 px aliases into a grid
     # at the 8 px block edges that fails the seam ratio; see engine/stylegan/noise_lowpass.py
     noise_lowpass: float = 0.0
+    # weight of the grid penalty (0 = off; session 18): the generator's jumps between
+    # neighbouring pixels by phase mod grid_period, held to a flat profile by a linear
+    # penalty whose coefficients are a running mean (weight grid_decay per step) of past
+    # profiles; see engine/stylegan/train/grid_penalty.py
+    grid_penalty: float = 0.0
+    grid_period: int = 8  # lines every N px (8: the 32 px layer of a 256 px tile)
+    grid_decay: float = 0.01
     # bookkeeping
     snap: int = 10  # ticks between checkpoints + sample grids
     tick_kimg: float = 1.0  # kimg per tick (metrics line)
@@ -139,6 +146,20 @@ class TrainConfig:
         if not math.isfinite(self.noise_lowpass) or self.noise_lowpass < 0:
             raise UserInputError(
                 f"expected a finite σ >= 0, got {self.noise_lowpass}", field="--noise-lowpass"
+            )
+        if not math.isfinite(self.grid_penalty) or self.grid_penalty < 0:
+            raise UserInputError(
+                f"expected a finite weight >= 0, got {self.grid_penalty}", field="--grid-penalty"
+            )
+        gp = self.grid_period
+        if gp < 2 or self.resolution % gp:
+            raise UserInputError(
+                f"expected a period >= 2 that divides the resolution {self.resolution}, got {gp}",
+                field="--grid-period",
+            )
+        if not 0 < self.grid_decay <= 1:
+            raise UserInputError(
+                f"expected a share in (0, 1], got {self.grid_decay}", field="--grid-decay"
             )
         if self.colour < 0:
             raise UserInputError(f"expected >= 0, got {self.colour}", field="--colour")
@@ -208,6 +229,9 @@ RESUMABLE_CHANGES = frozenset(
         "noise_penalty_res",
         "noise_lowpass",  # no weights change with it: the network adapts as training goes on
         "clip_jitter",
+        "grid_penalty",  # may be turned on for a running run; its running mean starts at 0
+        "grid_period",  # a new period starts a new running mean
+        "grid_decay",
         "colour",  # may be turned on for a running run, like the noise penalty
         "colour_space",
         "cond_noise",

@@ -29,6 +29,7 @@ from engine.stylegan.train import state as S
 from engine.stylegan.train.augment import AdaController, AugmentPipe, translate
 from engine.stylegan.train.conditioning import perturb
 from engine.stylegan.train.data import ResumableSampler, TileDataset, to_float
+from engine.stylegan.train.grid_penalty import GridPenalty
 from engine.stylegan.train.networks_factory import build, network_kwargs
 from engine.stylegan.train.options import RESUMABLE_CHANGES, TrainConfig
 from engine.stylegan.train.report import MetricsLog, Progress, save_grid
@@ -146,6 +147,11 @@ class Trainer:
             cfg.aug_p, cfg.ada_target, cfg.ada_interval, cfg.ada_kimg, cfg.batch
         )
         self.pl_mean = torch.zeros([], device=self.device)
+        self.grid = (
+            GridPenalty(cfg.grid_period, cfg.grid_decay, self.device)
+            if cfg.grid_penalty > 0
+            else None
+        )
         self.step_idx = 0
         self.cur_nimg = 0
         self.train_seconds = 0.0
@@ -269,6 +275,9 @@ class Trainer:
         ws = L.style_mix(self.G, ws, z, c, self.cfg.style_mixing, self.map_kw)
         return self.G.synthesis(ws), ws
 
+    def _mean_over_ranks(self, t: torch.Tensor) -> torch.Tensor:
+        return dist_.all_reduce_sum(t) / self.world if dist_.active() else t
+
     def _acc_add(self, name: str, value: torch.Tensor) -> None:
         self._acc.setdefault(name, []).append(value.detach().float())
 
@@ -323,6 +332,12 @@ class Trainer:
             loss_K = self._colour_loss(fake, src)
             loss_G = loss_G + cfg.colour * loss_K
             self._acc_add("G/colour", loss_K)
+        if self.grid is not None:
+            loss_R = self.grid(fake, wrap=cfg.tileable, reduce=self._mean_over_ranks)
+            loss_G = loss_G + cfg.grid_penalty * loss_R
+            self._acc_add("G/grid", loss_R)
+            # the running estimate of the line ratio (cf. `eval gen`'s "grid 8px")
+            self._acc_add("G/grid_line", self.grid.bias[0] + 1)
         if cfg.noise_penalty > 0:
             strengths = [
                 m.noise_strength
@@ -499,7 +514,8 @@ class Trainer:
             self.step_idx,
             self._modules(),
             {"G": self.opt_G, "D": self.opt_D},
-            {"pl_mean": self.pl_mean},
+            {"pl_mean": self.pl_mean}
+            | ({} if self.grid is None else {"grid_bias": self.grid.bias}),
             meta,
             rngs,
             keep=self.cfg.keep,
@@ -545,6 +561,8 @@ class Trainer:
                 g["lr"] = lr
                 g["betas"] = tuple(g["betas"])
         self.pl_mean.copy_(tensors["extra.pl_mean"])
+        if self.grid is not None and not self.grid.load(tensors.get("extra.grid_bias")):
+            self._say("notice: the grid penalty's running mean starts afresh")
         self.ada.load(meta["ada"])
         if self.cfg.ada_target != old.ada_target:
             self.ada.target = self.cfg.ada_target
@@ -656,6 +674,7 @@ class Trainer:
             "clip_patch": cfg.clip_patch,
             "contrastive": cfg.contrastive,
             "colour": cfg.colour,
+            "grid_penalty": cfg.grid_penalty,
         }
         export_generator(self.G_ema, out_dir, meta, self.G_kwargs)
 
