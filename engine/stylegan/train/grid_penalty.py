@@ -10,6 +10,8 @@ make its own profile uneven by more than the grid (session 17). So the penalty i
 the batch's profile, with coefficients from a running mean of past profiles (a buffer saved
 with the run): in expectation its gradient pushes only along the systematic grid, and a
 batch's own unevenness averages out. As the grid fades, the coefficients fade with it.
+The running mean is bias-corrected as Adam's moments are, so a penalty switched on for a
+running run pushes at full strength from its first steps instead of after ~1/decay steps.
 """
 
 from __future__ import annotations
@@ -61,7 +63,15 @@ class GridPenalty:
             raise ValueError(f"decay must be in (0, 1], got {decay}")
         self.period = period  # lines every `period` px (8: the 32 px layer of a 256 px tile)
         self.decay = decay  # weight of each new batch in the running mean
-        self.bias = torch.zeros(period, device=device)
+        self.bias = torch.zeros(period, device=device)  # uncorrected running mean
+        self.steps = torch.zeros([], device=device)  # batches seen (float: saved as a tensor)
+
+    def estimate(self) -> torch.Tensor:
+        """[period]: the bias-corrected running mean of profile − 1 (zeros before any
+        batch)."""
+        if float(self.steps) == 0:
+            return torch.zeros_like(self.bias)
+        return self.bias / (1 - (1 - self.decay) ** self.steps)
 
     def __call__(
         self,
@@ -77,12 +87,20 @@ class GridPenalty:
         if reduce is not None:
             seen = reduce(seen)
         self.bias.lerp_(seen - 1, self.decay)
-        return (self.bias * prof).sum()
+        self.steps += 1
+        return (self.estimate() * prof).sum()
 
-    def load(self, bias: torch.Tensor | None) -> bool:
-        """Take a saved running mean; False (and kept as it is) if missing or of another
-        period."""
+    def state(self) -> dict[str, torch.Tensor]:
+        return {"grid_bias": self.bias, "grid_steps": self.steps}
+
+    def load(self, tensors: dict[str, torch.Tensor], prefix: str = "") -> bool:
+        """Take a saved running mean (`state()`'s names after `prefix`); False (and kept as
+        it is) if missing or of another period. A mean saved without its step count counts
+        as long settled (no correction)."""
+        bias = tensors.get(prefix + "grid_bias")
         if bias is None or tuple(bias.shape) != (self.period,):
             return False
         self.bias.copy_(bias.to(self.bias.device, self.bias.dtype))
+        steps = tensors.get(prefix + "grid_steps")
+        self.steps.fill_(1e9 if steps is None else float(steps))
         return True

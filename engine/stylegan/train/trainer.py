@@ -337,7 +337,7 @@ class Trainer:
             loss_G = loss_G + cfg.grid_penalty * loss_R
             self._acc_add("G/grid", loss_R)
             # the running estimate of the line ratio (cf. `eval gen`'s "grid 8px")
-            self._acc_add("G/grid_line", self.grid.bias[0] + 1)
+            self._acc_add("G/grid_line", self.grid.estimate()[0] + 1)
         if cfg.noise_penalty > 0:
             strengths = [
                 m.noise_strength
@@ -514,8 +514,7 @@ class Trainer:
             self.step_idx,
             self._modules(),
             {"G": self.opt_G, "D": self.opt_D},
-            {"pl_mean": self.pl_mean}
-            | ({} if self.grid is None else {"grid_bias": self.grid.bias}),
+            {"pl_mean": self.pl_mean} | ({} if self.grid is None else self.grid.state()),
             meta,
             rngs,
             keep=self.cfg.keep,
@@ -561,7 +560,7 @@ class Trainer:
                 g["lr"] = lr
                 g["betas"] = tuple(g["betas"])
         self.pl_mean.copy_(tensors["extra.pl_mean"])
-        if self.grid is not None and not self.grid.load(tensors.get("extra.grid_bias")):
+        if self.grid is not None and not self.grid.load(tensors, "extra."):
             self._say("notice: the grid penalty's running mean starts afresh")
         self.ada.load(meta["ada"])
         if self.cfg.ada_target != old.ada_target:

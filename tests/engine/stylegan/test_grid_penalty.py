@@ -49,6 +49,24 @@ def test_the_profile_finds_block_lines_and_matches_the_eval_figure() -> None:
         jump_profile(grid, 7)
 
 
+def test_the_running_mean_is_bias_corrected() -> None:
+    """The first batch's estimate is that batch's own profile, not a 1/decay share of it;
+    later ones average; a mean saved without its count is taken as settled."""
+    pen = GridPenalty(8, decay=0.01)
+    assert torch.equal(pen.estimate(), torch.zeros(8))
+    a = _smooth(2, 64, 3) + 0.5 * _blocks(64, 8, 1)
+    b = _smooth(2, 64, 4)
+    pen(a)
+    assert torch.allclose(pen.estimate(), jump_profile(a, 8) - 1, atol=1e-5)
+    pen(b)
+    want = (0.99 * (jump_profile(a, 8) - 1) + (jump_profile(b, 8) - 1)) / 1.99
+    assert torch.allclose(pen.estimate(), want, atol=1e-5)
+    old = GridPenalty(8, decay=0.01)
+    assert old.load({"grid_bias": pen.bias.clone()})
+    assert torch.allclose(old.estimate(), pen.bias)
+    assert not old.load({"grid_bias": torch.zeros(4)})  # another period
+
+
 def _descend(start: torch.Tensor, steps: int = 300) -> tuple[torch.Tensor, list[float]]:
     """Learn an offset added to fresh varied content each step, under the penalty alone
     (plain SGD, so how far it moves shows how hard the penalty pushes)."""
@@ -90,6 +108,7 @@ def test_the_grid_weight_adds_a_generator_term_and_resumes(tmp_path: Path) -> No
         t = trainer(tmp_path / f"w{w}", grid_penalty=w, grid_period=4, grid_decay=0.5)
         if w:  # a running mean as after many steps, so the first step already pushes
             t.grid.bias.copy_(torch.tensor([0.3, -0.1, -0.1, -0.1]))
+            t.grid.steps.fill_(1e9)
         t.step()
         g = torch.cat([p.grad.flatten() for p in t.G.parameters() if p.grad is not None])
         d = torch.cat([p.grad.flatten() for p in t.D.parameters() if p.grad is not None])
@@ -108,12 +127,12 @@ def test_the_grid_weight_adds_a_generator_term_and_resumes(tmp_path: Path) -> No
     t = trainer(tmp_path / "run", grid_penalty=1.0, grid_period=4, grid_decay=0.5)
     t.step()
     bias = t.grid.bias.clone()
-    assert float(bias.abs().max()) > 0
+    assert float(bias.abs().max()) > 0 and float(t.grid.steps) == 1
     snap = t.save()
     assert snap is not None
     resumed = trainer(tmp_path / "run", grid_penalty=2.0, grid_period=4, grid_decay=0.5)
     resumed.load(snap)
-    assert torch.equal(resumed.grid.bias, bias)
+    assert torch.equal(resumed.grid.bias, bias) and float(resumed.grid.steps) == 1
     # turned off on resume: allowed, nothing to restore
     trainer(tmp_path / "run", grid_period=4).load(snap)
     # turned on for a run saved without it: starts afresh
