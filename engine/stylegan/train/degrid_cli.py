@@ -1,0 +1,149 @@
+"""`wenyang train gan-degrid`: a generator that draws what MODEL draws, less the block grid
+(engine/stylegan/train/degrid.py says how and why)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.errors import UserInputError
+
+DESCRIPTION = (
+    "Fine-tune a copy of MODEL's synthesis network to draw, for every w and noise, what MODEL "
+    "draws, less the grid of stronger jumps between neighbouring pixels every --period px "
+    "(the low layers' noise, upsampled; it shows at the tile's wrap edge). The mapping "
+    "network is kept, so the sliders, region means and condition prior carry over. "
+    "Resumable (the state lives in --run); when done, writes the generator to --out."
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "gan-degrid",
+        help="take the block grid out of a generator (resumable)",
+        description=DESCRIPTION,
+    )
+    p.add_argument("model", metavar="MODEL", help="generator folder")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the result")
+    p.add_argument(
+        "--run",
+        metavar="DIR",
+        help="training state folder (default: <user cache>/runs/degrid/<model id>)",
+    )
+    p.add_argument("--grid", type=float, default=20.0, help="weight of the grid penalty (20)")
+    p.add_argument("--period", type=int, default=8, help="grid line spacing in px (8)")
+    p.add_argument("--minutes", type=float, default=30.0, help="train this long now (30)")
+    p.add_argument("--steps", type=int, default=600, help="total steps of the schedule (600)")
+    p.add_argument("--batch", type=int, default=8, help="samples per step (8)")
+    p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate (0.0002)")
+    p.add_argument("--threads", type=int, help="CPU threads (default: all)")
+    p.add_argument(
+        "--device", default="cpu", help="cpu (default), cuda, cuda:N or auto (CUDA if present)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="sampling seed of a new run (0)")
+    p.add_argument("--float16", action="store_true", help="store the result as float16")
+    p.set_defaults(func=run_degrid)
+
+
+def run_degrid(args: argparse.Namespace) -> int:
+    import torch
+
+    from engine.paths import user_cache_dir
+    from engine.stylegan.checkpoint import load_generator, read_config, save_generator
+    from engine.stylegan.condition_prior import FILE as PRIOR_FILE
+    from engine.stylegan.condition_prior import load_prior
+    from engine.stylegan.train import degrid as DG
+    from engine.stylegan.train.distil import LatentSampler
+    from engine.stylegan.train.distil_cli import _carry_directions, _centres
+    from engine.stylegan.train.trainer import pick_device
+
+    for name, value in (("--minutes", args.minutes), ("--steps", args.steps)):
+        if value <= 0:
+            raise UserInputError("must be positive", field=name)
+    if args.batch < 1:
+        raise UserInputError("must be at least 1", field="--batch")
+    if args.grid < 0:
+        raise UserInputError("must be >= 0", field="--grid")
+    model_dir = Path(args.model)
+    cfg = read_config(model_dir)
+    teacher = load_generator(model_dir)
+    res = int(teacher.img_resolution)
+    if args.period < 2 or res % args.period:
+        raise UserInputError(
+            f"expected a spacing >= 2 that divides the tile size {res}", field="--period"
+        )
+    device = pick_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    student = load_generator(model_dir)
+    teacher.to(device)
+    student.to(device)
+    run = Path(args.run) if args.run else user_cache_dir() / "runs" / "degrid" / cfg["model_id"]
+    prior = load_prior(model_dir)
+    gen = torch.Generator().manual_seed(args.seed + 1)
+    sampler = LatentSampler(
+        teacher, None if prior is None else prior.bank, _centres(model_dir, teacher), gen
+    )
+    print(f"degrid {cfg['model_id']} on {device}; state in {run}", file=sys.stderr)
+    stop = {"now": False}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop["now"] = True
+
+    old = signal.signal(signal.SIGTERM, on_signal)
+
+    def report(s: DG.DegridStatus) -> None:
+        if s.step % 10 == 0:
+            print(
+                f"step {s.step}: loss {s.loss:.4f} (anchor {s.anchor:.4f}, grid line "
+                f"{s.grid_line:.3f}), {s.seconds:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        status = DG.degrid(
+            teacher,
+            student,
+            sampler,
+            run,
+            args.minutes,
+            grid_weight=args.grid,
+            period=args.period,
+            batch=args.batch,
+            lr=args.lr,
+            total_steps=args.steps,
+            report=report,
+            should_stop=lambda: stop["now"],
+        )
+    except KeyboardInterrupt:
+        print("stopped; the state is saved every few minutes", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    meta = {
+        **dict(cfg.get("meta") or {}),
+        "degridded_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},
+        "degrid": {
+            "grid": args.grid,
+            "period": args.period,
+            "steps": status.step,
+            "batch": args.batch,
+            "lr": args.lr,
+            "anchor_rel_err": round(status.anchor, 5),
+        },
+    }
+    out = save_generator(student.eval().cpu(), args.out, extra_meta=meta, float16=args.float16)
+    if (model_dir / PRIOR_FILE).is_file():  # same mapping, same condition space
+        shutil.copy2(model_dir / PRIOR_FILE, out / PRIOR_FILE)
+    carried = _carry_directions(model_dir, cfg, out)
+    print(
+        f"wrote {out} after step {status.step}/{args.steps} (picture error {status.anchor:.4f} "
+        f"of its variance)"
+        + ("; sliders and region means carried over (same W space)" if carried else "")
+    )
+    return 0
