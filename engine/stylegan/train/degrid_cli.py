@@ -36,6 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--grid", type=float, default=20.0, help="weight of the grid penalty (20)")
     p.add_argument("--period", type=int, default=8, help="grid line spacing in px (8)")
+    p.add_argument(
+        "--clip",
+        type=float,
+        default=5.0,
+        help="weight of keeping each picture's CLIP embedding where the original's is "
+        "(5; 0 = off, or when no CLIP model loads)",
+    )
+    p.add_argument("--clip-model", metavar="DIR", help="CLIP encoder (default: the shipped one)")
     p.add_argument("--minutes", type=float, default=30.0, help="train this long now (30)")
     p.add_argument("--steps", type=int, default=600, help="total steps of the schedule (600)")
     p.add_argument("--batch", type=int, default=8, help="samples per step (8)")
@@ -88,6 +96,17 @@ def run_degrid(args: argparse.Namespace) -> int:
     sampler = LatentSampler(
         teacher, None if prior is None else prior.bank, _centres(model_dir, teacher), gen
     )
+    features = None
+    if args.clip > 0:
+        from engine.clip import load_encoder
+        from engine.stylegan.train.clip_losses import ClipImageFeatures
+
+        try:
+            features = ClipImageFeatures(load_encoder(args.clip_model)).to(device)
+        except UserInputError as exc:
+            if args.clip_model is not None:
+                raise
+            print(f"notice: no CLIP model ({exc}); no CLIP term", file=sys.stderr)
     print(f"degrid {cfg['model_id']} on {device}; state in {run}", file=sys.stderr)
     stop = {"now": False}
 
@@ -99,8 +118,8 @@ def run_degrid(args: argparse.Namespace) -> int:
     def report(s: DG.DegridStatus) -> None:
         if s.step % 10 == 0:
             print(
-                f"step {s.step}: loss {s.loss:.4f} (anchor {s.anchor:.4f}, grid line "
-                f"{s.grid_line:.3f}), {s.seconds:.0f} s",
+                f"step {s.step}: loss {s.loss:.4f} (anchor {s.anchor:.4f}, CLIP {s.clip:.4f}, "
+                f"grid line {s.grid_line:.3f}), {s.seconds:.0f} s",
                 file=sys.stderr,
                 flush=True,
             )
@@ -119,6 +138,8 @@ def run_degrid(args: argparse.Namespace) -> int:
             total_steps=args.steps,
             report=report,
             should_stop=lambda: stop["now"],
+            clip_features=features,
+            clip_weight=args.clip if features is not None else 0.0,
         )
     except KeyboardInterrupt:
         print("stopped; the state is saved every few minutes", file=sys.stderr)
@@ -134,6 +155,7 @@ def run_degrid(args: argparse.Namespace) -> int:
             "steps": status.step,
             "batch": args.batch,
             "lr": args.lr,
+            "clip": args.clip if features is not None else 0.0,
             "anchor_rel_err": round(status.anchor, 5),
         },
     }

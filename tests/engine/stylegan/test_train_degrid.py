@@ -3,6 +3,7 @@ less the block grid, in the same W space."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,38 @@ def test_degrid_lowers_the_grid_keeps_the_picture_and_w_and_resumes(
         assert torch.equal(p, again.mapping.state_dict()[n]), n
 
 
+class _MeanColour:
+    """A stand-in for the CLIP image features: the unit mean colour."""
+
+    def embed(self, img: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.normalize(img.mean(dim=(2, 3)) + 2.0, dim=1)
+
+
+def test_the_clip_term_is_reported_and_trains_the_student(model_dir: Path, tmp_path: Path) -> None:
+    teacher = load_generator(model_dir)
+    out = {}
+    for w in (0.0, 1e3):
+        student = load_generator(model_dir)
+        seen: list[DG.DegridStatus] = []
+        args = (tmp_path / f"w{w}", 1.0, 20.0, PERIOD, 4, 1e-3, 3)
+        DG.degrid(
+            teacher,
+            student,
+            _sampler(teacher, 2),
+            *args,
+            report=seen.append,
+            clip_features=_MeanColour(),
+            clip_weight=w,
+        )
+        clips = [s.clip for s in seen]
+        if w:
+            assert all(0 <= c < 0.1 for c in clips) and max(clips) > 0
+        else:
+            assert all(math.isnan(c) for c in clips)
+        out[w] = torch.cat([p.flatten() for p in student.synthesis.parameters()])
+    assert not torch.allclose(out[0.0], out[1e3])
+
+
 def test_gan_degrid_cli_writes_a_generator_with_the_originals_w_space(
     model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -92,6 +125,7 @@ def test_gan_degrid_cli_writes_a_generator_with_the_originals_w_space(
     meta = cfg["meta"]
     assert meta["degridded_from"]["sha256"] == read_config(model_dir)["sha256"]
     assert meta["degrid"]["steps"] == 3 and meta["degrid"]["period"] == 4
+    assert meta["degrid"]["clip"] == 5.0  # the shipped CLIP model guarded the pictures
     assert cfg["sha256"] != read_config(model_dir)["sha256"]
     rc = main([*common, "--out", str(tmp_path / "bad"), "--period", "5"])
     assert rc == 2
