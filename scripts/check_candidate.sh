@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Score a training run (or one snapshot of it) the way the shipped generator was made and
 # scored: export, align the mapping (as session 11 did for the shipped network), text prior,
-# directions, faithful prior tiles, then `eval gen` on the validation prompt set, paired
-# against the shipped network's report. About 35 min on a 2-core CPU.
+# directions, faithful prior tiles, the grid out (gan-degrid), then `eval gen` on the
+# validation prompt set, paired against the shipped network's report. About 50 min on a
+# 2-core CPU.
 #
 #   scripts/check_candidate.sh RUN_OR_SNAPSHOT NAME
 #
 # Environment: C (user cache, default ~/.cache/WenyangStudio), ALIGN=0 to skip the align
-# step, THREADS (default: all), COMPARE (the report to pair against). Writes
-# $C/candidates/NAME (complete generator folder) and $C/reports/NAME-validation.json. Needs the databases named below (docs/DEV_NOTES.md says
+# step, DEGRID=0 to skip gan-degrid, THREADS (default: all), COMPARE (the report to pair
+# against). Writes $C/candidates/NAME (complete generator folder) and
+# $C/reports/NAME-validation.json. Needs the databases named below (docs/DEV_NOTES.md says
 # how to build them) and the shipped network's validation report to compare against.
 set -euo pipefail
 if [ $# -ne 2 ]; then
@@ -21,8 +23,8 @@ C="${C:-$HOME/.cache/WenyangStudio}"
 run="$1"
 name="$2"
 out="$C/candidates/$name"
-# the shipped network's validation report (sg2-256px-dcd334736c since session 16)
-compare="${COMPARE:-$C/reports/c256-13k-validation.json}"
+# the shipped network's validation report (sg2-256px-87216a8ccb since session 18)
+compare="${COMPARE:-$C/reports/dgc400h-validation.json}"
 for need in "$C/data/gan-db-s4-256" "$C/data/gan-db-s1-128" "$C/data/gan-db-s2-128" "$compare"; do
     if [ ! -e "$need" ]; then
         echo "missing $need (see docs/DEV_NOTES.md)" >&2
@@ -45,6 +47,12 @@ fi
 "$W" train gan-prior "$out" --data "$C/data/gan-db-s1-128"
 "$W" directions fit --model "$out" --samples 1000 --select-seeds 16
 "$W" train gan-prior "$out" --data "$C/data/gan-db-s1-128" --fidelity-keep 0.5
+if [ "${DEGRID:-1}" != 0 ]; then  # session 18: the block grid out; W, sliders and prior kept
+    "$W" train gan-degrid "$out" --out "$out-dg" --run "$C/runs/degrid/$name" --steps 400 \
+        --float16 "${threads[@]}"
+    rm -rf "$out" "$C/runs/degrid/$name"
+    mv "$out-dg" "$out"
+fi
 "$W" eval gen --model "$out" --prompt-db "$C/data/gan-db-s2-128" --prompt-seed 12 \
     --descriptors 4 --per-prompt 12 --feature-split \
     --out "$C/reports/$name-validation.json" --compare "$compare"
