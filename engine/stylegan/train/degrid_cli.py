@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 from engine.errors import UserInputError
+from engine.stylegan.train.session_cli import (
+    add_session_arguments,
+    check_session_arguments,
+    stop_on_sigterm,
+)
 
 DESCRIPTION = (
     "Fine-tune a copy of MODEL's synthesis network to draw, for every w and noise, what MODEL "
@@ -29,11 +32,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("model", metavar="MODEL", help="generator folder")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the result")
-    p.add_argument(
-        "--run",
-        metavar="DIR",
-        help="training state folder (default: <user cache>/runs/degrid/<model id>)",
-    )
     p.add_argument("--grid", type=float, default=20.0, help="weight of the grid penalty (20)")
     p.add_argument("--period", type=int, default=8, help="grid line spacing in px (8)")
     p.add_argument(
@@ -44,16 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(5; 0 = off, or when no CLIP model loads)",
     )
     p.add_argument("--clip-model", metavar="DIR", help="CLIP encoder (default: the shipped one)")
-    p.add_argument("--minutes", type=float, default=30.0, help="train this long now (30)")
-    p.add_argument("--steps", type=int, default=600, help="total steps of the schedule (600)")
-    p.add_argument("--batch", type=int, default=8, help="samples per step (8)")
-    p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate (0.0002)")
-    p.add_argument("--threads", type=int, help="CPU threads (default: all)")
-    p.add_argument(
-        "--device", default="cpu", help="cpu (default), cuda, cuda:N or auto (CUDA if present)"
+    add_session_arguments(
+        p, run_default="<user cache>/runs/degrid/<model id>", steps=600, batch=8, lr=2e-4
     )
-    p.add_argument("--seed", type=int, default=0, help="sampling seed of a new run (0)")
-    p.add_argument("--float16", action="store_true", help="store the result as float16")
     p.set_defaults(func=run_degrid)
 
 
@@ -69,11 +60,7 @@ def run_degrid(args: argparse.Namespace) -> int:
     from engine.stylegan.train.distil_cli import _carry_directions, _centres
     from engine.stylegan.train.trainer import pick_device
 
-    for name, value in (("--minutes", args.minutes), ("--steps", args.steps)):
-        if value <= 0:
-            raise UserInputError("must be positive", field=name)
-    if args.batch < 1:
-        raise UserInputError("must be at least 1", field="--batch")
+    check_session_arguments(args)
     if args.grid < 0:
         raise UserInputError("must be >= 0", field="--grid")
     model_dir = Path(args.model)
@@ -108,12 +95,6 @@ def run_degrid(args: argparse.Namespace) -> int:
                 raise
             print(f"notice: no CLIP model ({exc}); no CLIP term", file=sys.stderr)
     print(f"degrid {cfg['model_id']} on {device}; state in {run}", file=sys.stderr)
-    stop = {"now": False}
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop["now"] = True
-
-    old = signal.signal(signal.SIGTERM, on_signal)
 
     def report(s: DG.DegridStatus) -> None:
         if s.step % 10 == 0:
@@ -125,27 +106,26 @@ def run_degrid(args: argparse.Namespace) -> int:
             )
 
     try:
-        status = DG.degrid(
-            teacher,
-            student,
-            sampler,
-            run,
-            args.minutes,
-            grid_weight=args.grid,
-            period=args.period,
-            batch=args.batch,
-            lr=args.lr,
-            total_steps=args.steps,
-            report=report,
-            should_stop=lambda: stop["now"],
-            clip_features=features,
-            clip_weight=args.clip if features is not None else 0.0,
-        )
+        with stop_on_sigterm() as should_stop:
+            status = DG.degrid(
+                teacher,
+                student,
+                sampler,
+                run,
+                args.minutes,
+                grid_weight=args.grid,
+                period=args.period,
+                batch=args.batch,
+                lr=args.lr,
+                total_steps=args.steps,
+                report=report,
+                should_stop=should_stop,
+                clip_features=features,
+                clip_weight=args.clip if features is not None else 0.0,
+            )
     except KeyboardInterrupt:
         print("stopped; the state is saved every few minutes", file=sys.stderr)
         return 1
-    finally:
-        signal.signal(signal.SIGTERM, old)
     meta = {
         **dict(cfg.get("meta") or {}),
         "degridded_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from engine.errors import UserInputError
+from engine.stylegan.train.session_cli import (
+    add_session_arguments,
+    check_session_arguments,
+    stop_on_sigterm,
+)
 
 DESCRIPTION = (
     "Make a narrower generator that draws what TEACHER draws: the same mapping network and the "
@@ -29,22 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("teacher", metavar="TEACHER", help="generator folder (default use: shipped)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the student")
-    p.add_argument(
-        "--run",
-        metavar="DIR",
-        help="training state folder (default: <user cache>/runs/distil/<teacher id>-cm<N>)",
-    )
     p.add_argument("--channel-max", type=int, default=128, help="the student's cap (128)")
-    p.add_argument("--minutes", type=float, default=30.0, help="train this long now (30)")
-    p.add_argument("--steps", type=int, default=4000, help="total steps of the schedule (4000)")
-    p.add_argument("--batch", type=int, default=16, help="samples per step (16)")
-    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (0.002)")
-    p.add_argument("--threads", type=int, help="CPU threads (default: all)")
-    p.add_argument(
-        "--device", default="cpu", help="cpu (default), cuda, cuda:N or auto (CUDA if present)"
+    add_session_arguments(
+        p, run_default="<user cache>/runs/distil/<teacher id>-cm<N>", steps=4000, batch=16, lr=2e-3
     )
-    p.add_argument("--seed", type=int, default=0, help="sampling seed of a new run (0)")
-    p.add_argument("--float16", action="store_true", help="store the student as float16")
     p.set_defaults(func=run_distil)
 
 
@@ -70,11 +62,7 @@ def run_distil(args: argparse.Namespace) -> int:
     from engine.stylegan.networks import Generator
     from engine.stylegan.train import distil as D
 
-    for name, value in (("--minutes", args.minutes), ("--steps", args.steps)):
-        if value <= 0:
-            raise UserInputError("must be positive", field=name)
-    if args.batch < 1:
-        raise UserInputError("must be at least 1", field="--batch")
+    check_session_arguments(args)
     teacher_dir = Path(args.teacher)
     cfg = read_config(teacher_dir)
     try:
@@ -112,12 +100,6 @@ def run_distil(args: argparse.Namespace) -> int:
         f"state in {run}",
         file=sys.stderr,
     )
-    stop = {"now": False}
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop["now"] = True
-
-    old = signal.signal(signal.SIGTERM, on_signal)
 
     def report(s: D.DistilStatus) -> None:
         if s.step % 25 == 0:
@@ -129,23 +111,22 @@ def run_distil(args: argparse.Namespace) -> int:
             )
 
     try:
-        status = D.distil(
-            teacher,
-            student,
-            sampler,
-            run,
-            args.minutes,
-            batch=args.batch,
-            lr=args.lr,
-            total_steps=args.steps,
-            report=report,
-            should_stop=lambda: stop["now"],
-        )
+        with stop_on_sigterm() as should_stop:
+            status = D.distil(
+                teacher,
+                student,
+                sampler,
+                run,
+                args.minutes,
+                batch=args.batch,
+                lr=args.lr,
+                total_steps=args.steps,
+                report=report,
+                should_stop=should_stop,
+            )
     except KeyboardInterrupt:
         print("stopped; the state is saved every few minutes", file=sys.stderr)
         return 1
-    finally:
-        signal.signal(signal.SIGTERM, old)
     meta = {
         **dict(cfg.get("meta") or {}),
         "distilled_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},

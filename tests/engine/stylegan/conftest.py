@@ -36,3 +36,28 @@ def tiny_generator() -> Generator:
 @pytest.fixture()
 def tiny_model_dir(tiny_generator: Generator, tmp_path: Path) -> Path:
     return save_generator(tiny_generator, tmp_path / "gen", extra_meta={"note": "test"})
+
+
+# an unconditional generator whose 4 and 8 px blocks are the only ones at channel_max 64
+# (channels 4: 64, 8: 64, 16: 32, 32: 16; a cap of 32 narrows 4 and 8 px only)
+NARROWABLE = {
+    "z_dim": 16,
+    "w_dim": 16,
+    "c_dim": 0,
+    "img_resolution": 32,
+    "img_channels": 3,
+    "tileable": True,
+    "mapping_kwargs": {"num_layers": 2},
+    "synthesis_kwargs": {"channel_base": 512, "channel_max": 64, "num_fp16_res": 0},
+}
+
+
+@pytest.fixture(scope="module")
+def narrowable_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """NARROWABLE with noise (trained models have it), saved; one per test module."""
+    torch.manual_seed(0)
+    G = Generator(**NARROWABLE).eval()
+    for name, p in G.synthesis.named_parameters():
+        if name.endswith("noise_strength"):
+            p.data.fill_(0.2)
+    return save_generator(G, tmp_path_factory.mktemp("narrowable") / "gen")

@@ -10,32 +10,18 @@ import pytest
 import torch
 
 from engine.cli import main
-from engine.stylegan.checkpoint import read_config, save_generator
+from engine.stylegan.checkpoint import read_config
 from engine.stylegan.networks import Generator
 from engine.stylegan.render import Renderer, RenderRequest
 from engine.stylegan.train import distil as D
+from tests.engine.stylegan.conftest import NARROWABLE
 
-KW = {
-    "z_dim": 16,
-    "w_dim": 16,
-    "c_dim": 0,
-    "img_resolution": 32,
-    "img_channels": 3,
-    "tileable": True,
-    "mapping_kwargs": {"num_layers": 2},
-    # channels 4: 64, 8: 64, 16: 32, 32: 16; a cap of 32 narrows 4 and 8 px only
-    "synthesis_kwargs": {"channel_base": 512, "channel_max": 64, "num_fp16_res": 0},
-}
+KW = NARROWABLE
 
 
 @pytest.fixture(scope="module")
-def teacher_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    G = Generator(**KW).eval()
-    for name, p in G.synthesis.named_parameters():  # trained models have noise: so must this
-        if name.endswith("noise_strength"):
-            p.data.fill_(0.2)
-    return save_generator(G, tmp_path_factory.mktemp("teacher") / "gen")
+def teacher_dir(narrowable_dir: Path) -> Path:
+    return narrowable_dir
 
 
 def _teacher(d: Path) -> Generator:
