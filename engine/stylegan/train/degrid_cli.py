@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
 from engine.errors import UserInputError
 from engine.stylegan.train.session_cli import (
     add_session_arguments,
+    carry_w_space,
     check_session_arguments,
     stop_on_sigterm,
+    truncation_centres,
 )
 
 DESCRIPTION = (
@@ -53,11 +54,9 @@ def run_degrid(args: argparse.Namespace) -> int:
 
     from engine.paths import user_cache_dir
     from engine.stylegan.checkpoint import load_generator, read_config, save_generator
-    from engine.stylegan.condition_prior import FILE as PRIOR_FILE
     from engine.stylegan.condition_prior import load_prior
     from engine.stylegan.train import degrid as DG
     from engine.stylegan.train.distil import LatentSampler
-    from engine.stylegan.train.distil_cli import _carry_directions, _centres
     from engine.stylegan.train.trainer import pick_device
 
     check_session_arguments(args)
@@ -81,7 +80,7 @@ def run_degrid(args: argparse.Namespace) -> int:
     prior = load_prior(model_dir)
     gen = torch.Generator().manual_seed(args.seed + 1)
     sampler = LatentSampler(
-        teacher, None if prior is None else prior.bank, _centres(model_dir, teacher), gen
+        teacher, None if prior is None else prior.bank, truncation_centres(model_dir, teacher), gen
     )
     features = None
     if args.clip > 0:
@@ -140,9 +139,7 @@ def run_degrid(args: argparse.Namespace) -> int:
         },
     }
     out = save_generator(student.eval().cpu(), args.out, extra_meta=meta, float16=args.float16)
-    if (model_dir / PRIOR_FILE).is_file():  # same mapping, same condition space
-        shutil.copy2(model_dir / PRIOR_FILE, out / PRIOR_FILE)
-    carried = _carry_directions(model_dir, cfg, out)
+    carried = carry_w_space(model_dir, cfg, out)
     print(
         f"wrote {out} after step {status.step}/{args.steps} (picture error {status.anchor:.4f} "
         f"of its variance)"

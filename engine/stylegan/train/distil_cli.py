@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 from engine.errors import UserInputError
 from engine.stylegan.train.session_cli import (
     add_session_arguments,
+    carry_w_space,
     check_session_arguments,
     stop_on_sigterm,
+    truncation_centres,
 )
 
 DESCRIPTION = (
@@ -40,24 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_distil)
 
 
-def _centres(teacher_dir: Path, G: Any) -> list[Any]:
-    """Truncation centres the studio uses: the shipped region means and the global mean."""
-    import numpy as np
-
-    from engine.stylegan.region_truncation import load_region_means
-
-    means = load_region_means(teacher_dir) or {}
-    return [np.asarray(v, np.float32) for v in means.values()] + [
-        G.mapping.w_avg.detach().cpu().numpy().astype(np.float32)
-    ]
-
-
 def run_distil(args: argparse.Namespace) -> int:
     import torch
 
     from engine.paths import user_cache_dir
     from engine.stylegan.checkpoint import load_generator, read_config, save_generator
-    from engine.stylegan.condition_prior import FILE as PRIOR_FILE
     from engine.stylegan.condition_prior import load_prior
     from engine.stylegan.networks import Generator
     from engine.stylegan.train import distil as D
@@ -92,7 +79,10 @@ def run_distil(args: argparse.Namespace) -> int:
     prior = load_prior(teacher_dir)
     gen = torch.Generator().manual_seed(args.seed + 1)
     sampler = D.LatentSampler(
-        teacher, None if prior is None else prior.bank, _centres(teacher_dir, teacher), gen
+        teacher,
+        None if prior is None else prior.bank,
+        truncation_centres(teacher_dir, teacher),
+        gen,
     )
     print(
         f"student: channel_max {args.channel_max}, rejoins the teacher at {bnd.resolution} px "
@@ -140,9 +130,7 @@ def run_distil(args: argparse.Namespace) -> int:
         },
     }
     out = save_generator(student.eval().cpu(), args.out, extra_meta=meta, float16=args.float16)
-    if (teacher_dir / PRIOR_FILE).is_file():  # same mapping, same condition space
-        shutil.copy2(teacher_dir / PRIOR_FILE, out / PRIOR_FILE)
-    carried = _carry_directions(teacher_dir, cfg, out)
+    carried = carry_w_space(teacher_dir, cfg, out)
     print(
         f"wrote {out} after step {status.step}/{args.steps} (boundary error: x "
         f"{status.x_err:.4f}, img {status.img_err:.4f})"
@@ -153,22 +141,3 @@ def run_distil(args: argparse.Namespace) -> int:
         )
     )
     return 0
-
-
-def _carry_directions(teacher_dir: Path, cfg: dict[str, Any], out: Path) -> bool:
-    """The teacher's sliders, text basis and region means, keyed to the student's weights:
-    they live in W, which the student shares (same mapping network, trained to draw what
-    the teacher draws for every w)."""
-    from engine.directions.store import load_directions, save_directions
-    from engine.stylegan.checkpoint import read_config
-
-    data = load_directions(teacher_dir, str(cfg["sha256"]))
-    if data is None:
-        return False
-    data.model_hash = str(read_config(out)["sha256"])
-    data.meta = {
-        **data.meta,
-        "carried_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},
-    }
-    save_directions(out, data)
-    return True

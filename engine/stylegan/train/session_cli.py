@@ -1,12 +1,16 @@
 """What the resumable fine-tuning commands (`gan-distil`, `gan-degrid`) share on the command
-line: their session options, the checks on them, and stopping cleanly on SIGTERM."""
+line: their session options, the checks on them, stopping cleanly on SIGTERM, the latents'
+truncation centres, and carrying the original's W-space files (prior, sliders, region
+means) to the result, which keeps the original's mapping network."""
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from engine.errors import UserInputError
@@ -62,3 +66,38 @@ def stop_on_sigterm() -> Iterator[Callable[[], bool]]:
         yield lambda: stop["now"]
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+def truncation_centres(model_dir: Path, G: Any) -> list[Any]:
+    """Truncation centres the studio uses: the model's region means and the global mean."""
+    import numpy as np
+
+    from engine.stylegan.region_truncation import load_region_means
+
+    means = load_region_means(model_dir) or {}
+    return [np.asarray(v, np.float32) for v in means.values()] + [
+        G.mapping.w_avg.detach().cpu().numpy().astype(np.float32)
+    ]
+
+
+def carry_w_space(src_dir: Path, cfg: dict[str, Any], out: Path) -> bool:
+    """Copy the condition prior and carry the sliders, text basis and region means from the
+    generator in `src_dir` (config `cfg`) to the one just written to `out`, keyed to its
+    weights: they live in W, which `out` shares (same mapping network, drawing what the
+    original draws for every w). False if there were no directions to carry."""
+    from engine.directions.store import load_directions, save_directions
+    from engine.stylegan.checkpoint import read_config
+    from engine.stylegan.condition_prior import FILE as PRIOR_FILE
+
+    if (src_dir / PRIOR_FILE).is_file():  # same mapping, same condition space
+        shutil.copy2(src_dir / PRIOR_FILE, out / PRIOR_FILE)
+    data = load_directions(src_dir, str(cfg["sha256"]))
+    if data is None:
+        return False
+    data.model_hash = str(read_config(out)["sha256"])
+    data.meta = {
+        **data.meta,
+        "carried_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},
+    }
+    save_directions(out, data)
+    return True
