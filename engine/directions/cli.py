@@ -332,7 +332,10 @@ def run_project(args: argparse.Namespace) -> int:
             "seconds": round(res.seconds, 2),
             "timed_out": res.timed_out,
             "loss_first": res.losses[0] if res.losses else None,
-            "loss_best": min(res.losses) if res.losses else None,
+            # the returned latent's loss (not the minimum over both phases: the 64 px
+            # phase's losses are on another scale than the full-size refinement's)
+            "loss_best": res.best_loss,
+            "loss_best_at": "full size" if res.best_at_full else "optimisation resolution",
         }
         (tmp / "projection.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({res.steps} steps, {res.seconds:.1f} s)")

@@ -41,6 +41,10 @@ class ProjectionResult:
     seconds: float = 0.0
     cancelled: bool = False
     timed_out: bool = False
+    # the loss of the returned latent, as measured when it was found: at full size when the
+    # refinement phase ran, else at `opt_resolution` (the two scales are not comparable)
+    best_loss: float | None = None
+    best_at_full: bool = False
 
 
 def prepare_reference(image: np.ndarray, resolution: int) -> torch.Tensor:
@@ -141,7 +145,7 @@ def project_image(
             ref_emb = encoder.encode_image_tensor(ref.to(encoder.device)).detach()
     opt = torch.optim.Adam([w_opt], lr=lr, betas=(0.9, 0.999))
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    best, best_loss = w_opt.detach().clone(), float("inf")
+    best, best_loss, best_full = w_opt.detach().clone(), float("inf"), False
     losses: list[float] = []
     cancelled = timed_out = False
     done = 0
@@ -175,7 +179,7 @@ def project_image(
         if step == refine_from:  # losses at full size are not comparable with low-res ones
             best_loss = float("inf")
         if value < best_loss:  # the loss was measured at w_cur (jittered); keep that latent
-            best_loss, best = value, w_cur.detach().clone()
+            best_loss, best, best_full = value, w_cur.detach().clone(), at_full or low == full
         done = step + 1
         if progress is not None:
             progress(done, steps, value)
@@ -190,4 +194,6 @@ def project_image(
         seconds=time.perf_counter() - t0,
         cancelled=cancelled,
         timed_out=timed_out,
+        best_loss=best_loss if done else None,
+        best_at_full=best_full,
     )

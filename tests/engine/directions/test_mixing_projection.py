@@ -65,6 +65,41 @@ def test_projection_reduces_loss_and_matches_target(tiny_renderer) -> None:
     assert err < np.abs(start.astype(float) - target).mean()
 
 
+def test_projection_reports_the_returned_latents_own_loss(tiny_renderer) -> None:
+    """With a low-resolution phase and a full-size refinement, the reported best loss is
+    the returned latent's loss at full size, not the minimum over both phases' scales."""
+    import torch
+
+    from engine.stylegan.projection import image_loss
+
+    G = tiny_renderer.G
+    target = tiny_renderer.render(RenderRequest(ws=tiny_renderer.mapping(11, None))).image
+    steps, refine_from = 20, 15  # opt at 16 px, the last quarter at the full 32 px
+    res = project_image(
+        G, target, steps=steps, time_limit_s=None, opt_resolution=16, refine_share=0.25
+    )
+    assert res.best_at_full and res.best_loss is not None
+    assert res.best_loss == min(res.losses[refine_from:])
+    ref = torch.from_numpy(target).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+    with torch.no_grad():
+        again = image_loss(G.synthesis(torch.from_numpy(res.ws)[None], noise_mode="const"), ref)
+    assert float(again) == pytest.approx(res.best_loss, rel=1e-4)
+    # stopped inside the low-resolution phase: the best is a 16 px figure
+    seen: list[int] = []
+    early = project_image(
+        G,
+        target,
+        steps=steps,
+        time_limit_s=None,
+        opt_resolution=16,
+        refine_share=0.25,
+        cancel=lambda: len(seen) >= 5,
+        progress=lambda s, n, l: seen.append(s),
+    )
+    assert early.steps == 5 and not early.best_at_full
+    assert early.best_loss == min(early.losses)
+
+
 def test_projection_honours_cancel_and_time_limit(tiny_renderer, tiny_encoder) -> None:
     G = tiny_renderer.G
     img = (np.random.default_rng(0).random((40, 40, 3)) * 255).astype(np.uint8)
@@ -98,5 +133,8 @@ def test_project_image_cli(tiny_G, tmp_path) -> None:
     assert main([*args, "--steps", "3", "--region", "miao"]) == 0
     doc = json.loads((out / "projection.json").read_text())
     assert doc["steps"] == 3 and doc["region"] == "miao"
+    # 32 px model, 64 px optimisation resolution: no separate refinement phase
+    assert doc["loss_best"] <= doc["loss_first"]
+    assert doc["loss_best_at"] == "full size"
     assert (out / "projected.png").is_file() and (out / "latent.safetensors").is_file()
     assert main([*args[:-4], "--image", str(tmp_path / "missing.png"), "--out", str(out)]) == 2
