@@ -1,7 +1,8 @@
 """Quality against kimg for one or more GAN runs: the issue-5 ablation (CLIP head and
 contrastive loss on / off) as a curve.
 
-For every snapshot of every run given (each `--keep`-ed snapshot folder), export its G_ema,
+For every snapshot of every run given (each `--keep`-ed snapshot folder, and copies set aside
+in the runs folder's `keep/` as `<run>-snapshot-*`), export its G_ema,
 give it a condition prior from the run's own training database (`train gan-prior`), and score
 it with `wenyang eval gen` on the held-out database. Results are cached per snapshot (a JSON
 beside the export in WORK), so running it again after more training only scores the new
@@ -33,11 +34,18 @@ FIGURES = (
 
 
 def snapshot_rows(run: Path) -> list[tuple[float, Path]]:
-    """(kimg, snapshot folder) for every snapshot the run keeps, oldest first."""
-    rows = []
-    for state in sorted((run / "checkpoints").glob("snapshot-*/state.json")):
-        rows.append((float(json.loads(state.read_text())["kimg"]), state.parent))
-    return sorted(rows)
+    """(kimg, snapshot folder) for every snapshot the run keeps, oldest first: those in its
+    checkpoints folder (`--keep` newest) and those set aside beside the run as
+    `keep/<run name>-snapshot-*` (the long runs' convention, docs/DEV_NOTES.md)."""
+    states = [
+        *(run / "checkpoints").glob("snapshot-*/state.json"),
+        *(run.parent / "keep").glob(f"{run.name}-snapshot-*/state.json"),
+    ]
+    rows = {}
+    for state in states:
+        kimg = float(json.loads(state.read_text())["kimg"])
+        rows.setdefault(kimg, state.parent)  # a kept copy of a snapshot still in the run: once
+    return sorted(rows.items())
 
 
 def score(run: Path, snap: Path, kimg: float, work: Path, args: argparse.Namespace) -> dict:

@@ -39,6 +39,19 @@ def test_snapshots_are_listed_oldest_first(tmp_path: Path) -> None:
     assert rows[0][1].name == "snapshot-000000125"
 
 
+def test_snapshots_set_aside_in_keep_are_listed_too(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    keep = tmp_path / "keep"
+    for name, kimg in (("head-snapshot-000000050", 1.0), ("head-snapshot-000000250", 4.0)):
+        (keep / name).mkdir(parents=True)
+        (keep / name / "state.json").write_text(json.dumps({"kimg": kimg}))
+    (keep / "other-snapshot-000000060").mkdir()  # another run's: not listed
+    (keep / "other-snapshot-000000060" / "state.json").write_text(json.dumps({"kimg": 1.2}))
+    rows = _script().snapshot_rows(run)
+    assert [k for k, _ in rows] == [1.0, 2.0, 4.0, 6.0]  # the copy of 4.0 counted once
+    assert rows[0][1] == keep / "head-snapshot-000000050"
+
+
 def test_cached_reports_are_reused_and_thresholds_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
