@@ -148,15 +148,16 @@ def colour_pixels(img: torch.Tensor, space: str = "rgb") -> torch.Tensor:
     return torch_lab((px + 1) / 2) / 50.0 if space == "lab" else px
 
 
-def random_phase(img: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
-    """Roll periodic NCHW tiles by a random offset smaller than one COLOUR_PX pooling block.
+def random_phase(img: torch.Tensor, rng: torch.Generator, size: int = COLOUR_PX) -> torch.Tensor:
+    """Roll periodic NCHW tiles by a random offset smaller than one pooling block of an
+    area resize to `size` (COLOUR_PX for the colour term).
 
     Why: area pooling to COLOUR_PX sends the colour term's gradient to whole 8x8 blocks of a
     256 px tile, the same blocks every step, and the generator learnt block-wise colour
     offsets: a grid at the 8 px lines that grew with the term's weight (session 17; the wrap
     edge is one of those lines, so the seam ratio failed). A random phase spreads the push
     over all pixel positions; a rolled tile has the same palette."""
-    block = img.shape[-1] // COLOUR_PX
+    block = img.shape[-1] // size
     if block <= 1:
         return img
     dy, dx = (int(v) for v in torch.randint(0, block, (2,), generator=rng))

@@ -197,6 +197,15 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         help="space of that distance (lab: CIELAB / 50, the default)",
     )
     g.add_argument(
+        "--edge-stats",
+        type=float,
+        default=S,
+        metavar="W",
+        help="weight of the edge-statistics term: distance between the log gradient "
+        "magnitudes of each fake and of the tile its CLIP condition came from, at 64 and "
+        "128 px (flat grounds and crisp edges rather than soft camouflage; 0 = off)",
+    )
+    g.add_argument(
         "--noise-penalty",
         type=float,
         default=S,

@@ -82,6 +82,11 @@ class TrainConfig:
     # being held to its layout; aims at the independent classifier's colour half
     colour: float = 0.0
     colour_space: str = "lab"  # "lab" (CIELAB / 50) or "rgb"
+    # weight of the edge-statistics term (session 20, engine/stylegan/train/edge_stats.py):
+    # 1-D Wasserstein distance between the log gradient magnitudes of each fake and of the
+    # tile its condition came from, at 64 and 128 px (flat grounds and crisp edges, not
+    # soft camouflage; 0 = off)
+    edge_stats: float = 0.0
     # weight of the sum of squared noise strengths of the synthesis layers at or below
     # noise_penalty_res px (0 = off). The 256 px generator of session 5 draws its whole
     # pattern from the 32 px layer's noise map, so w (and the text) decide little of it; the
@@ -173,6 +178,15 @@ class TrainConfig:
                 "the colour term needs --cond clip (each fake's condition names its tile)",
                 field="--colour",
             )
+        if not math.isfinite(self.edge_stats) or self.edge_stats < 0:
+            raise UserInputError(
+                f"expected a finite weight >= 0, got {self.edge_stats}", field="--edge-stats"
+            )
+        if self.edge_stats > 0 and self.cond not in ("clip", "auto"):
+            raise UserInputError(
+                "the edge-statistics term needs --cond clip (each fake's condition names its tile)",
+                field="--edge-stats",
+            )
         nr = self.noise_penalty_res
         if nr < 4 or nr & (nr - 1):
             raise UserInputError(
@@ -234,6 +248,7 @@ RESUMABLE_CHANGES = frozenset(
         "grid_decay",
         "colour",  # may be turned on for a running run, like the noise penalty
         "colour_space",
+        "edge_stats",  # may be turned on for a running run, like the colour term
         "cond_noise",
         "style_mixing",
         "ema_kimg",

@@ -129,11 +129,12 @@ class Trainer:
         self.patch: torch.nn.Module | None = None
         if cfg.clip_head or cfg.contrastive > 0 or cfg.clip_patch > 0:
             self._setup_clip()
-        if cfg.colour > 0 and cfg.cond != "clip":
-            raise UserInputError(
-                "the colour term needs CLIP conditions (each fake's condition names its tile)",
-                field="--colour",
-            )
+        for weight, flag in ((cfg.colour, "--colour"), (cfg.edge_stats, "--edge-stats")):
+            if weight > 0 and cfg.cond != "clip":
+                raise UserInputError(
+                    "this term needs CLIP conditions (each fake's condition names its tile)",
+                    field=flag,
+                )
         d_params = list(self.D.parameters())
         for extra in (self.head, self.patch):
             if extra is not None:
@@ -268,6 +269,16 @@ class Trainer:
         got = colour_pixels(random_phase(fake, rng), space)
         return swd(got, want, proj.to(fake.device))
 
+    def _edge_loss(self, fake: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+        """Distance between the log gradient magnitudes of each fake and of its source tile
+        (engine.stylegan.train.edge_stats); the random phase comes from its own generator,
+        seeded by the step, so the term leaves the run's random stream alone."""
+        from engine.stylegan.train.edge_stats import edge_distance
+
+        target = to_float(self.data.images[src]).to(fake.device)
+        rng = torch.Generator().manual_seed(self.cfg.seed * 1_000_033 + self.step_idx)
+        return edge_distance(fake, target, rng)
+
     def _run_G(
         self, z: torch.Tensor, c: torch.Tensor, update_emas: bool
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -332,6 +343,10 @@ class Trainer:
             loss_K = self._colour_loss(fake, src)
             loss_G = loss_G + cfg.colour * loss_K
             self._acc_add("G/colour", loss_K)
+        if cfg.edge_stats > 0 and src is not None:
+            loss_E = self._edge_loss(fake, src)
+            loss_G = loss_G + cfg.edge_stats * loss_E
+            self._acc_add("G/edges", loss_E)
         if self.grid is not None:
             loss_R = self.grid(fake, wrap=cfg.tileable, reduce=self._mean_over_ranks)
             loss_G = loss_G + cfg.grid_penalty * loss_R
@@ -673,6 +688,7 @@ class Trainer:
             "clip_patch": cfg.clip_patch,
             "contrastive": cfg.contrastive,
             "colour": cfg.colour,
+            "edge_stats": cfg.edge_stats,
             "grid_penalty": cfg.grid_penalty,
         }
         export_generator(self.G_ema, out_dir, meta, self.G_kwargs)
