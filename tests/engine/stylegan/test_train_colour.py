@@ -9,7 +9,7 @@ import torch
 
 from engine.errors import UserInputError
 from engine.stylegan.train.data import to_float
-from tests.engine.stylegan.train_helpers import clip_config, config
+from tests.engine.stylegan.train_helpers import check_paired_g_term, clip_config, config
 
 
 def _trainer(root: Path, monkeypatch: pytest.MonkeyPatch, **kw: object):  # type: ignore[no-untyped-def]
@@ -47,42 +47,12 @@ def test_the_colour_weight_adds_a_generator_term_only(
     """One step from the same start at weights 0, 1 and 3: the discriminator's gradients are
     the same; the generator's differ by the weight times one fixed gradient (a term added to
     the G loss, and it really moves G)."""
-    grads = {}
-    for w in (0.0, 1.0, 3.0):
-        t = _trainer(tmp_path / f"w{w}", monkeypatch, colour=w, seed=5)
-        seen: dict[str, list[torch.Tensor]] = {"picked": [], "scored": []}
-        pick, score = t._gen_pick, t._colour_loss
-
-        def rec_pick(n, _pick=pick, _seen=seen):  # type: ignore[no-untyped-def]
-            c, src = _pick(n)
-            _seen["picked"].append(src)
-            return c, src
-
-        def rec_score(fake, src, _score=score, _seen=seen):  # type: ignore[no-untyped-def]
-            _seen["scored"].append(src)
-            return _score(fake, src)
-
-        monkeypatch.setattr(t, "_gen_pick", rec_pick)
-        monkeypatch.setattr(t, "_colour_loss", rec_score)
-        t.step()
-        # the fakes are scored against the tiles their own conditions were taken from
-        assert len(seen["scored"]) == (1 if w else 0)
-        if w:
-            assert torch.equal(seen["scored"][0], seen["picked"][0])
-        g = torch.cat([p.grad.flatten() for p in t.G.parameters() if p.grad is not None])
-        d = torch.cat([p.grad.flatten() for p in t.D.parameters() if p.grad is not None])
-        grads[w] = (g, d)
-        if w:
-            assert t._tick_entry(4, 1.0)["G/colour"] > 0
-        else:
-            assert "G/colour" not in t._tick_entry(4, 1.0)
-    g0, d0 = grads[0.0]
-    g1, d1 = grads[1.0]
-    g3, d3 = grads[3.0]
-    assert torch.allclose(d1, d0, atol=1e-7) and torch.allclose(d3, d0, atol=1e-7)
-    step1 = g1 - g0
-    assert step1.abs().max() > 1e-4
-    assert torch.allclose(g3 - g0, 3 * step1, rtol=1e-3, atol=1e-6)
+    check_paired_g_term(
+        lambda w: _trainer(tmp_path / f"w{w}", monkeypatch, colour=w, seed=5),
+        monkeypatch,
+        "_colour_loss",
+        "G/colour",
+    )
 
 
 def test_colour_options_are_checked(tmp_path: Path) -> None:

@@ -130,3 +130,48 @@ def ddp_worker(rank: int, world: int, port: int, run_dir: str, out_dir: str) -> 
     t.save()
     torch.save({k: v.clone() for k, v in t.G.state_dict().items()}, Path(out_dir) / f"G-{rank}.pt")
     distributed.shutdown()
+
+
+def check_paired_g_term(
+    make_trainer: Any, monkeypatch: Any, loss_name: str, metric: str, **kw: Any
+) -> None:
+    """A per-pair G term (`--colour`, `--edge-stats`): one step from the same start at
+    weights 0, 1 and 3 (`make_trainer(weight)`). The fakes are scored against the tiles their
+    own conditions were picked from; D's gradients are the same; G's differ by the weight
+    times one fixed gradient (a term added to the G loss, and it really moves G)."""
+    import torch
+
+    grads = {}
+    for w in (0.0, 1.0, 3.0):
+        t = make_trainer(w)
+        seen: dict[str, list[Any]] = {"picked": [], "scored": []}
+        pick, score = t._gen_pick, getattr(t, loss_name)
+
+        def rec_pick(n, _pick=pick, _seen=seen):  # type: ignore[no-untyped-def]
+            c, src = _pick(n)
+            _seen["picked"].append(src)
+            return c, src
+
+        def rec_score(fake, src, _score=score, _seen=seen):  # type: ignore[no-untyped-def]
+            _seen["scored"].append(src)
+            return _score(fake, src)
+
+        monkeypatch.setattr(t, "_gen_pick", rec_pick)
+        monkeypatch.setattr(t, loss_name, rec_score)
+        t.step()
+        assert len(seen["scored"]) == (1 if w else 0)
+        if w:
+            assert torch.equal(seen["scored"][0], seen["picked"][0])
+            assert t._tick_entry(4, 1.0)[metric] > 0
+        else:
+            assert metric not in t._tick_entry(4, 1.0)
+        g = torch.cat([p.grad.flatten() for p in t.G.parameters() if p.grad is not None])
+        d = torch.cat([p.grad.flatten() for p in t.D.parameters() if p.grad is not None])
+        grads[w] = (g, d)
+    g0, d0 = grads[0.0]
+    g1, d1 = grads[1.0]
+    g3, d3 = grads[3.0]
+    assert torch.allclose(d1, d0, atol=1e-7) and torch.allclose(d3, d0, atol=1e-7)
+    step1 = g1 - g0
+    assert step1.abs().max() > 1e-4
+    assert torch.allclose(g3 - g0, 3 * step1, rtol=1e-3, atol=1e-6)
