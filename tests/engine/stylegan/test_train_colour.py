@@ -9,23 +9,21 @@ import torch
 
 from engine.errors import UserInputError
 from engine.stylegan.train.data import to_float
-from tests.engine.stylegan.train_helpers import check_paired_g_term, clip_config, config
+from tests.engine.stylegan.train_helpers import (
+    check_paired_g_term,
+    clip_trainer,
+    config,
+    picked_tiles,
+)
 
-
-def _trainer(root: Path, monkeypatch: pytest.MonkeyPatch, **kw: object):  # type: ignore[no-untyped-def]
-    from engine.stylegan.train.trainer import Trainer
-
-    monkeypatch.setenv("WENYANG_CACHE_DIR", str(root / "cache"))
-    return Trainer(clip_config(root, **kw), verbose=False)
+_trainer = clip_trainer
 
 
 def test_each_fake_is_scored_against_its_own_conditions_tile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     t = _trainer(tmp_path, monkeypatch, colour=1.0, cond_noise=0.0)
-    c, src = t._gen_pick(6)
-    assert src is not None and torch.equal(c, t.cond_dev[src])
-    tiles = to_float(t.data.images[src])
+    src, tiles = picked_tiles(t)
     assert float(t._colour_loss(tiles, src)) == pytest.approx(0.0, abs=1e-6)
     # the same colours anywhere in the tile: a palette, not a layout
     n, _, h, w = tiles.shape

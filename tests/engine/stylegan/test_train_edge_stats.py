@@ -8,9 +8,13 @@ import pytest
 import torch
 
 from engine.errors import UserInputError
-from engine.stylegan.train.data import to_float
 from engine.stylegan.train.edge_stats import EDGE_FLOOR, edge_distance, log_gradients
-from tests.engine.stylegan.train_helpers import check_paired_g_term, clip_config, config
+from tests.engine.stylegan.train_helpers import (
+    check_paired_g_term,
+    clip_trainer,
+    config,
+    picked_tiles,
+)
 
 
 def _flat_tile(n: int = 2, size: int = 128, seed: int = 0) -> torch.Tensor:
@@ -69,20 +73,14 @@ def test_the_push_flattens_a_shaded_ground_and_lands_on_no_fixed_grid() -> None:
     assert float(jumps[3::4].sum() / jumps.sum()) < 0.5  # 4 px lines: no favoured phase
 
 
-def _trainer(root: Path, monkeypatch: pytest.MonkeyPatch, **kw: object):  # type: ignore[no-untyped-def]
-    from engine.stylegan.train.trainer import Trainer
-
-    monkeypatch.setenv("WENYANG_CACHE_DIR", str(root / "cache"))
-    return Trainer(clip_config(root, **kw), verbose=False)
+_trainer = clip_trainer
 
 
 def test_each_fake_is_scored_against_its_own_conditions_tile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     t = _trainer(tmp_path, monkeypatch, edge_stats=1.0, cond_noise=0.0)
-    c, src = t._gen_pick(6)
-    assert src is not None and torch.equal(c, t.cond_dev[src])
-    tiles = to_float(t.data.images[src])
+    src, tiles = picked_tiles(t)
     assert float(t._edge_loss(tiles, src)) < 0.05  # only the random phase differs
     grey = torch.zeros_like(tiles)
     assert float(t._edge_loss(grey, src)) > 0.1

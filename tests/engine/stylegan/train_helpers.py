@@ -175,3 +175,23 @@ def check_paired_g_term(
     step1 = g1 - g0
     assert step1.abs().max() > 1e-4
     assert torch.allclose(g3 - g0, 3 * step1, rtol=1e-3, atol=1e-6)
+
+
+def clip_trainer(root: Path, monkeypatch: Any, **kw: Any) -> Any:
+    """A Trainer on the tiny CLIP-conditioned set-up, its cache under `root`."""
+    from engine.stylegan.train.trainer import Trainer
+
+    monkeypatch.setenv("WENYANG_CACHE_DIR", str(root / "cache"))
+    return Trainer(clip_config(root, **kw), verbose=False)
+
+
+def picked_tiles(t: Any, n: int = 6) -> tuple[Any, Any]:
+    """n source-tile indices the trainer picks conditions from, and those tiles as floats;
+    checks each condition is its tile's embedding."""
+    import torch
+
+    from engine.stylegan.train.data import to_float
+
+    c, src = t._gen_pick(n)
+    assert src is not None and torch.equal(c, t.cond_dev[src])
+    return src, to_float(t.data.images[src])
