@@ -18,6 +18,10 @@ it could not see the difference, and it cost 5.8 s per batch of 16.
 
 Measured on the shipped network (48 designs, distance to the source tile): designs 0.93,
 another tile of the same region 0.64, the tile softened 0.35, the tile rolled 0.
+
+Outcome (session 20, model card): from the shipped weights, weight 4 made the grounds flat
+within 1 kimg but cost CLIP accuracy (-0.10 at 3 kimg, still -0.095 at 6 kimg after weight 1)
+and left the texture-only classifier where it was, so the term is off by default.
 """
 
 from __future__ import annotations
