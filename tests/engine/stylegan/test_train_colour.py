@@ -16,13 +16,11 @@ from tests.engine.stylegan.train_helpers import (
     picked_tiles,
 )
 
-_trainer = clip_trainer
-
 
 def test_each_fake_is_scored_against_its_own_conditions_tile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    t = _trainer(tmp_path, monkeypatch, colour=1.0, cond_noise=0.0)
+    t = clip_trainer(tmp_path, monkeypatch, colour=1.0, cond_noise=0.0)
     src, tiles = picked_tiles(t)
     assert float(t._colour_loss(tiles, src)) == pytest.approx(0.0, abs=1e-6)
     # the same colours anywhere in the tile: a palette, not a layout
@@ -46,7 +44,7 @@ def test_the_colour_weight_adds_a_generator_term_only(
     the same; the generator's differ by the weight times one fixed gradient (a term added to
     the G loss, and it really moves G)."""
     check_paired_g_term(
-        lambda w: _trainer(tmp_path / f"w{w}", monkeypatch, colour=w, seed=5),
+        lambda w: clip_trainer(tmp_path / f"w{w}", monkeypatch, colour=w, seed=5),
         monkeypatch,
         "_colour_loss",
         "G/colour",
@@ -76,7 +74,7 @@ def test_the_colour_push_lands_on_no_fixed_pixel_grid(
     step; the random phase must spread it (session 17: the fixed blocks grew a grid)."""
     from engine.stylegan.train.align import random_phase
 
-    t = _trainer(tmp_path, monkeypatch, colour=1.0, cond_noise=0.0)
+    t = clip_trainer(tmp_path, monkeypatch, colour=1.0, cond_noise=0.0)
     _, src = t._gen_pick(2)
     assert src is not None
     base = torch.nn.functional.interpolate(to_float(t.data.images[src]), size=256)

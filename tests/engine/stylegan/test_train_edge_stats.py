@@ -73,13 +73,10 @@ def test_the_push_flattens_a_shaded_ground_and_lands_on_no_fixed_grid() -> None:
     assert float(jumps[3::4].sum() / jumps.sum()) < 0.5  # 4 px lines: no favoured phase
 
 
-_trainer = clip_trainer
-
-
 def test_each_fake_is_scored_against_its_own_conditions_tile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    t = _trainer(tmp_path, monkeypatch, edge_stats=1.0, cond_noise=0.0)
+    t = clip_trainer(tmp_path, monkeypatch, edge_stats=1.0, cond_noise=0.0)
     src, tiles = picked_tiles(t)
     assert float(t._edge_loss(tiles, src)) < 0.05  # only the random phase differs
     grey = torch.zeros_like(tiles)
@@ -92,7 +89,7 @@ def test_the_edge_weight_adds_a_generator_term_only(
     """One step from the same start at weights 0, 1 and 3: D's gradients are the same, G's
     differ by the weight times one fixed gradient, scored against the picked tiles."""
     check_paired_g_term(
-        lambda w: _trainer(tmp_path / f"w{w}", monkeypatch, edge_stats=w, seed=5),
+        lambda w: clip_trainer(tmp_path / f"w{w}", monkeypatch, edge_stats=w, seed=5),
         monkeypatch,
         "_edge_loss",
         "G/edges",
