@@ -207,6 +207,15 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         "session 20: weights 4 and 1 cost CLIP accuracy, see the model card)",
     )
     g.add_argument(
+        "--region-cls",
+        type=float,
+        default=S,
+        metavar="W",
+        help="weight of the region term: cross-entropy of a small region classifier "
+        "(fitted once per run on the training database at 64 px, then frozen) against the "
+        "region of the tile each fake's CLIP condition came from (0 = off)",
+    )
+    g.add_argument(
         "--noise-penalty",
         type=float,
         default=S,

@@ -87,6 +87,10 @@ class TrainConfig:
     # tile its condition came from, at 64 and 128 px (flat grounds and crisp edges, not
     # soft camouflage; 0 = off)
     edge_stats: float = 0.0
+    # weight of the region term (session 21, engine/stylegan/train/region_classifier.py):
+    # cross-entropy of a frozen 64 px CNN region classifier, fitted on the training
+    # database, against the region of the tile each fake's condition came from (0 = off)
+    region_cls: float = 0.0
     # weight of the sum of squared noise strengths of the synthesis layers at or below
     # noise_penalty_res px (0 = off). The 256 px generator of session 5 draws its whole
     # pattern from the 32 px layer's noise map, so w (and the text) decide little of it; the
@@ -187,6 +191,15 @@ class TrainConfig:
                 "the edge-statistics term needs --cond clip (each fake's condition names its tile)",
                 field="--edge-stats",
             )
+        if not math.isfinite(self.region_cls) or self.region_cls < 0:
+            raise UserInputError(
+                f"expected a finite weight >= 0, got {self.region_cls}", field="--region-cls"
+            )
+        if self.region_cls > 0 and self.cond not in ("clip", "auto"):
+            raise UserInputError(
+                "the region term needs --cond clip (each fake's condition names its tile)",
+                field="--region-cls",
+            )
         nr = self.noise_penalty_res
         if nr < 4 or nr & (nr - 1):
             raise UserInputError(
@@ -249,6 +262,7 @@ RESUMABLE_CHANGES = frozenset(
         "colour",  # may be turned on for a running run, like the noise penalty
         "colour_space",
         "edge_stats",  # may be turned on for a running run, like the colour term
+        "region_cls",  # likewise; its classifier is fitted once per run folder
         "cond_noise",
         "style_mixing",
         "ema_kimg",

@@ -129,12 +129,20 @@ class Trainer:
         self.patch: torch.nn.Module | None = None
         if cfg.clip_head or cfg.contrastive > 0 or cfg.clip_patch > 0:
             self._setup_clip()
-        for weight, flag in ((cfg.colour, "--colour"), (cfg.edge_stats, "--edge-stats")):
+        for weight, flag in (
+            (cfg.colour, "--colour"),
+            (cfg.edge_stats, "--edge-stats"),
+            (cfg.region_cls, "--region-cls"),
+        ):
             if weight > 0 and cfg.cond != "clip":
                 raise UserInputError(
                     "this term needs CLIP conditions (each fake's condition names its tile)",
                     field=flag,
                 )
+        self.region_net: torch.nn.Module | None = None
+        self.region_of: torch.Tensor | None = None
+        if cfg.region_cls > 0:
+            self._setup_region_net()
         d_params = list(self.D.parameters())
         for extra in (self.head, self.patch):
             if extra is not None:
@@ -213,6 +221,46 @@ class Trainer:
             torch.manual_seed(cfg.seed * 7919 + 2)  # same heads on every rank
             self.patch = PatchHeads([int(m.shape[1]) for m in maps], self.c_dim)
             self.patch = self.patch.to(self.device).requires_grad_(False)
+
+    def _setup_region_net(self) -> None:
+        """The frozen region classifier of `--region-cls`: loaded from the run folder when
+        it was fitted on these tiles, else fitted (rank 0) and saved there."""
+        from engine.culture import REGION_IDS
+        from engine.stylegan.train import region_classifier as RC
+
+        regions = [str(r.get("region", "")) for r in self.data.records]
+        unknown = sorted({r for r in regions if r not in REGION_IDS})
+        if unknown:
+            raise UserInputError(
+                f"the region term needs every tile's region; unknown: {', '.join(unknown[:5])}",
+                path=str(self.cfg.data),
+                field="region",
+            )
+        self.region_of = torch.tensor([REGION_IDS.index(r) for r in regions])
+        key = RC.data_key(self.data.records, self.region_of)
+        path = str(self.run_dir / "region_net.safetensors")
+        net = RC.load_region_net(path, key, len(REGION_IDS))
+        if net is None and self.rank == 0:
+            self._say("fitting the region classifier on the training tiles (once per run) ...")
+            net, acc = RC.fit_region_net(
+                self.data.images, self.region_of, len(REGION_IDS), seed=self.cfg.seed, say=self._say
+            )
+            RC.save_region_net(net, path, key, acc)
+        dist_.barrier()
+        if net is None:
+            net = RC.load_region_net(path, key, len(REGION_IDS))
+        if net is None:
+            raise UserInputError("could not read the fitted region classifier", path=path)
+        self.region_net = net.to(self.device)
+
+    def _region_loss(self, fake: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the region classifier against the regions of the source tiles;
+        the phase comes from its own generator, seeded by the step."""
+        from engine.stylegan.train.region_classifier import region_loss
+
+        assert self.region_net is not None and self.region_of is not None
+        rng = torch.Generator().manual_seed(self.cfg.seed * 1_000_037 + self.step_idx)
+        return region_loss(self.region_net, fake, self.region_of[src], rng)  # type: ignore[arg-type]
 
     def _clip_features(
         self, img: torch.Tensor
@@ -347,6 +395,10 @@ class Trainer:
             loss_E = self._edge_loss(fake, src)
             loss_G = loss_G + cfg.edge_stats * loss_E
             self._acc_add("G/edges", loss_E)
+        if cfg.region_cls > 0 and src is not None:
+            loss_Q = self._region_loss(fake, src)
+            loss_G = loss_G + cfg.region_cls * loss_Q
+            self._acc_add("G/region", loss_Q)
         if self.grid is not None:
             loss_R = self.grid(fake, wrap=cfg.tileable, reduce=self._mean_over_ranks)
             loss_G = loss_G + cfg.grid_penalty * loss_R
@@ -689,6 +741,7 @@ class Trainer:
             "contrastive": cfg.contrastive,
             "colour": cfg.colour,
             "edge_stats": cfg.edge_stats,
+            "region_cls": cfg.region_cls,
             "grid_penalty": cfg.grid_penalty,
         }
         export_generator(self.G_ema, out_dir, meta, self.G_kwargs)

@@ -87,10 +87,10 @@ def config(run_dir: Path, **kw: Any) -> Any:
     return TrainConfig(**base)
 
 
-def clip_config(root: Path, **kw: Any) -> Any:
+def clip_config(root: Path, per_region: int = 1, **kw: Any) -> Any:
     """A CLIP-conditioned run on a tiny real database and a tiny CLIP model under `root`
     (no R1 or path-length steps, so a step is only the main losses)."""
-    db = build_db(root / "db")
+    db = build_db(root / "db", per_region=per_region)
     clip_dir = tiny_clip_dir(root / "clip")
     base: dict[str, Any] = dict(
         data=str(db), cond="clip", clip_model=str(clip_dir), r1_interval=0, pl_weight=0.0
@@ -177,12 +177,12 @@ def check_paired_g_term(
     assert torch.allclose(g3 - g0, 3 * step1, rtol=1e-3, atol=1e-6)
 
 
-def clip_trainer(root: Path, monkeypatch: Any, **kw: Any) -> Any:
+def clip_trainer(root: Path, monkeypatch: Any, per_region: int = 1, **kw: Any) -> Any:
     """A Trainer on the tiny CLIP-conditioned set-up, its cache under `root`."""
     from engine.stylegan.train.trainer import Trainer
 
     monkeypatch.setenv("WENYANG_CACHE_DIR", str(root / "cache"))
-    return Trainer(clip_config(root, **kw), verbose=False)
+    return Trainer(clip_config(root, per_region, **kw), verbose=False)
 
 
 def picked_tiles(t: Any, n: int = 6) -> tuple[Any, Any]:
