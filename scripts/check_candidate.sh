@@ -53,6 +53,9 @@ if [ "${DEGRID:-1}" != 0 ]; then  # session 18: the block grid out; W, sliders a
     rm -rf "$out" "$C/runs/degrid/$name"
     mv "$out-dg" "$out"
 fi
+# session 21: the run's D and heads beside the generator, so `train gan --init` from it
+# (a fresh machine, once shipped) keeps the discriminator instead of starting one afresh
+"$W" train gan-pack "$run" --out "$out/discriminators" --discriminators-only
 "$W" eval gen --model "$out" --prompt-db "$C/data/gan-db-s2-128" --prompt-seed 12 \
     --descriptors 4 --per-prompt 12 --feature-split \
     --out "$C/reports/$name-validation.json" --compare "$compare"

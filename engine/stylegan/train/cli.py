@@ -346,6 +346,13 @@ def register_train(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="leave out the raw G (training goes on from G_ema; ~6 MB less)",
     )
+    k.add_argument(
+        "--discriminators-only",
+        action="store_true",
+        help="keep only D and the CLIP / patch heads (~4 MB): written as 'discriminators' "
+        "beside an exported generator, `train gan --init` with that generator starts D from "
+        "it instead of afresh",
+    )
     k.set_defaults(func=run_pack)
     q = sub.add_parser(
         "gan-prior",
@@ -486,7 +493,7 @@ def run_gan(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from engine.paths import MODELS_DIR
     from engine.stylegan.train import distributed as dist_
-    from engine.stylegan.train.trainer import Trainer
+    from engine.stylegan.train.trainer import DISCRIMINATOR_PACK, Trainer
 
     cfg, snapshot = _config(args)
     trainer = Trainer(cfg)
@@ -499,10 +506,12 @@ def run_gan(args: argparse.Namespace) -> int:
             if (shipped / "config.json").is_file():
                 if trainer.init_from_generator(shipped, strict=cfg.init == "shipped"):
                     trainer._say(f"starting G from the shipped generator {shipped}")
+                    trainer.init_discriminators(shipped / DISCRIMINATOR_PACK)
             elif cfg.init == "shipped":
                 raise UserInputError("no shipped generator", path=str(shipped), field="--init")
         elif cfg.init != "none":
             trainer.init_from_generator(Path(cfg.init), strict=True)
+            trainer.init_discriminators(Path(cfg.init) / DISCRIMINATOR_PACK)
         trainer._say(f"new run in {cfg.run_dir}")
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -550,7 +559,11 @@ def run_pack(args: argparse.Namespace) -> int:
     if snap is None:
         raise UserInputError("no training snapshot found", path=args.run)
     info = St.pack_snapshot(
-        snap, Path(args.out), optimizers=args.optimizers, ema_only=args.ema_only
+        snap,
+        Path(args.out),
+        optimizers=args.optimizers,
+        ema_only=args.ema_only,
+        discriminators_only=args.discriminators_only,
     )
     print(f"packed {snap} into {args.out} ({info['bytes'] / 1e6:.1f} MB)")
     return 0

@@ -193,8 +193,15 @@ def rng_states(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> list[d
 
 
 # ----------------------------------------------------------------------------- portable packs
+DISCRIMINATORS = ("D", "head", "patch")  # what a `discriminators_only` pack holds
+
+
 def pack_snapshot(
-    src: Path, dst: Path, optimizers: bool = False, ema_only: bool = False
+    src: Path,
+    dst: Path,
+    optimizers: bool = False,
+    ema_only: bool = False,
+    discriminators_only: bool = False,
 ) -> dict[str, int]:
     """Write a compact copy of a snapshot: float weights in float16, Adam moments dropped.
 
@@ -203,11 +210,17 @@ def pack_snapshot(
     pack resumes like a snapshot (`--resume DIR`) with fresh optimisers (StyleGAN's Adam has
     beta1 = 0, so the restart costs a few steps) and float16-rounded weights. `ema_only`
     leaves out the raw G too (~6 MB less at the shipped size): training goes on from G_ema.
+    `discriminators_only` keeps D and the CLIP / patch heads alone (~4 MB), to ship beside an
+    exported generator: a run started from that generator then keeps the discriminator it was
+    trained against instead of a fresh one (session 20: a fresh D cost ~0.1 accuracy).
     """
     meta, tensors = load_snapshot(src)
     out: dict[str, torch.Tensor] = {}
+    keep = tuple(f"{m}." for m in DISCRIMINATORS)
     for k, v in tensors.items():
         if (k.startswith("opt.") and not optimizers) or (ema_only and k.startswith("G.")):
+            continue
+        if discriminators_only and not k.startswith(keep):
             continue
         if v.is_floating_point() and not k.startswith(("rng.", "extra.")):
             v = v.to(torch.float16)
@@ -217,11 +230,16 @@ def pack_snapshot(
         meta["optimizers"] = {}
     if ema_only:
         meta["modules"] = [m for m in meta["modules"] if m != "G"]
+    if discriminators_only:
+        meta["modules"] = [m for m in meta["modules"] if m in DISCRIMINATORS]
+        meta["optimizers"] = {}
+        meta["rng"] = []
     meta["packed"] = {
         "from": str(src),
         "float16": True,
-        "optimizers": optimizers,
+        "optimizers": optimizers and not discriminators_only,
         "ema_only": ema_only,
+        "discriminators_only": discriminators_only,
     }
     from safetensors.torch import save_file
 

@@ -132,6 +132,58 @@ def test_pack_resumes_on_a_new_batch_with_fresh_adam(db: Path, tmp_path: Path) -
         assert torch.equal(v, tr.G_ema.state_dict()[k]), k
 
 
+def test_a_discriminator_pack_beside_a_generator_starts_d_from_it(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`gan-pack --discriminators-only` into the exported generator's folder: a run started
+    from that generator (`--init DIR`) takes D from it; a run it does not fit starts D
+    afresh with a notice."""
+    import torch
+
+    from engine.stylegan.train import state as St
+    from engine.stylegan.train.options import TrainConfig
+    from engine.stylegan.train.trainer import DISCRIMINATOR_PACK, Trainer
+
+    run, gen = tmp_path / "run", tmp_path / "gen"
+    assert (
+        main(["train", "gan", "--data", str(db), "--out", str(run), "--kimg", "0.008", *TINY]) == 0
+    )
+    assert main(["train", "gan-export", str(run), "--out", str(gen)]) == 0
+    pack = gen / DISCRIMINATOR_PACK
+    assert main(["train", "gan-pack", str(run), "--out", str(pack), "--discriminators-only"]) == 0
+    meta, packed = St.load_snapshot(pack)
+    assert meta["modules"] == ["D"] and all(k.startswith("D.") for k in packed)
+    assert meta["optimizers"] == {} and meta["packed"]["discriminators_only"]
+
+    def fresh(**kw: object) -> Trainer:
+        cfg = TrainConfig.from_json(meta["config"])
+        cfg.run_dir, cfg.data, cfg.num_threads = str(tmp_path / "new"), str(db), 1
+        for k, v in kw.items():
+            setattr(cfg, k, v)
+        return Trainer(cfg, verbose=False)
+
+    t = fresh()
+    assert t.init_from_generator(gen, strict=True)
+    assert t.init_discriminators(pack) == ["D"]
+    for k, v in t.D.state_dict().items():
+        assert v.dtype == torch.float32 and torch.equal(v, packed[f"D.{k}"].to(v.dtype)), k
+    # unconditional: D's conditioning does not fit, it stays as initialised
+    u = fresh(cond="none")
+    before = {k: v.clone() for k, v in u.D.state_dict().items()}
+    assert u.init_discriminators(pack) == []
+    assert all(torch.equal(v, before[k]) for k, v in u.D.state_dict().items())
+    assert fresh().init_discriminators(tmp_path / "nowhere") == []
+    # through the command line
+    capsys.readouterr()
+    init = TINY.index("--init") + 1
+    args = [*TINY[:init], str(gen), *TINY[init + 1 :]]
+    out2 = tmp_path / "run2"
+    assert (
+        main(["train", "gan", "--data", str(db), "--out", str(out2), "--kimg", "0.004", *args]) == 0
+    )
+    assert "starting D from the discriminator pack" in capsys.readouterr().err
+
+
 def test_sigint_saves_a_snapshot_before_exiting(db: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
 
