@@ -511,6 +511,7 @@ def run_gan(args: argparse.Namespace) -> int:
                 raise UserInputError("no shipped generator", path=str(shipped), field="--init")
         elif cfg.init != "none":
             trainer.init_from_generator(Path(cfg.init), strict=True)
+            trainer._say(f"starting G from the generator in {cfg.init}")
             trainer.init_discriminators(Path(cfg.init) / DISCRIMINATOR_PACK)
         trainer._say(f"new run in {cfg.run_dir}")
 
