@@ -67,6 +67,9 @@ class AlignConfig:
     text_weight: float = 0.5  # caption mixed into the condition, as the prior does
     colour_space: str = "rgb"  # "rgb" or "lab" (CIELAB / 50: distances as the eye sees them)
     train: str = "mapping"  # one of TRAINABLE: the mapping network, the toRGB layers, or both
+    # weight of the region term (session 21): cross-entropy of a frozen region classifier
+    # (engine/stylegan/train/region_classifier.py) against each condition tile's region
+    region_cls: float = 0.0
     seed: int = 0
 
 
@@ -78,6 +81,7 @@ class AlignData:
     text_en: torch.Tensor  # [N, D]
     text_zh: torch.Tensor  # [N, D]
     small: torch.Tensor  # [N, 3, 32, 32]
+    region: torch.Tensor | None = None  # [N] index into REGION_IDS (None: a region unknown)
 
     def __len__(self) -> int:
         return int(self.image.shape[0])
@@ -91,6 +95,7 @@ class AlignStatus:
     colour: float
     anchor: float
     seconds: float
+    region: float = float("nan")  # the region term's cross-entropy (nan: off)
 
 
 def pick_records(records: Sequence[dict[str, Any]], per_region: int) -> list[dict[str, Any]]:
@@ -134,7 +139,15 @@ def prepare_data(
         ]
     )
     small_t = torch.from_numpy(small.copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
-    return AlignData(image, text("caption_en"), text("caption_zh"), small_t)
+    from engine.culture import REGION_IDS
+
+    names = [str(r.get("region", "")) for r in records]
+    region = (
+        torch.tensor([REGION_IDS.index(n) for n in names])
+        if all(n in REGION_IDS for n in names)
+        else None
+    )
+    return AlignData(image, text("caption_en"), text("caption_zh"), small_t, region)
 
 
 def colour_pixels(img: torch.Tensor, space: str = "rgb") -> torch.Tensor:
@@ -214,12 +227,15 @@ def _batch(data: AlignData, cfg: AlignConfig, step: int, z_dim: int) -> dict[str
     zh = torch.rand(len(idx), 1, generator=g) < 0.5
     text = torch.where(zh, data.text_zh[idx], data.text_en[idx])
     target = data.image[idx]
-    return {
+    out = {
         "c": F.normalize(target + cfg.text_weight * text, dim=1),
         "target": target,
         "small": data.small[idx],
         "z": torch.randn(len(idx), z_dim, generator=g),
     }
+    if data.region is not None:
+        out["region"] = data.region[idx]
+    return out
 
 
 def align(
@@ -231,10 +247,11 @@ def align(
     minutes: float = 60.0,
     report: Callable[[AlignStatus], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    region_net: torch.nn.Module | None = None,
 ) -> AlignStatus:
     """Train G's `cfg.train` weights in place for up to `minutes` or until cfg.steps;
     returns the last status. `embed`: differentiable NCHW [-1, 1] → unit CLIP embeddings
-    (frozen encoder)."""
+    (frozen encoder); `region_net`: the frozen region classifier of `cfg.region_cls`."""
     from engine.stylegan.train.clip_losses import contrastive_loss
     from engine.stylegan.train.distil import load_state, save_state
 
@@ -243,6 +260,8 @@ def align(
             f"the generator's condition is {G.c_dim}-d but the CLIP embeddings are "
             f"{data.image.shape[1]}-d (another CLIP model?)"
         )
+    if cfg.region_cls > 0 and (region_net is None or data.region is None):
+        raise ValueError("the region term needs a region classifier and every tile's region")
     device = next(G.parameters()).device
     original = Generator(**G.init_kwargs).to(device)
     original.load_state_dict(G.state_dict())
@@ -282,13 +301,21 @@ def align(
             + cfg.colour * l_col
             + cfg.anchor * l_anc
         )
+        l_reg = torch.full((), float("nan"))
+        if cfg.region_cls > 0:
+            from engine.stylegan.train.region_classifier import region_loss
+
+            assert region_net is not None
+            rphase = torch.Generator().manual_seed((cfg.seed * 1_000_003 + step) ^ 0x2E61)
+            l_reg = region_loss(region_net, img, b["region"], rphase)  # type: ignore[arg-type]
+            loss = loss + cfg.region_cls * l_reg
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
         now = time.monotonic()
         status = AlignStatus(
-            step, l_con.item(), cos.item(), l_col.item(), l_anc.item(), now - start
+            step, l_con.item(), cos.item(), l_col.item(), l_anc.item(), now - start, l_reg.item()
         )
         if report is not None:
             report(status)

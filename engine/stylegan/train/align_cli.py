@@ -64,6 +64,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(recolours designs, motifs and layout stay; the named sliders must then be refitted), "
         "or both",
     )
+    p.add_argument(
+        "--region-cls",
+        type=float,
+        default=d.region_cls,
+        metavar="W",
+        help="weight of the region term: cross-entropy of a frozen region classifier against "
+        "each condition tile's region (0 = off; session 21)",
+    )
+    p.add_argument(
+        "--region-net",
+        metavar="FILE",
+        help="the region classifier (a training run's region_net.safetensors, fitted on DB); "
+        "default: fitted on DB once and kept in the --run folder",
+    )
     p.add_argument("--minutes", type=float, default=60.0, help="train at most this long now (60)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or auto")
@@ -79,9 +93,9 @@ def _check(args: argparse.Namespace) -> None:
             raise UserInputError("must be at least 1", field="--" + name.replace("_", "-"))
     if args.minutes <= 0 or args.lr <= 0:
         raise UserInputError("must be positive", field="--minutes" if args.minutes <= 0 else "--lr")
-    for name in ("contrastive", "cosine", "colour", "anchor"):
+    for name in ("contrastive", "cosine", "colour", "anchor", "region_cls"):
         if getattr(args, name) < 0:
-            raise UserInputError("must not be negative", field="--" + name)
+            raise UserInputError("must not be negative", field="--" + name.replace("_", "-"))
     if not (Path(args.data) / "manifest.jsonl").is_file():
         raise UserInputError("not a pattern database (no manifest.jsonl)", path=str(args.data))
 
@@ -138,8 +152,10 @@ def run_align(args: argparse.Namespace) -> int:
         colour_space=args.colour_space,
         train=args.train,
         anchor=args.anchor,
+        region_cls=args.region_cls,
         seed=args.seed,
     )
+    region_net = _region_net(args, run) if cfg.region_cls > 0 else None
     features = ClipImageFeatures(encoder)
     stop = {"now": False}
 
@@ -151,7 +167,8 @@ def run_align(args: argparse.Namespace) -> int:
             print(
                 f"step {s.step}/{cfg.steps}: cosine {s.cosine:.3f}, contrastive "
                 f"{s.contrastive:.4f}, colour {s.colour:.4f}, anchor {s.anchor:.4f}, "
-                f"{s.seconds:.0f} s",
+                + ("" if math.isnan(s.region) else f"region {s.region:.4f}, ")
+                + f"{s.seconds:.0f} s",
                 file=sys.stderr,
                 flush=True,
             )
@@ -159,7 +176,15 @@ def run_align(args: argparse.Namespace) -> int:
     old = signal.signal(signal.SIGTERM, on_signal)
     try:
         status = A.align(
-            G, features.embed, data, run, cfg, args.minutes, report, lambda: stop["now"]
+            G,
+            features.embed,
+            data,
+            run,
+            cfg,
+            args.minutes,
+            report,
+            lambda: stop["now"],
+            region_net,
         )
     finally:
         signal.signal(signal.SIGTERM, old)
@@ -186,3 +211,45 @@ def run_align(args: argparse.Namespace) -> int:
         f"wenyang train gan-prior {out} --data DB --fidelity-keep 0.5"
     )
     return 0
+
+
+def _region_net(args: argparse.Namespace, run: Path) -> Any:
+    """The frozen region classifier of --region-cls: --region-net if given (it must have been
+    fitted on --data), else the one fitted on --data before in the run folder, else fitted
+    now on every tile of --data and kept there."""
+    import torch
+
+    from engine.culture import REGION_IDS
+    from engine.stylegan.train import region_classifier as RC
+    from engine.stylegan.train.data import TileDataset, read_records
+
+    records = read_records(Path(args.data))
+    names = [str(r.get("region", "")) for r in records]
+    unknown = sorted({n for n in names if n not in REGION_IDS})
+    if unknown:
+        raise UserInputError(
+            f"the region term needs every tile's region; unknown: {', '.join(unknown[:5])}",
+            path=str(Path(args.data) / "manifest.jsonl"),
+            field="region",
+        )
+    key = RC.data_key(records, torch.tensor([REGION_IDS.index(n) for n in names]))
+    path = Path(args.region_net) if args.region_net else run / "region_net.safetensors"
+    net = RC.load_region_net(str(path), key, len(REGION_IDS))
+    if net is not None:
+        print(f"region classifier: {path}", file=sys.stderr)
+        return net
+    if args.region_net:
+        raise UserInputError(
+            f"not a region classifier fitted on {args.data} (a training run's "
+            "region_net.safetensors on the same database is)",
+            path=str(path),
+            field="--region-net",
+        )
+    print("fitting the region classifier on the database's tiles ...", file=sys.stderr)
+    ds = TileDataset.from_database(args.data, RC.SIZE)
+    labels = torch.tensor([REGION_IDS.index(str(r["region"])) for r in ds.records])
+    net, acc = RC.fit_region_net(
+        ds.images, labels, len(REGION_IDS), seed=args.seed, say=lambda m: print(m, file=sys.stderr)
+    )
+    RC.save_region_net(net, str(path), key, acc)
+    return net
