@@ -213,7 +213,8 @@ def _add_gan_args(p: argparse.ArgumentParser) -> None:
         metavar="W",
         help="weight of the region term: cross-entropy of a small region classifier "
         "(fitted once per run on the training database at 64 px, then frozen) against the "
-        "region of the tile each fake's CLIP condition came from (0 = off)",
+        "region of the tile each fake's CLIP condition came from (0 = off; session 21: "
+        "weight 2 raised the independent accuracy by 0.13 within 1.3 kimg, see the model card)",
     )
     g.add_argument(
         "--noise-penalty",
