@@ -217,22 +217,14 @@ def _region_net(args: argparse.Namespace, run: Path) -> Any:
     """The frozen region classifier of --region-cls: --region-net if given (it must have been
     fitted on --data), else the one fitted on --data before in the run folder, else fitted
     now on every tile of --data and kept there."""
-    import torch
 
     from engine.culture import REGION_IDS
     from engine.stylegan.train import region_classifier as RC
     from engine.stylegan.train.data import TileDataset, read_records
 
     records = read_records(Path(args.data))
-    names = [str(r.get("region", "")) for r in records]
-    unknown = sorted({n for n in names if n not in REGION_IDS})
-    if unknown:
-        raise UserInputError(
-            f"the region term needs every tile's region; unknown: {', '.join(unknown[:5])}",
-            path=str(Path(args.data) / "manifest.jsonl"),
-            field="region",
-        )
-    key = RC.data_key(records, torch.tensor([REGION_IDS.index(n) for n in names]))
+    labels = RC.region_labels(records, str(Path(args.data) / "manifest.jsonl"))
+    key = RC.data_key(records, labels)
     path = Path(args.region_net) if args.region_net else run / "region_net.safetensors"
     net = RC.load_region_net(str(path), key, len(REGION_IDS))
     if net is not None:
@@ -246,8 +238,7 @@ def _region_net(args: argparse.Namespace, run: Path) -> Any:
             field="--region-net",
         )
     print("fitting the region classifier on the database's tiles ...", file=sys.stderr)
-    ds = TileDataset.from_database(args.data, RC.SIZE)
-    labels = torch.tensor([REGION_IDS.index(str(r["region"])) for r in ds.records])
+    ds = TileDataset.from_database(args.data, RC.SIZE)  # the same manifest, in its order
     net, acc = RC.fit_region_net(
         ds.images, labels, len(REGION_IDS), seed=args.seed, say=lambda m: print(m, file=sys.stderr)
     )

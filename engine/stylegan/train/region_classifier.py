@@ -181,6 +181,23 @@ def region_loss(
     return F.cross_entropy(net(random_phase(fake, gen, SIZE)), labels.to(fake.device))
 
 
+def region_labels(records: list[dict[str, object]], where: str) -> torch.Tensor:
+    """[N] index into REGION_IDS of each tile's region; a clear error naming `where` (the
+    manifest) when a tile's region is missing or unknown."""
+    from engine.culture import REGION_IDS
+    from engine.errors import UserInputError
+
+    names = [str(r.get("region", "")) for r in records]
+    unknown = sorted({n or "(none)" for n in names if n not in REGION_IDS})
+    if unknown:
+        raise UserInputError(
+            f"the region term needs every tile's region; unknown: {', '.join(unknown[:5])}",
+            path=where,
+            field="region",
+        )
+    return torch.tensor([REGION_IDS.index(n) for n in names])
+
+
 def data_key(records: list[dict[str, object]], labels: torch.Tensor) -> str:
     """What a saved net was fitted on: the tiles' ids and regions, hashed."""
     import hashlib

@@ -231,15 +231,7 @@ class Trainer:
         from engine.culture import REGION_IDS
         from engine.stylegan.train import region_classifier as RC
 
-        regions = [str(r.get("region", "")) for r in self.data.records]
-        unknown = sorted({r for r in regions if r not in REGION_IDS})
-        if unknown:
-            raise UserInputError(
-                f"the region term needs every tile's region; unknown: {', '.join(unknown[:5])}",
-                path=str(self.cfg.data),
-                field="region",
-            )
-        self.region_of = torch.tensor([REGION_IDS.index(r) for r in regions])
+        self.region_of = RC.region_labels(self.data.records, str(self.cfg.data))
         key = RC.data_key(self.data.records, self.region_of)
         path = str(self.run_dir / "region_net.safetensors")
         net = RC.load_region_net(path, key, len(REGION_IDS))

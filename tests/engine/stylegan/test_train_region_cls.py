@@ -149,3 +149,15 @@ def test_region_options_are_checked(tmp_path: Path) -> None:
             config(tmp_path / "r", region_cls=bad).validate()
     with pytest.raises(UserInputError, match="needs --cond clip"):
         config(tmp_path / "r", region_cls=1.0, cond="region").validate()
+
+
+def test_region_labels_follow_the_manifest_and_name_a_bad_one() -> None:
+    from engine.culture import REGION_IDS
+
+    recs = [{"region": "miao"}, {"region": "dunhuang"}, {"region": "miao"}]
+    assert RC.region_labels(recs, "m.jsonl").tolist() == [
+        REGION_IDS.index(r["region"]) for r in recs
+    ]
+    with pytest.raises(UserInputError, match=r"unknown: \(none\), atlantis") as err:
+        RC.region_labels([*recs, {"region": "atlantis"}, {}], "db/manifest.jsonl")
+    assert "db/manifest.jsonl" in str(err.value)
