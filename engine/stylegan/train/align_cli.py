@@ -217,7 +217,6 @@ def _region_net(args: argparse.Namespace, run: Path) -> Any:
     """The frozen region classifier of --region-cls: --region-net if given (it must have been
     fitted on --data), else the one fitted on --data before in the run folder, else fitted
     now on every tile of --data and kept there."""
-
     from engine.culture import REGION_IDS
     from engine.stylegan.train import region_classifier as RC
     from engine.stylegan.train.data import TileDataset, read_records
@@ -225,22 +224,27 @@ def _region_net(args: argparse.Namespace, run: Path) -> Any:
     records = read_records(Path(args.data))
     labels = RC.region_labels(records, str(Path(args.data) / "manifest.jsonl"))
     key = RC.data_key(records, labels)
-    path = Path(args.region_net) if args.region_net else run / "region_net.safetensors"
-    net = RC.load_region_net(str(path), key, len(REGION_IDS))
-    if net is not None:
-        print(f"region classifier: {path}", file=sys.stderr)
-        return net
     if args.region_net:
-        raise UserInputError(
-            f"not a region classifier fitted on {args.data} (a training run's "
-            "region_net.safetensors on the same database is)",
-            path=str(path),
-            field="--region-net",
-        )
-    print("fitting the region classifier on the database's tiles ...", file=sys.stderr)
-    ds = TileDataset.from_database(args.data, RC.SIZE)  # the same manifest, in its order
-    net, acc = RC.fit_region_net(
-        ds.images, labels, len(REGION_IDS), seed=args.seed, say=lambda m: print(m, file=sys.stderr)
+        net = RC.load_region_net(args.region_net, key, len(REGION_IDS))
+        if net is None:
+            raise UserInputError(
+                f"not a region classifier fitted on {args.data} (a training run's "
+                "region_net.safetensors on the same database is)",
+                path=args.region_net,
+                field="--region-net",
+            )
+        return net
+    path = str(run / "region_net.safetensors")
+    net = RC.load_region_net(path, key, len(REGION_IDS))
+    if net is not None:  # fitted by an earlier call: no need to read the tiles
+        return net
+    images = TileDataset.from_database(args.data, RC.SIZE).images  # the manifest's order
+    return RC.load_or_fit(
+        path,
+        key,
+        images,
+        labels,
+        len(REGION_IDS),
+        args.seed,
+        lambda m: print(m, file=sys.stderr),
     )
-    RC.save_region_net(net, str(path), key, acc)
-    return net

@@ -223,6 +223,24 @@ def save_region_net(net: RegionNet, path: str, data_key: str, held_out_accuracy:
         save_file(state, str(tmp), metadata=meta)
 
 
+def load_or_fit(
+    path: str,
+    key: str,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    n_regions: int,
+    seed: int = 0,
+    say: Callable[[str], None] = print,
+) -> RegionNet:
+    """The net saved at `path` for these tiles (`key`), else one fitted now and saved there."""
+    net = load_region_net(path, key, n_regions)
+    if net is None:
+        say("fitting the region classifier on the training tiles (once per run folder) ...")
+        net, acc = fit_region_net(images, labels, n_regions, seed=seed, say=say)
+        save_region_net(net, path, key, acc)
+    return net
+
+
 def load_region_net(path: str, data_key: str, n_regions: int) -> RegionNet | None:
     """The net saved at `path` if it was fitted on the same data with this format, else None."""
     from safetensors import SafetensorError, safe_open

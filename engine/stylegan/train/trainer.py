@@ -32,6 +32,7 @@ from engine.stylegan.train.data import ResumableSampler, TileDataset, to_float
 from engine.stylegan.train.grid_penalty import GridPenalty
 from engine.stylegan.train.networks_factory import build, network_kwargs
 from engine.stylegan.train.options import RESUMABLE_CHANGES, TrainConfig
+from engine.stylegan.train.region_classifier import RegionNet
 from engine.stylegan.train.report import MetricsLog, Progress, save_grid
 
 # the discriminator pack an exported generator may carry (`train gan-pack --discriminators-only`)
@@ -142,7 +143,7 @@ class Trainer:
                     "this term needs CLIP conditions (each fake's condition names its tile)",
                     field=flag,
                 )
-        self.region_net: torch.nn.Module | None = None
+        self.region_net: RegionNet | None = None
         self.region_of: torch.Tensor | None = None
         if cfg.region_cls > 0:
             self._setup_region_net()
@@ -234,13 +235,17 @@ class Trainer:
         self.region_of = RC.region_labels(self.data.records, str(self.cfg.data))
         key = RC.data_key(self.data.records, self.region_of)
         path = str(self.run_dir / "region_net.safetensors")
-        net = RC.load_region_net(path, key, len(REGION_IDS))
-        if net is None and self.rank == 0:
-            self._say("fitting the region classifier on the training tiles (once per run) ...")
-            net, acc = RC.fit_region_net(
-                self.data.images, self.region_of, len(REGION_IDS), seed=self.cfg.seed, say=self._say
+        net = None
+        if self.rank == 0:
+            net = RC.load_or_fit(
+                path,
+                key,
+                self.data.images,
+                self.region_of,
+                len(REGION_IDS),
+                self.cfg.seed,
+                self._say,
             )
-            RC.save_region_net(net, path, key, acc)
         dist_.barrier()
         if net is None:
             net = RC.load_region_net(path, key, len(REGION_IDS))
@@ -255,7 +260,7 @@ class Trainer:
 
         assert self.region_net is not None and self.region_of is not None
         rng = torch.Generator().manual_seed(self.cfg.seed * 1_000_037 + self.step_idx)
-        return region_loss(self.region_net, fake, self.region_of[src], rng)  # type: ignore[arg-type]
+        return region_loss(self.region_net, fake, self.region_of[src], rng)
 
     def _clip_features(
         self, img: torch.Tensor
