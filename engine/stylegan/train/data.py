@@ -1,4 +1,4 @@
-"""Training tiles held in memory as one uint8 tensor, and a resumable, DDP-aware sampler.
+"""Training tiles as one uint8 tensor (in memory or memory-mapped), and a resumable sampler.
 
 A database of a few thousand 128 px tiles is tens of MB: loading it once beats a DataLoader
 with worker processes on a 2-core machine, and makes the sample order exactly reproducible.
@@ -43,6 +43,62 @@ def _resize(img: np.ndarray, res: int) -> np.ndarray:
     )
 
 
+def _checked_image(db: Path, rec: dict[str, Any]) -> np.ndarray:
+    img = _load_image(db, rec)
+    if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] != img.shape[1]:
+        raise UserInputError(
+            f"expected a square RGB tile, got shape {img.shape}",
+            path=str(db / str(rec.get("file", "?"))),
+        )
+    return img
+
+
+def tiles_key(db: Path, records: Sequence[dict[str, Any]]) -> str:
+    """Id of a database's tile files: the manifest plus each file's size and mtime."""
+    import hashlib
+
+    h = hashlib.sha256((db / "manifest.jsonl").read_bytes())
+    for rec in records:
+        st = (db / str(rec.get("file", ""))).stat()
+        h.update(f"{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()[:16]
+
+
+def _cached_tiles(
+    db: Path, records: Sequence[dict[str, Any]], resolution: int, cache_dir: Path
+) -> np.ndarray:
+    """uint8 [N,3,R,R] memory-mapped from `cache_dir`, written there first when missing."""
+    from engine.atomic import atomic_path
+
+    shape = (len(records), 3, resolution, resolution)
+    path = cache_dir / f"{tiles_key(db, records)}-{resolution}px.npy"
+    if path.is_file():
+        try:
+            arr = np.load(path, mmap_mode="c")
+            if arr.shape == shape and arr.dtype == np.uint8:
+                return arr  # type: ignore[no-any-return]
+        except (OSError, ValueError):
+            pass  # unreadable or truncated: written again below
+    with atomic_path(path) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        for i, rec in enumerate(records):
+            out[i] = _resize(_checked_image(db, rec), resolution).transpose(2, 0, 1)
+        out.flush()
+        del out
+    return np.load(path, mmap_mode="c")  # type: ignore[no-any-return]
+
+
+def _release_heap() -> None:
+    """Give freed heap pages back to the OS (glibc only; elsewhere a no-op)."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 class TileDataset:
     """All tiles of a database as uint8 [N,3,R,R] plus their records."""
 
@@ -57,6 +113,11 @@ class TileDataset:
         self.records = list(records)
         self.native = native  # tiles at database size, for the CLIP embedding cache
 
+    def drop_native(self) -> None:
+        """Release the database-size tiles once their CLIP embeddings exist."""
+        self.native = None
+        _release_heap()
+
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
@@ -66,28 +127,45 @@ class TileDataset:
 
     @classmethod
     def from_database(
-        cls, db_dir: str | Path, resolution: int, keep_native: bool = False
+        cls,
+        db_dir: str | Path,
+        resolution: int,
+        keep_native: bool = False,
+        cache_dir: Path | None = None,
     ) -> TileDataset:
+        """All tiles at `resolution`; with `cache_dir`, memory-mapped from a cache file there.
+
+        The memory-mapped tiles live in the page cache, shared by every run on the same
+        database (three 256 px runs of 20,000 tiles: one 3.9 GB copy instead of three) and
+        never all resident on a database larger than memory.
+        """
         db = Path(db_dir)
         if not db.is_dir():
             raise UserInputError("expected a database folder", path=str(db))
         records = read_records(db)
         if not records:
             raise UserInputError("the manifest lists no tiles", path=str(db / "manifest.jsonl"))
+        if cache_dir is not None:
+            arr = _cached_tiles(db, records, resolution, cache_dir)
+            images = torch.from_numpy(arr)  # copy-on-write map: writable, pages shared
+            native = None
+            if keep_native:
+                if _load_image(db, records[0]).shape[0] == resolution:
+                    native = [a.transpose(1, 2, 0) for a in arr]  # views, HWC
+                else:
+                    native = [_checked_image(db, rec) for rec in records]
+            return cls(images, records, native)
         arr = np.empty((len(records), resolution, resolution, 3), dtype=np.uint8)
-        native: list[np.ndarray] | None = [] if keep_native else None
+        native_list: list[np.ndarray] | None = [] if keep_native else None
         for i, rec in enumerate(records):
-            img = _load_image(db, rec)
-            if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] != img.shape[1]:
-                raise UserInputError(
-                    f"expected a square RGB tile, got shape {img.shape}",
-                    path=str(db / str(rec.get("file", "?"))),
-                )
-            if native is not None:
-                native.append(img)
+            img = _checked_image(db, rec)
             arr[i] = _resize(img, resolution)
+            if native_list is not None:
+                # a view when the sizes match: separate copies of small tiles stay in the
+                # heap as fragments after release (12,000 tiles at 128 px: +0.59 GB RSS)
+                native_list.append(arr[i] if img.shape[0] == resolution else img)
         images = torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous()
-        return cls(images, records, native)
+        return cls(images, records, native_list)
 
     @classmethod
     def from_arrays(cls, images: np.ndarray, records: Sequence[dict[str, Any]]) -> TileDataset:

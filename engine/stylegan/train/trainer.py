@@ -91,8 +91,13 @@ class Trainer:
 
         # data and conditions
         if dataset is None:
+            from engine.paths import user_cache_dir
+
             dataset = TileDataset.from_database(
-                cfg.data, cfg.resolution, keep_native=cfg.cond in ("clip", "auto")
+                cfg.data,
+                cfg.resolution,
+                keep_native=cfg.cond in ("clip", "auto"),
+                cache_dir=user_cache_dir() / "tiles",
             )
         if dataset.resolution != cfg.resolution:
             raise UserInputError(
@@ -196,7 +201,7 @@ class Trainer:
         if self.data.native is None:
             raise UserInputError("CLIP conditions need the database tiles", field="--cond")
         emb = C.clip_conditions(Path(cfg.data), self.data.native, self.encoder)
-        self.data.native = None  # only needed once
+        self.data.drop_native()  # only needed once
         return emb
 
     def _setup_clip(self) -> None:

@@ -21,6 +21,12 @@ TINY = dict(
 )
 
 
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training writes caches (tiles, CLIP conditions); never into the user's own."""
+    monkeypatch.setenv("WENYANG_CACHE_DIR", str(tmp_path / "user-cache"))
+
+
 @pytest.fixture()
 def tiny_generator() -> Generator:
     torch.manual_seed(0)
