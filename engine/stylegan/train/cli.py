@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -492,11 +493,20 @@ def run_gan(args: argparse.Namespace) -> int:
     # threads made a training step 4.6x slower (measured); set it to ACTIVE to override.
     # Only effective when torch is not loaded yet (the CLI imports it lazily).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from engine.stylegan.train.run_lock import run_lock
+
+    cfg, snapshot = _config(args)
+    with contextlib.ExitStack() as stack:
+        if int(os.environ.get("RANK", "0")) == 0:  # torchrun's other ranks share rank 0's folder
+            stack.enter_context(run_lock(Path(cfg.run_dir)))
+        return _train(args, cfg, snapshot)
+
+
+def _train(args: argparse.Namespace, cfg: Any, snapshot: Path | None) -> int:
     from engine.paths import MODELS_DIR
     from engine.stylegan.train import distributed as dist_
     from engine.stylegan.train.trainer import DISCRIMINATOR_PACK, Trainer
 
-    cfg, snapshot = _config(args)
     trainer = Trainer(cfg)
     if snapshot is not None:
         trainer.load(snapshot)
