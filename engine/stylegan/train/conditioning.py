@@ -10,6 +10,7 @@ and cached in the user cache folder.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def load_clip_encoder(model_dir: str | None, device: str = "cpu") -> Any:
 
 
 @torch.no_grad()
-def embed_tiles(encoder: Any, tiles: list[np.ndarray], chunk: int = 64) -> torch.Tensor:
+def embed_tiles(encoder: Any, tiles: Sequence[np.ndarray], chunk: int = 64) -> torch.Tensor:
     """Unit CLIP image embeddings [N, D] (float32, CPU) of uint8 HWC tiles."""
     out = []
     for i in range(0, len(tiles), chunk):
@@ -67,7 +68,7 @@ def embed_tiles(encoder: Any, tiles: list[np.ndarray], chunk: int = 64) -> torch
 
 
 def clip_conditions(
-    db_dir: Path, tiles: list[np.ndarray], encoder: Any, cache_dir: Path | None = None
+    db_dir: Path, tiles: Sequence[np.ndarray], encoder: Any, cache_dir: Path | None = None
 ) -> torch.Tensor:
     """Cached embed_tiles for a database (keyed by manifest hash + encoder hash)."""
     from safetensors.torch import load_file, save_file

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import torch
@@ -88,6 +88,26 @@ def _cached_tiles(
     return np.load(path, mmap_mode="c")  # type: ignore[no-any-return]
 
 
+class _LazyTiles(Sequence[np.ndarray]):
+    """A database's tiles at their own size, read from disk when indexed."""
+
+    def __init__(self, db: Path, records: Sequence[dict[str, Any]]) -> None:
+        self.db = db
+        self.records = records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @overload
+    def __getitem__(self, i: int) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[np.ndarray]: ...
+    def __getitem__(self, i: int | slice) -> np.ndarray | list[np.ndarray]:
+        if isinstance(i, slice):
+            return [_checked_image(self.db, r) for r in self.records[i]]
+        return _checked_image(self.db, self.records[i])
+
+
 def _release_heap() -> None:
     """Give freed heap pages back to the OS (glibc only; elsewhere a no-op)."""
     import contextlib
@@ -106,7 +126,7 @@ class TileDataset:
         self,
         images: torch.Tensor,
         records: Sequence[dict[str, Any]],
-        native: list[np.ndarray] | None = None,
+        native: Sequence[np.ndarray] | None = None,
     ) -> None:
         assert images.dtype == torch.uint8 and images.ndim == 4 and images.shape[1] == 3
         self.images = images
@@ -148,12 +168,12 @@ class TileDataset:
         if cache_dir is not None:
             arr = _cached_tiles(db, records, resolution, cache_dir)
             images = torch.from_numpy(arr)  # copy-on-write map: writable, pages shared
-            native = None
+            native: Sequence[np.ndarray] | None = None
             if keep_native:
                 if _load_image(db, records[0]).shape[0] == resolution:
                     native = [a.transpose(1, 2, 0) for a in arr]  # views, HWC
-                else:
-                    native = [_checked_image(db, rec) for rec in records]
+                else:  # read only if the CLIP conditions are not cached yet
+                    native = _LazyTiles(db, records)
             return cls(images, records, native)
         arr = np.empty((len(records), resolution, resolution, 3), dtype=np.uint8)
         native_list: list[np.ndarray] | None = [] if keep_native else None

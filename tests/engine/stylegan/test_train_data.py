@@ -75,3 +75,24 @@ def test_training_tiles_are_not_written_through_to_the_cache(tmp_path: Path) -> 
     data = TileDataset.from_database(db, 32, cache_dir=cache)
     data.images[0].zero_()  # copy-on-write: private to this process
     assert TileDataset.from_database(db, 32, cache_dir=cache).images[0].max() > 0
+
+
+def test_native_tiles_of_another_size_are_read_only_when_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.stylegan.train.data as D
+
+    db = build_db(tmp_path / "db", per_region=1, size=32)
+    cache = tmp_path / "tiles"
+    TileDataset.from_database(db, 16, cache_dir=cache)  # writes the cache
+    reads: list[str] = []
+    real = D._load_image
+    monkeypatch.setattr(D, "_load_image", lambda d, rec: reads.append(rec["file"]) or real(d, rec))
+    data = TileDataset.from_database(db, 16, keep_native=True, cache_dir=cache)
+    assert len(reads) <= 1  # the first tile's size only, not the database
+    assert data.native is not None and len(data.native) == len(data)
+    batch = data.native[2:5]
+    assert [np.asarray(load_image(db, r)).tolist() for r in data.records[2:5]] == [
+        t.tolist() for t in batch
+    ]
+    assert reads[-3:] == [r["file"] for r in data.records[2:5]]
