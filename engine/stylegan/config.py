@@ -36,6 +36,16 @@ PRESETS: dict[str, dict[str, Any]] = {
         "map_layers": 2,
         "w_dim": 256,
     },
+    # cpu256n twice as wide in the 64-256 px blocks (32 channels at 256 px, 64 at 128 px, 128
+    # at 64 px), where texture is drawn: the GPU round's question of whether width buys the
+    # texture the independent classifier reads. Grown from a cpu256n export with `--init`.
+    "cpu256w": {
+        "resolution": 256,
+        "channel_base": 8192,
+        "channel_max": 128,
+        "map_layers": 2,
+        "w_dim": 256,
+    },
     # aliases used by the training options
     "cpu-small": {
         "resolution": 128,
