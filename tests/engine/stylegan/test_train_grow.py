@@ -134,3 +134,35 @@ def test_options_given_on_the_command_line_win_over_the_inherited_ones(tmp_path:
     _inherit_from_init(fresh, {"init": "none"})
     _inherit_from_init(fresh, {"init": str(tmp_path / "missing")})  # reported elsewhere
     assert fresh == TrainConfig()
+
+
+def test_the_shipped_generator_grows_into_cpu256w_with_its_picture_kept() -> None:
+    """The GPU round's wide arm (session 23) starts from the shipped shape: cpu256w doubles
+    the 64-256 px blocks only, and the grown network first draws the shipped picture."""
+    from engine.paths import MODELS_DIR
+    from engine.stylegan.checkpoint import load_generator
+    from engine.stylegan.config import generator_kwargs
+
+    small = load_generator(MODELS_DIR / "generator")
+    kw = generator_kwargs("cpu256w", c_dim=small.c_dim)
+    big = Generator(**kw).eval()
+
+    def width(g: Generator, r: int) -> int:
+        return int(getattr(g.synthesis, f"b{r}").conv1.weight.shape[0])
+
+    widths = {r: width(big, r) for r in (32, 64, 128, 256)}
+    narrow = {r: width(small, r) for r in (32, 64, 128, 256)}
+    assert widths == {32: 128, 64: 128, 128: 64, 256: 32}
+    assert narrow == {32: 128, 64: 64, 128: 32, 256: 16}
+    sd, rep = grow_state_dict(small.state_dict(), big.state_dict())
+    assert rep.widened and not rep.new
+    assert all(k.split(".")[1] in ("b64", "b128", "b256") for k in rep.widened)
+    big.load_state_dict(sd)
+    torch.manual_seed(3)
+    z = torch.randn(2, small.z_dim)
+    c = torch.nn.functional.normalize(torch.randn(2, small.c_dim), dim=1)
+    with torch.no_grad():
+        ref = small(z, c, noise_mode="const", truncation_psi=1.0)
+        grown = big(z, c, noise_mode="const", truncation_psi=1.0)
+    err = (grown - ref).abs().mean() / ref.std()
+    assert err < 0.05, err
