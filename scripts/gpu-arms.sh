@@ -20,16 +20,9 @@
 set -u
 SECONDS_BUDGET=${1:?seconds of work}
 DB_ARGS=${DB_ARGS:---per-region 2500 --size 256 --seed 4}
-PY=${PY:-python3}
-DEVICE=${DEVICE:-cuda}  # DEVICE=cpu PY=.venv/bin/python OUT=/tmp/o: a local dry run
-export PYTHONUNBUFFERED=1
 T0=$(date +%s)
-if ls .whl/*.whl >/dev/null 2>&1; then
-  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site .whl/*.whl || exit 3
-  export PYTHONPATH=/tmp/site:$PWD
-fi
-W="$PY -m engine.cli"
+# shellcheck source=scripts/gpu-env.sh
+. "$(dirname "$0")/gpu-env.sh"
 nvidia-smi -L 2>/dev/null || true
 if [ -f /tmp/db/manifest.jsonl ] && [ "$(cat /tmp/db.args 2>/dev/null)" = "$DB_ARGS" ]; then
   echo "db kept from the last call"

@@ -22,16 +22,9 @@ set -u
 SECONDS_BUDGET=${1:?seconds of work}
 MODE=${2:-}
 DB_ARGS=${DB_ARGS:---per-region 400 --size 128 --seed 1}
-PY=${PY:-python3}       # the device machine's python3 holds torch
-DEVICE=${DEVICE:-cuda}  # DEVICE=cpu PY=.venv/bin/python OUT=/tmp/o: a local dry run
-export PYTHONUNBUFFERED=1
 T0=$(date +%s)
-if ls .whl/*.whl >/dev/null 2>&1; then
-  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site .whl/*.whl || exit 3
-  export PYTHONPATH=/tmp/site:$PWD
-fi
-W="$PY -m engine.cli"
+# shellcheck source=scripts/gpu-env.sh
+. "$(dirname "$0")/gpu-env.sh"
 nvidia-smi -L || true
 # shellcheck disable=SC2086
 if [ -f /tmp/db/manifest.jsonl ] && [ "$(cat /tmp/db.args 2>/dev/null)" = "$DB_ARGS" ]; then
