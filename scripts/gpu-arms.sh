@@ -1,7 +1,8 @@
 #!/bin/bash
 # Train two arms side by side on one lent GPU for SECONDS and bring both back within the device
-# tool's limits (8 files of at most 16 MiB under $OUT). One small 256 px network leaves most
-# of an H100 idle (launch-bound), so a second run costs each little.
+# tool's limits (8 files of at most 16 MiB under $OUT). Session 23: a shipped-size and a wider
+# 256 px run together kept one H100 100 % busy at 105-110 img/s (docs/BENCHMARKS.md); one run
+# alone was not measured.
 #
 #   here:   wenyang train gan-pack RUN --out .gpu/pack --ema-only       (arm a resumes it)
 #           wenyang train gan-export RUN --out .gpu/init --float16      (arm b grows from it)
