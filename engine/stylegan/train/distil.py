@@ -20,6 +20,16 @@ Device: the networks sit where the caller put them (CUDA makes a 2000-step run a
 minutes instead of half an hour on a 2-core CPU); every random draw is made on the CPU, so a
 run samples the same latents on either device (up to float rounding in the mapping).
 
+The other way round (session 24): a student narrower *from* a resolution up to the top
+(`channel_base` lowered: the wide `cpu256w` GPU network into the shipped `cpu256n` shape,
+whose 64-256 px blocks have half the channels). Then the mapping and every block below that
+resolution are the teacher's, and the blocks from it up are learnt from the teacher's images
+for the same w and noise: the RGB image after each learnt block (the skip architecture sums
+one per resolution, so they compare pixel for pixel) and the final image's fine detail (what
+is left after a 3x3 box blur), where texture lives. The start is the teacher's leading
+channels, which for a network grown from a narrow one (`train gan --init`, old channels
+first) are the narrow network's own.
+
 Resumable: the student, Adam and the step count are saved in the output folder
 (`distil-state/`) every few minutes and when stopped; running the same command continues.
 """
@@ -44,41 +54,65 @@ from engine.stylegan.networks import Generator
 STATE_DIR = "distil-state"
 
 
+BELOW = "below"  # the student is narrower below the boundary and the teacher's from it up
+ABOVE = "above"  # the student is the teacher's below the boundary and narrower from it up
+
+
 @dataclass(frozen=True)
 class Boundary:
-    """Where the student rejoins the teacher."""
+    """Where the student and the teacher part or rejoin."""
 
-    resolution: int  # first block whose conv1, toRGB and later blocks are copied unchanged
+    resolution: int  # BELOW: first block whose conv1, toRGB and later blocks are the
+    # teacher's; ABOVE: first block the student learns (everything under it is the teacher's)
     trained: tuple[str, ...]  # parameter-name prefixes the student learns
+    mode: str = BELOW  # BELOW or ABOVE
 
 
-def narrow_kwargs(teacher_kwargs: dict[str, Any], channel_max: int) -> dict[str, Any]:
-    """The teacher's init_kwargs with the synthesis channel cap lowered."""
+def narrow_kwargs(
+    teacher_kwargs: dict[str, Any],
+    channel_max: int | None = None,
+    channel_base: int | None = None,
+) -> dict[str, Any]:
+    """The teacher's init_kwargs with the synthesis channel cap and/or base lowered."""
     out = copy.deepcopy(teacher_kwargs)
     syn = out.setdefault("synthesis_kwargs", {})
-    old = int(syn.get("channel_max", 512))
-    if channel_max >= old:
-        raise ValueError(f"channel_max {channel_max} is not below the teacher's {old}")
-    syn["channel_max"] = int(channel_max)
+    if channel_max is None and channel_base is None:
+        raise ValueError("give channel_max or channel_base")
+    for key, new, default in (
+        ("channel_max", channel_max, 512),
+        ("channel_base", channel_base, 32768),
+    ):
+        if new is None:
+            continue
+        old = int(syn.get(key, default))
+        if new >= old:
+            raise ValueError(f"{key} {new} is not below the teacher's {old}")
+        syn[key] = int(new)
     return out
 
 
 def boundary_of(teacher: Generator, student: Generator) -> Boundary:
-    """The lowest resolution from which every block has the teacher's width, and what the
-    student must learn below it."""
+    """Where the widths part: BELOW when the student is narrower below some resolution and
+    the teacher's from it up, ABOVE when it is the teacher's below some resolution and
+    narrower from it up; and what the student must learn."""
     syn_t, syn_s = teacher.synthesis, student.synthesis
     res = [int(r) for r in syn_t.block_resolutions]
-    same = [
-        getattr(syn_t, f"b{r}").conv1.weight.shape[0]
-        == getattr(syn_s, f"b{r}").conv1.weight.shape[0]
-        for r in res
-    ]
+    width_t = [int(getattr(syn_t, f"b{r}").conv1.weight.shape[0]) for r in res]
+    width_s = [int(getattr(syn_s, f"b{r}").conv1.weight.shape[0]) for r in res]
+    if any(s > t for s, t in zip(width_s, width_t, strict=True)):
+        raise ValueError("the student is wider than the teacher somewhere")
+    same = [s == t for s, t in zip(width_s, width_t, strict=True)]
     first = next((i for i in range(len(res)) if all(same[i:])), None)
-    if first is None or first == 0:
-        raise ValueError("the student is not narrower below a resolution it then shares")
-    b = res[first]
-    trained = (*(f"synthesis.b{r}." for r in res[:first]), f"synthesis.b{b}.conv0.")
-    return Boundary(b, trained)
+    if first is not None and 0 < first < len(res):
+        b = res[first]
+        trained = (*(f"synthesis.b{r}." for r in res[:first]), f"synthesis.b{b}.conv0.")
+        return Boundary(b, trained, BELOW)
+    part = next((i for i in range(len(res)) if not same[i]), None)
+    if part is not None and part > 0 and not any(same[part:]):
+        return Boundary(res[part], tuple(f"synthesis.b{r}." for r in res[part:]), ABOVE)
+    raise ValueError(
+        "the student must share the teacher's widths either above or below one resolution"
+    )
 
 
 def init_student(teacher: Generator, student: Generator) -> dict[str, int]:
@@ -191,9 +225,10 @@ class LatentSampler:
 class DistilStatus:
     step: int
     loss: float
-    x_err: float  # relative squared error of the boundary activations
-    img_err: float  # relative squared error of the image below the boundary
+    x_err: float  # BELOW: the boundary activations; ABOVE: the learnt blocks' inner images
+    img_err: float  # BELOW: the image below the boundary; ABOVE: the final image
     seconds: float
+    detail_err: float = 0.0  # ABOVE: the final image's fine detail (BELOW: not measured)
 
 
 def relative_error(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -234,8 +269,8 @@ def distil(
             break
         for g in opt.param_groups:
             g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
-        x_err, img_err = boundary_errors(teacher, student, sampler, batch, boundary.resolution)
-        loss = x_err + img_err
+        x_err, img_err, detail_err = errors(teacher, student, sampler, batch, boundary)
+        loss = x_err + img_err + detail_err
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -246,6 +281,7 @@ def distil(
             float(x_err.detach()),
             float(img_err.detach()),
             time.monotonic() - t0,
+            float(detail_err.detach()),
         )
         if report is not None:
             report(status)
@@ -255,10 +291,25 @@ def distil(
     save_state(out_dir, student, opt, step)
     student.eval()
     if math.isnan(status.loss):  # nothing left to train (a finished run): measure only
-        errs = boundary_errors(teacher, student, sampler, batch, boundary.resolution)
-        x, im = float(errs[0].detach()), float(errs[1].detach())
-        status = DistilStatus(step, x + im, x, im, time.monotonic() - t0)
+        # autograd on, as in training: the BELOW mode's inference kernels would take one
+        # noise map for the whole batch
+        x, im, de = (float(e.detach()) for e in errors(teacher, student, sampler, batch, boundary))
+        status = DistilStatus(step, x + im + de, x, im, time.monotonic() - t0, de)
     return status
+
+
+def errors(
+    teacher: Generator,
+    student: Generator,
+    sampler: LatentSampler,
+    batch: int,
+    boundary: Boundary,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(x, img, detail) relative errors on a fresh batch, by the boundary's mode."""
+    if boundary.mode == ABOVE:
+        return top_errors(teacher, student, sampler, batch, boundary.resolution)
+    x, img = boundary_errors(teacher, student, sampler, batch, boundary.resolution)
+    return x, img, torch.zeros((), device=x.device)
 
 
 def boundary_errors(
@@ -275,6 +326,62 @@ def boundary_errors(
         tx, timg = (t.detach() for t in forward_to_boundary(teacher, ws, boundary))
         sx, simg = forward_to_boundary(student, ws, boundary)
     return relative_error(sx, tx), relative_error(simg, timg)
+
+
+def fine_detail(img: torch.Tensor) -> torch.Tensor:
+    """What a 3x3 box blur (periodic, as the tile repeats) removes: the texture."""
+    padded = torch.nn.functional.pad(img, (1, 1, 1, 1), mode="circular")
+    return img - torch.nn.functional.avg_pool2d(padded, 3, stride=1)
+
+
+def images_from(
+    G: Generator, ws: torch.Tensor, start: int, trunk: tuple[torch.Tensor, torch.Tensor] | None
+) -> tuple[tuple[torch.Tensor, torch.Tensor], list[torch.Tensor]]:
+    """Run `G`'s blocks from `start` px up on `trunk` (x, img of the blocks below, computed
+    here when None): (trunk, [img after each block from `start` up]). Seeded noise; the
+    reference kernels, which take a noise map per sample also without autograd."""
+    syn = G.synthesis
+    x = img = None
+    images: list[torch.Tensor] = []
+    for block, cur in zip(syn.blocks(), syn.split_ws(ws), strict=True):
+        kw = dict(noise_mode="seeded", fused_modconv=False, force_fp32=True, impl="ref")
+        if block.resolution < start:
+            if trunk is None:
+                x, img = block(x, img, cur, **kw)
+            continue
+        if block.resolution == start:
+            if trunk is None:
+                assert x is not None and img is not None
+                trunk = (x, img)
+            x, img = trunk
+        x, img = block(x, img, cur, **kw)
+        assert img is not None
+        images.append(img)
+    assert trunk is not None
+    return trunk, images
+
+
+def top_errors(
+    teacher: Generator, student: Generator, sampler: LatentSampler, batch: int, start: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Relative errors (inner images, final image, final detail) of a student narrower from
+    `start` px up, on a fresh batch: both share the teacher's blocks below `start`, so
+    that part runs once, without autograd."""
+    dev = teacher.mapping.w_avg.device
+    ws = sampler(batch).to(dev)
+    top = int(teacher.img_resolution)
+    table = {
+        k: v.to(dev) for k, v in noise_table([teacher, student], batch, top, sampler.gen).items()
+    }
+    with seeded_noise.using(table):
+        with torch.no_grad():
+            trunk, target = images_from(teacher, ws, start, None)
+        _, got = images_from(student, ws, start, trunk)
+    inner = [relative_error(g, t) for g, t in zip(got[:-1], target[:-1], strict=True)]
+    x_err = torch.stack(inner).mean() if inner else torch.zeros((), device=dev)
+    img_err = relative_error(got[-1], target[-1])
+    detail_err = relative_error(fine_detail(got[-1]), fine_detail(target[-1]))
+    return x_err, img_err, detail_err
 
 
 def save_state(

@@ -17,11 +17,12 @@ from engine.stylegan.train.session_cli import (
 )
 
 DESCRIPTION = (
-    "Make a narrower generator that draws what TEACHER draws: the same mapping network and the "
-    "same blocks from the first resolution both widths share, with the narrower low-resolution "
-    "blocks trained to reproduce the teacher's activations there. Resumable (the state lives in "
-    "--run); when done, writes the student with the teacher's condition prior to --out. Fit "
-    "the sliders for it afterwards (`wenyang directions fit --model OUT`)."
+    "Make a narrower generator that draws what TEACHER draws, with the same mapping network. "
+    "A lower --channel-max narrows the low-resolution blocks, trained to reproduce the "
+    "teacher's activations where the widths meet again; a lower --channel-base narrows the "
+    "high-resolution blocks, trained on the teacher's images for the same latents and noise. "
+    "Resumable (the state lives in --run); when done, writes the student with the teacher's "
+    "condition prior, sliders and region means to --out."
 )
 
 
@@ -33,9 +34,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("teacher", metavar="TEACHER", help="generator folder (default use: shipped)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the student")
-    p.add_argument("--channel-max", type=int, default=128, help="the student's cap (128)")
+    p.add_argument(
+        "--channel-max",
+        type=int,
+        help="the student's cap (128 unless --channel-base is given): narrows low resolutions",
+    )
+    p.add_argument(
+        "--channel-base",
+        type=int,
+        help="the student's channel base (e.g. 4096 for the shipped cpu256n shape from a "
+        "cpu256w teacher): narrows high resolutions",
+    )
     add_session_arguments(
-        p, run_default="<user cache>/runs/distil/<teacher id>-cm<N>", steps=4000, batch=16, lr=2e-3
+        p,
+        run_default="<user cache>/runs/distil/<teacher id>-cm<N> (or -cb<N>)",
+        steps=4000,
+        batch=16,
+        lr=2e-3,
     )
     p.set_defaults(func=run_distil)
 
@@ -52,10 +67,13 @@ def run_distil(args: argparse.Namespace) -> int:
     check_session_arguments(args)
     teacher_dir = Path(args.teacher)
     cfg = read_config(teacher_dir)
+    if args.channel_max is None and args.channel_base is None:
+        args.channel_max = 128
+    field = "--channel-max" if args.channel_base is None else "--channel-base"
     try:
-        kwargs = D.narrow_kwargs(cfg["init_kwargs"], args.channel_max)
+        kwargs = D.narrow_kwargs(cfg["init_kwargs"], args.channel_max, args.channel_base)
     except ValueError as exc:
-        raise UserInputError(str(exc), field="--channel-max") from exc
+        raise UserInputError(str(exc), field=field) from exc
     from engine.stylegan.train.trainer import pick_device
 
     device = pick_device(args.device)
@@ -67,14 +85,15 @@ def run_distil(args: argparse.Namespace) -> int:
     try:
         bnd = D.boundary_of(teacher, student)
     except ValueError as exc:
-        raise UserInputError(str(exc), field="--channel-max") from exc
+        raise UserInputError(str(exc), field=field) from exc
     counts = D.init_student(teacher, student)
     teacher.to(device)
     student.to(device)
+    tag = "".join(f"-{k}{v}" for k, v in (("cm", args.channel_max), ("cb", args.channel_base)) if v)
     run = (
         Path(args.run)
         if args.run
-        else (user_cache_dir() / "runs" / "distil" / f"{cfg['model_id']}-cm{args.channel_max}")
+        else user_cache_dir() / "runs" / "distil" / (cfg["model_id"] + tag)
     )
     prior = load_prior(teacher_dir)
     gen = torch.Generator().manual_seed(args.seed + 1)
@@ -84,18 +103,23 @@ def run_distil(args: argparse.Namespace) -> int:
         truncation_centres(teacher_dir, teacher),
         gen,
     )
+    where = (
+        f"rejoins the teacher at {bnd.resolution} px"
+        if bnd.mode == D.BELOW
+        else f"learns the blocks from {bnd.resolution} px up from the teacher's images"
+    )
     print(
-        f"student: channel_max {args.channel_max}, rejoins the teacher at {bnd.resolution} px "
-        f"({counts['copied']} tensors copied, {counts['sliced']} narrowed) on {device}; "
-        f"state in {run}",
+        f"student: {kwargs['synthesis_kwargs']}, {where} ({counts['copied']} tensors copied, "
+        f"{counts['sliced']} narrowed) on {device}; state in {run}",
         file=sys.stderr,
     )
 
     def report(s: D.DistilStatus) -> None:
         if s.step % 25 == 0:
+            detail = f", detail {s.detail_err:.4f}" if bnd.mode == D.ABOVE else ""
             print(
-                f"step {s.step}: loss {s.loss:.4f} (x {s.x_err:.4f}, img {s.img_err:.4f}), "
-                f"{s.seconds:.0f} s",
+                f"step {s.step}: loss {s.loss:.4f} (x {s.x_err:.4f}, img {s.img_err:.4f}"
+                f"{detail}), {s.seconds:.0f} s",
                 file=sys.stderr,
                 flush=True,
             )
@@ -121,18 +145,21 @@ def run_distil(args: argparse.Namespace) -> int:
         **dict(cfg.get("meta") or {}),
         "distilled_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},
         "distil": {
-            "channel_max": args.channel_max,
+            "channel_max": kwargs["synthesis_kwargs"].get("channel_max"),
+            "channel_base": kwargs["synthesis_kwargs"].get("channel_base"),
             "boundary_px": bnd.resolution,
+            "mode": bnd.mode,
             "steps": status.step,
             "batch": args.batch,
             "x_rel_err": round(status.x_err, 5),
             "img_rel_err": round(status.img_err, 5),
+            **({"detail_rel_err": round(status.detail_err, 5)} if bnd.mode == D.ABOVE else {}),
         },
     }
     out = save_generator(student.eval().cpu(), args.out, extra_meta=meta, float16=args.float16)
     carried = carry_w_space(teacher_dir, cfg, out)
     print(
-        f"wrote {out} after step {status.step}/{args.steps} (boundary error: x "
+        f"wrote {out} after step {status.step}/{args.steps} (relative error: x "
         f"{status.x_err:.4f}, img {status.img_err:.4f})"
         + (
             "; the teacher's sliders and region means carried over (same W space)"
