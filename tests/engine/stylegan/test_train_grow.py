@@ -143,8 +143,12 @@ def test_the_shipped_generator_grows_into_cpu256w_with_its_picture_kept() -> Non
     from engine.stylegan.checkpoint import load_generator
     from engine.stylegan.config import generator_kwargs
 
+    from engine.stylegan.checkpoint import read_config
+
     small = load_generator(MODELS_DIR / "generator")
-    kw = generator_kwargs("cpu256w", c_dim=small.c_dim)
+    preset = generator_kwargs("cpu256w", c_dim=small.c_dim)["synthesis_kwargs"]
+    kw = read_config(MODELS_DIR / "generator")["init_kwargs"]  # the shipped network's options
+    kw["synthesis_kwargs"].update({k: preset[k] for k in ("channel_base", "channel_max")})
     big = Generator(**kw).eval()
 
     def width(g: Generator, r: int) -> int:
