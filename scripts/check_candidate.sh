@@ -7,6 +7,9 @@
 #
 #   scripts/check_candidate.sh RUN_OR_SNAPSHOT NAME
 #
+# RUN_OR_SNAPSHOT may also be a generator folder (a `gan-distil` student, say): it is copied
+# as it is (no export, no align, no discriminators) and checked from the prior step on.
+#
 # Environment: C (user cache, default ~/.cache/WenyangStudio), ALIGN=0 to skip the align
 # step, DEGRID=0 to skip gan-degrid, THREADS (default: all), COMPARE (the report to pair
 # against). Writes $C/candidates/NAME (complete generator folder) and
@@ -33,10 +36,21 @@ for need in "$C/data/gan-db-s4-256" "$C/data/gan-db-s1-128" "$C/data/gan-db-s2-1
 done
 threads=()
 if [ -n "${THREADS:-}" ]; then threads=(--threads "$THREADS"); fi
+is_generator=0  # session 24: a generator folder (e.g. a gan-distil student) is taken as it is
+if [ -f "$run/config.json" ] && grep -q '"wenyang-stylegan2-generator"' "$run/config.json"; then
+    is_generator=1
+fi
+if [ "$is_generator" = 1 ] && [ "$(realpath "$run")" = "$(realpath -m "$out")" ]; then
+    echo "$run is the output folder itself: give the check another NAME" >&2
+    exit 2
+fi
 rm -rf "$out" "$out-raw"
 mkdir -p "$C/candidates" "$C/reports"
 t0=$(date +%s)
-if [ "${ALIGN:-1}" = 0 ]; then
+if [ "$is_generator" = 1 ]; then
+    mkdir -p "$out"
+    cp "$run"/*.json "$run"/*.safetensors "$out"/
+elif [ "${ALIGN:-1}" = 0 ]; then
     "$W" train gan-export "$run" --out "$out" --float16
 else
     "$W" train gan-export "$run" --out "$out-raw" --float16
@@ -55,7 +69,9 @@ if [ "${DEGRID:-1}" != 0 ]; then  # session 18: the block grid out; W, sliders a
 fi
 # session 21: the run's D and heads beside the generator, so `train gan --init` from it
 # (a fresh machine, once shipped) keeps the discriminator instead of starting one afresh
-"$W" train gan-pack "$run" --out "$out/discriminators" --discriminators-only
+if [ "$is_generator" = 0 ]; then
+    "$W" train gan-pack "$run" --out "$out/discriminators" --discriminators-only
+fi
 "$W" eval gen --model "$out" --prompt-db "$C/data/gan-db-s2-128" --prompt-seed 12 \
     --descriptors 4 --per-prompt 12 --feature-split \
     --out "$C/reports/$name-validation.json" --compare "$compare"
