@@ -140,10 +140,8 @@ def test_the_shipped_generator_grows_into_cpu256w_with_its_picture_kept() -> Non
     """The GPU round's wide arm (session 23) starts from the shipped shape: cpu256w doubles
     the 64-256 px blocks only, and the grown network first draws the shipped picture."""
     from engine.paths import MODELS_DIR
-    from engine.stylegan.checkpoint import load_generator
+    from engine.stylegan.checkpoint import load_generator, read_config
     from engine.stylegan.config import generator_kwargs
-
-    from engine.stylegan.checkpoint import read_config
 
     small = load_generator(MODELS_DIR / "generator")
     preset = generator_kwargs("cpu256w", c_dim=small.c_dim)["synthesis_kwargs"]
