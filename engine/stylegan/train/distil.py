@@ -343,8 +343,8 @@ def images_from(
     syn = G.synthesis
     x = img = None
     images: list[torch.Tensor] = []
+    kw = dict(noise_mode="seeded", fused_modconv=False, force_fp32=True, impl="ref")
     for block, cur in zip(syn.blocks(), syn.split_ws(ws), strict=True):
-        kw = dict(noise_mode="seeded", fused_modconv=False, force_fp32=True, impl="ref")
         if block.resolution < start:
             if trunk is None:
                 x, img = block(x, img, cur, **kw)
