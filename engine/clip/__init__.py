@@ -12,6 +12,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -52,21 +53,32 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'engine.clip' has no attribute {name!r}")
 
 
-class _RegisterAfterOpenClip(importlib.abc.MetaPathFinder):
-    """One-shot import hook: registers our configs as soon as open_clip finishes loading."""
+class _RegisterAfterImport(importlib.abc.MetaPathFinder):
+    """One-shot import hook: calls `then()` as soon as module `target` finishes loading.
+
+    It stays in sys.meta_path once it has fired, answering None: CPython iterates the live
+    list while it imports, so removing ourselves while another thread imports (the studio
+    imports open_clip in one worker and PIL in another) made that thread skip a finder and
+    fail with "No module named 'PIL'"."""
+
+    def __init__(self, target: str, then: Callable[[], None]) -> None:
+        self.target = target
+        self.then = then
+        self.fired = False
 
     def find_spec(self, fullname: str, path: Any, target: ModuleType | None = None) -> Any:
-        if fullname != "open_clip":
+        if fullname != self.target or self.fired:
             return None
-        sys.meta_path.remove(self)
+        self.fired = True  # before the lookup below, which comes back through this hook
         spec = importlib.util.find_spec(fullname)
         if spec is None or spec.loader is None:
             return spec
         original = spec.loader.exec_module
+        then = self.then
 
         def exec_module(module: ModuleType) -> None:
             original(module)
-            register_model_configs()
+            then()
 
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
@@ -74,5 +86,7 @@ class _RegisterAfterOpenClip(importlib.abc.MetaPathFinder):
 
 if "open_clip" in sys.modules:
     register_model_configs()
-elif not any(isinstance(f, _RegisterAfterOpenClip) for f in sys.meta_path):
-    sys.meta_path.insert(0, _RegisterAfterOpenClip())
+elif not any(
+    isinstance(f, _RegisterAfterImport) and f.target == "open_clip" for f in sys.meta_path
+):
+    sys.meta_path.insert(0, _RegisterAfterImport("open_clip", register_model_configs))
