@@ -26,8 +26,8 @@ C="${C:-$HOME/.cache/WenyangStudio}"
 run="$1"
 name="$2"
 out="$C/candidates/$name"
-# the shipped network's validation report (sg2-256px-c9e025848d since session 24)
-compare="${COMPARE:-$C/reports/h100n95-validation.json}"
+# the shipped network's validation report (sg2-256px-336020fb6c since session 25)
+compare="${COMPARE:-$C/reports/w50ra2-validation.json}"
 for need in "$C/data/gan-db-s4-256" "$C/data/gan-db-s1-128" "$C/data/gan-db-s2-128" "$compare"; do
     if [ ! -e "$need" ]; then
         echo "missing $need (see docs/DEV_NOTES.md)" >&2
