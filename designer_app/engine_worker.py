@@ -225,7 +225,8 @@ class _EngineWorker(QObject):
         try:
             self.sliders = Sliders(self.renderer, self.encoder, model_dir)
             for name, d in self.sliders.named.items():
-                out.append((name, "attribute", d.layers, _scaled(d)))
+                own = {r: _scaled(d.for_region(r)) for r in getattr(d, "by_region", {})}
+                out.append((name, "attribute", d.layers, _scaled(d), own))
             for group, dirs in self.sliders.sefa.items():
                 for d in dirs:
                     out.append((d.name, group, d.layers, _scaled(d)))

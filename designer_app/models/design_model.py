@@ -104,6 +104,15 @@ class DesignModel(QObject):
             o.strength = strength
         self.changed.emit("offsets")
 
+    def retarget_offset(self, offset_id: str, vector: np.ndarray) -> None:
+        """Point a slider already in the design along another vector, its strength kept (a
+        per-region slider when the region changes)."""
+        o = self.design.offset(offset_id)
+        if o is None or _same(o.vector, vector):
+            return
+        o.vector = np.array(vector, dtype=np.float32)
+        self.changed.emit("offsets")
+
     def remove_offset(self, offset_id: str) -> Offset | None:
         o = self.design.offset(offset_id)
         if o is not None:

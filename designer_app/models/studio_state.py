@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,13 @@ class Direction:
     group: str  # "attribute" | "coarse" | "middle" | "fine" | "text"
     layers: tuple[int, int]
     vector: np.ndarray
+    # region id -> the slider's own vector there (a named slider may move each region's
+    # designs along its own direction: engine.directions.base.Direction.by_region)
+    by_region: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def vector_for(self, region: str) -> np.ndarray:
+        """The vector this slider adds to a design of `region`."""
+        return self.by_region.get(region, self.vector)
 
 
 def _vector(v: Any) -> np.ndarray:
@@ -30,18 +37,28 @@ def directions_from_engine(items: list[Any]) -> list[Direction]:
     """Accept engine direction objects, dicts or (name, group, layers, vector) tuples."""
     out: list[Direction] = []
     for it in items:
+        by_region: Any = {}
         if isinstance(it, tuple | list):
             name, group, layers, vec = it[:4]
+            by_region = it[4] if len(it) > 4 else {}
         elif isinstance(it, dict):
             name, group = it["name"], it.get("group", "middle")
             layers, vec = it.get("layers") or it.get("layer_range"), it["vector"]
+            by_region = it.get("by_region") or {}
         else:
             name, group = it.name, getattr(it, "group", "middle")
             layers = getattr(it, "layers", None) or getattr(it, "layer_range", None)
             vec = it.vector
         did = f"attr:{name}" if group == "attribute" else f"dir:{group}:{name}"
         out.append(
-            Direction(did, str(name), str(group), (int(layers[0]), int(layers[1])), _vector(vec))
+            Direction(
+                did,
+                str(name),
+                str(group),
+                (int(layers[0]), int(layers[1])),
+                _vector(vec),
+                {str(r): _vector(v) for r, v in by_region.items()},
+            )
         )
     return out
 

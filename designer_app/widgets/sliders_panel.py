@@ -291,7 +291,8 @@ class SlidersPanel(QWidget):
             head = QLabel(f"<b>{self.tr(title)}</b>", self.dir_box)
             self.dir_layout.addWidget(head)
             for d in members:
-                self._groups[d.id] = [Offset(d.id, 0.0, d.layers, d.vector, d.name)]
+                vec = d.vector_for(self.model.design.region)
+                self._groups[d.id] = [Offset(d.id, 0.0, d.layers, vec, d.name)]
                 s = ValueSlider(
                     d.id, d.name, -DIR_RANGE, DIR_RANGE, 0.05, self.model.offset_strength(d.id)
                 )
@@ -495,6 +496,8 @@ class SlidersPanel(QWidget):
             self.policy_box.setVisible(d.policy is not None)
             if d.policy is not None:
                 self.policy.set_value(d.policy.strength)
+        if field == "region":  # not "*": an opened project keeps the vectors it was saved with
+            self._retarget_region_sliders(d.region)
         if field in ("*", "offsets"):
             shown = [k for k in self.sliders if k.startswith("text:")]
             if self._text_groups() != shown:
@@ -502,6 +505,18 @@ class SlidersPanel(QWidget):
             for oid, s in self.sliders.items():
                 if oid.startswith(("attr:", "dir:", "text:")):
                     s.set_value(self.model.offset_strength(oid))
+
+    def _retarget_region_sliders(self, region: str) -> None:
+        """Sliders with a vector per region follow the design's region: the next drag adds
+        the new region's vector, and one already in the design turns to it, strength kept.
+        Derived from the region alone, so undoing the region change turns it back."""
+        for d in self.state.directions:
+            if not d.by_region:
+                continue
+            vec = d.vector_for(region)
+            if d.id in self._groups:
+                self._groups[d.id] = [Offset(d.id, 0.0, d.layers, vec, d.name)]
+            self.model.retarget_offset(d.id, vec)
 
     def _sync_layout_slider(self) -> None:
         d = self.model.design

@@ -16,6 +16,11 @@ class Direction:
 
     `scale` is the spread of sampled ws along the vector (one step ≈ one standard deviation),
     so that steps −3…+3 mean the same amount of change for every kind of direction.
+
+    `by_region` (region id -> (unit vector, scale)): a named slider may act differently in
+    each region (InterFaceGAN's conditional case): what makes a Miao design more "gold" is
+    its silver, not the yellow that does it in a Tibetan one. `for_region` picks the
+    region's own; `vector` is then their mean, for callers that know no region.
     """
 
     name: str
@@ -25,14 +30,22 @@ class Direction:
     layers: tuple[int, int]
     layer_range: str = ""  # "coarse", "middle", "fine", "all"
     meta: dict[str, Any] = field(default_factory=dict)
+    by_region: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
+
+    def for_region(self, region: str | None) -> Direction:
+        """This slider as it acts in `region` (itself when it has no per-region vectors)."""
+        if region is None or region not in self.by_region:
+            return self
+        vec, scale = self.by_region[region]
+        return Direction(self.name, self.kind, vec, scale, self.layers, self.layer_range, self.meta)
 
     def offset(self, step: float) -> Offset:
         """A `RenderRequest.offsets` entry for slider position `step`."""
         return (self.vector.astype(np.float32), float(step) * self.scale, self.layers)
 
     def to_json(self) -> dict[str, Any]:
-        """Everything but the vector (that goes to safetensors)."""
-        return {
+        """Everything but the vectors (those go to safetensors)."""
+        out: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind,
             "scale": float(self.scale),
@@ -40,6 +53,9 @@ class Direction:
             "layer_range": self.layer_range,
             "meta": self.meta,
         }
+        if self.by_region:
+            out["region_scales"] = {r: float(s) for r, (_, s) in sorted(self.by_region.items())}
+        return out
 
 
 def unit(v: np.ndarray) -> np.ndarray:

@@ -52,12 +52,14 @@ def evaluate_sliders(
         )
         for i in range(n_seeds)
     ]
+    seed_regions = [r for r, _ in base]
     report: dict[str, Any] = {}
-    for d in directions:
+    for slider in directions:
         vals = np.zeros((n_seeds, len(steps)))
         correct = np.zeros((n_seeds, len(steps)))
         correct_ind = np.zeros((n_seeds, len(steps)))
         for i, (region, ws) in enumerate(base):
+            d = slider.for_region(region)
             imgs = [
                 r.image
                 for r in renderer.render_batch(
@@ -91,6 +93,14 @@ def evaluate_sliders(
             ),
             "attribute_by_step": [round(float(v), 4) for v in vals.mean(0)],
             "steps": list(steps),
+            "per_region_vectors": bool(slider.by_region),
+            "spearman_by_region": {
+                r: round(
+                    float(np.mean([x for x, g in zip(rhos, seed_regions, strict=True) if g == r])),
+                    4,
+                )
+                for r in sorted(set(seed_regions), key=regions.index)
+            },
         }
         entry["monotone_ok"] = entry["spearman_mean"] >= SPEARMAN_TARGET
         if classify is not None:
@@ -102,7 +112,7 @@ def evaluate_sliders(
             acc = correct_ind.mean(0)
             entry["indep_accuracy_by_step"] = [round(float(a), 4) for a in acc]
             entry["indep_accuracy_min"] = round(float(acc.min()), 4)
-        report[d.name] = entry
+        report[slider.name] = entry
     ok = [e["monotone_ok"] and e.get("accuracy_ok", True) for e in report.values()]
     return {
         "n_seeds": n_seeds,

@@ -125,8 +125,9 @@ def slider_curve(
     out = np.zeros((len(base_ws), len(steps)))
     for i, (ws, r) in enumerate(zip(base_ws, regions, strict=True)):
         seed = seeds[i] if seeds is not None else 0
+        d = direction.for_region(r)
         reqs = [
-            RenderRequest(ws=ws, offsets=[direction.offset(s)], seed=seed, noise_mode=noise_mode)
+            RenderRequest(ws=ws, offsets=[d.offset(s)], seed=seed, noise_mode=noise_mode)
             for s in steps
         ]
         for j, res in enumerate(renderer.render_batch(reqs)):
@@ -156,6 +157,36 @@ def pick_candidate(
     return max(near, key=lambda k: changes[k])
 
 
+def region_direction(
+    attribute: str,
+    gradients: dict[str, np.ndarray],
+    ws_c: np.ndarray,
+    regs: list[str],
+    region_axes: np.ndarray,
+    layers: tuple[int, int],
+    layer_range: str,
+) -> Direction:
+    """A named slider with one vector per region (from each region's mean gradient), each
+    scaled by the spread of that region's centred samples along it; its shared `vector` is
+    the unit mean of the regions' vectors."""
+    g = np.asarray(regs)
+    by_region = {}
+    for r, grad in gradients.items():
+        v = project_out(unit(grad), region_axes)
+        m = g == r
+        by_region[r] = (v, spread_along(ws_c[m] if m.any() else ws_c, v))
+    shared = unit(np.mean([v for v, _ in by_region.values()], axis=0))
+    return Direction(
+        attribute,
+        "named",
+        shared,
+        spread_along(ws_c, shared),
+        layers,
+        layer_range,
+        by_region=by_region,
+    )
+
+
 def fit_named_directions(
     renderer: Any,
     conditions: dict[str, np.ndarray | None],
@@ -173,10 +204,16 @@ def fit_named_directions(
     Range choice: mean Spearman of the attribute over steps −3…+3 on `select_seeds` latents
     (a seed set apart from the fitting samples). For the attributes gradient.py can
     differentiate, the attribute-gradient vector of each range (from `gradient_samples`
-    samples; 0: none) competes on the same seeds; `pick_candidate` keeps the most monotone,
+    samples; 0: none) competes on the same seeds, and so does (for a conditioned generator)
+    one vector per region from each region's own gradient (`region_direction`; the same
+    number of samples in all); `pick_candidate` keeps the most monotone,
     and among near-ties the one that moves its attribute furthest. `keep`: a score the
     gradient candidates should leave unchanged (gradient.attribute_gradients)."""
-    from engine.directions.gradient import GRADIENT_ATTRIBUTES, attribute_gradients
+    from engine.directions.gradient import (
+        GRADIENT_ATTRIBUTES,
+        attribute_gradients,
+        attribute_gradients_by_region,
+    )
 
     unknown = [a for a in attributes if a not in ATTRIBUTES]
     if unknown:
@@ -220,6 +257,21 @@ def fit_named_directions(
                 candidates[("gradient", name)] = Direction(
                     attr, "named", gvec, spread_along(ws_c, gvec), ranges[name], name
                 )
+            if conditioned:
+                per = attribute_gradients_by_region(
+                    renderer,
+                    conditions,
+                    attr,
+                    ranges,
+                    max(8, gradient_samples // len(regions)),
+                    seed,
+                    noise_mode,
+                    keep=keep,
+                )
+                for name, ab in ranges.items():
+                    candidates[("region-gradient", name)] = region_direction(
+                        attr, {r: per[r][name] for r in regions}, ws_c, regs, region_axes, ab, name
+                    )
         curves = {
             key: slider_curve(
                 renderer, sel_ws, sel_regions, d, attr, seeds=sel_seeds, noise_mode=noise_mode
@@ -244,6 +296,8 @@ def fit_named_directions(
             chosen.meta["gradient_spearman"] = by_method["gradient"]
             chosen.meta["gradient_samples"] = int(gradient_samples)
             chosen.meta["gradient_keeps_region"] = keep is not None
+        if "region-gradient" in by_method:
+            chosen.meta["region_gradient_spearman"] = by_method["region-gradient"]
         out.append(chosen)
         if progress:
             progress("scoping", k + 1, len(attributes))

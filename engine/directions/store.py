@@ -45,6 +45,8 @@ def save_directions(model_dir: str | Path, data: DirectionFile) -> None:
     for d in data.directions:
         key = f"{d.kind}/{d.name}"
         tensors[key] = np.ascontiguousarray(d.vector, dtype=np.float32)
+        for region, (vec, _) in d.by_region.items():
+            tensors[f"{key}@{region}"] = np.ascontiguousarray(vec, dtype=np.float32)
         entries.append({"key": key, **d.to_json()})
     for k, v in data.arrays.items():
         tensors[f"array/{k}"] = np.ascontiguousarray(v, dtype=np.float32)
@@ -97,7 +99,30 @@ def load_directions(model_dir: str | Path, model_hash: str | None = None) -> Dir
                 layers=(int(e["layers"][0]), int(e["layers"][1])),
                 layer_range=str(e.get("layer_range", "")),
                 meta=dict(e.get("meta", {})),
+                by_region=_region_vectors(e, tensors, vpath),
             )
         )
     arrays = {k[len("array/") :]: v for k, v in tensors.items() if k.startswith("array/")}
     return DirectionFile(str(doc.get("model_hash", "")), dirs, arrays, dict(doc.get("meta", {})))
+
+
+def _region_vectors(
+    entry: dict[str, Any], tensors: dict[str, np.ndarray], vpath: Path
+) -> dict[str, tuple[np.ndarray, float]]:
+    """A slider's per-region vectors ({} for a file written before they existed)."""
+    scales = entry.get("region_scales") or {}
+    if not isinstance(scales, dict):
+        raise UserInputError(
+            "expected an object of region: scale",
+            path=str(vpath.with_name(JSON_FILE)),
+            field=f"{entry['key']}.region_scales",
+        )
+    out = {}
+    for region, scale in scales.items():
+        key = f"{entry['key']}@{region}"
+        if key not in tensors:
+            raise UserInputError(
+                f"has no vector {key!r} although directions.json names it", path=str(vpath)
+            )
+        out[str(region)] = (tensors[key].astype(np.float32), float(scale))
+    return out

@@ -234,6 +234,38 @@ def test_directions_from_the_engine_become_grouped_sliders(qtbot, make_window):
     assert w.model.design.offset("dir:fine:d1").strength == pytest.approx(2.0)
 
 
+def test_a_per_region_slider_follows_the_designs_region_and_its_undo(qtbot, make_window):
+    """A named slider with its own vector per region adds the design's region's vector;
+    picking another region turns it to that region's (strength kept), undo turns it back."""
+    w = make_window()
+    wait_idle(qtbot, w)
+    eye = np.eye(8, dtype=np.float32)
+    start = w.model.design.region
+    other = "hakka" if start != "hakka" else "miao"
+    w.session.signals.directionsReady.emit(
+        [("gold", "attribute", (0, 6), eye[0], {start: 2 * eye[1], other: 3 * eye[2]})]
+    )
+    qtbot.waitUntil(lambda: "attr:gold" in w.sliders.sliders, timeout=3000)
+    w.sliders.sliders["attr:gold"].slider.setValue(40)
+    wait_idle(qtbot, w)
+    o = w.model.design.offset("attr:gold")
+    np.testing.assert_array_equal(o.vector, 2 * eye[1])
+    before = w.state.image.copy()
+    w._on_region_picked(other)
+    wait_idle(qtbot, w)
+    o = w.model.design.offset("attr:gold")
+    np.testing.assert_array_equal(o.vector, 3 * eye[2])
+    assert o.strength == pytest.approx(2.0)
+    assert not np.array_equal(before, w.state.image)
+    w.stack.undo()
+    wait_idle(qtbot, w)
+    assert w.model.design.region == start
+    np.testing.assert_array_equal(w.model.design.offset("attr:gold").vector, 2 * eye[1])
+    w.stack.undo()  # the drag: the slider goes back to 0 along the region's own vector
+    wait_idle(qtbot, w)
+    assert w.model.offset_strength("attr:gold") == 0.0
+
+
 def test_canvas_repeats_zoom_and_seams(qtbot, make_window):
     w = make_window()
     wait_idle(qtbot, w)
