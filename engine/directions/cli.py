@@ -209,17 +209,19 @@ def _print_named(directions: list[Direction]) -> None:
         if d.kind == "named":
             kept = f" (kept from {d.meta['kept_from']})" if d.meta.get("kept_from") else ""
             grad = d.meta.get("gradient_spearman")
+            own = d.meta.get("region_gradient_spearman")
             print(
                 f"{d.name:<11} range={d.layer_range:<7} method={d.meta.get('method', 'boundary')} "
                 f"spearman by range={d.meta.get('range_spearman')}"
                 + (f", gradient={grad}" if grad else "")
+                + (f", gradient per region={own}" if own else "")
                 + kept
             )
 
 
 def run_eval(args: argparse.Namespace) -> int:
     from engine.directions.conditions import region_conditions
-    from engine.directions.evaluate import evaluate_sliders
+    from engine.directions.evaluate import evaluate_sliders, region_spearman_line
     from engine.directions.store import load_directions
     from engine.stylegan.render import Renderer
 
@@ -270,6 +272,9 @@ def run_eval(args: argparse.Namespace) -> int:
             f"min accuracy CLIP {'n/a' if acc is None else f'{acc:.3f}'}, "
             f"independent {'n/a' if ind is None else f'{ind:.3f}'}"
         )
+        by_region = region_spearman_line(e)
+        if by_region:
+            print(by_region)
     return 0
 
 

@@ -122,3 +122,11 @@ def evaluate_sliders(
         "sliders": report,
         "all_pass": bool(ok and all(ok)),
     }
+
+
+def region_spearman_line(entry: dict[str, Any]) -> str | None:
+    """'    by region (own vectors): dunhuang +0.20, …' for a slider with per-region vectors."""
+    by = entry.get("spearman_by_region") or {}
+    if not entry.get("per_region_vectors") or not by:
+        return None
+    return "    by region (own vectors): " + ", ".join(f"{r} {v:+.2f}" for r, v in by.items())

@@ -584,6 +584,8 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append("")
     sl = report.get("sliders")
     if sl:
+        from engine.directions.evaluate import region_spearman_line
+
         lines.append(f"named sliders, steps -3..+3, {sl['n_seeds']} seeds:")
         for name, e in sl["sliders"].items():
             acc, ind = e.get("accuracy_min"), e.get("indep_accuracy_min")
@@ -592,6 +594,9 @@ def format_table(report: dict[str, Any]) -> str:
                 f"min accuracy CLIP {'-' if acc is None else f'{acc:.3f}'}, "
                 f"independent {'-' if ind is None else f'{ind:.3f}'}"
             )
+            by_region = region_spearman_line(e)
+            if by_region:
+                lines.append(by_region)
         lines.append("")
     hr = report.get("heldout_reference") or {}
     if hr:

@@ -125,9 +125,7 @@ def test_gradients_by_region_come_from_each_regions_own_samples(cond_renderer, t
     from engine.directions.gradient import attribute_gradients, attribute_gradients_by_region
 
     info = cond_renderer.info
-    conds = {
-        r: c for r, c in region_conditions(tiny_encoder, 32).items() if r in ("miao", "hakka")
-    }
+    conds = {r: c for r, c in region_conditions(tiny_encoder, 32).items() if r in ("miao", "hakka")}
     ranges = {"all": (0, info.num_ws), "fine": info.layer_ranges["fine"]}
     per = attribute_gradients_by_region(cond_renderer, conds, "complexity", ranges, 3)
     assert set(per) == {"miao", "hakka"} and all(set(v) == set(ranges) for v in per.values())
@@ -145,17 +143,16 @@ def test_fit_offers_per_region_candidates_for_a_conditioned_generator(
 ) -> None:
     from engine.directions.named import fit_named_directions
 
-    conds = {
-        r: c for r, c in region_conditions(tiny_encoder, 32).items() if r in ("miao", "hakka")
-    }
+    conds = {r: c for r, c in region_conditions(tiny_encoder, 32).items() if r in ("miao", "hakka")}
     (d,) = fit_named_directions(
         cond_renderer, conds, 16, 2, attributes=("complexity",), gradient_samples=4
     )
     ranges = set(cond_renderer.info.layer_ranges) | {"all"}
     assert set(d.meta["region_gradient_spearman"]) == ranges
     best = max(
-        [*d.meta["range_spearman"].values(), *d.meta["gradient_spearman"].values()]
-        + list(d.meta["region_gradient_spearman"].values())
+        *d.meta["range_spearman"].values(),
+        *d.meta["gradient_spearman"].values(),
+        *d.meta["region_gradient_spearman"].values(),
     )
     chosen = {
         "boundary": d.meta["range_spearman"],
@@ -164,3 +161,12 @@ def test_fit_offers_per_region_candidates_for_a_conditioned_generator(
     }[d.meta["method"]][d.layer_range]
     assert chosen >= best - 0.02
     assert bool(d.by_region) == (d.meta["method"] == "region-gradient")
+
+
+def test_reports_name_each_regions_figure_for_per_region_sliders() -> None:
+    from engine.directions.evaluate import region_spearman_line
+
+    e = {"per_region_vectors": True, "spearman_by_region": {"miao": 0.9, "hakka": -0.25}}
+    assert region_spearman_line(e) == "    by region (own vectors): miao +0.90, hakka -0.25"
+    assert region_spearman_line({**e, "per_region_vectors": False}) is None
+    assert region_spearman_line({"spearman_mean": 0.5}) is None  # reports from before
