@@ -161,20 +161,21 @@ def region_direction(
     attribute: str,
     gradients: dict[str, np.ndarray],
     ws_c: np.ndarray,
-    regs: list[str],
     region_axes: np.ndarray,
     layers: tuple[int, int],
     layer_range: str,
 ) -> Direction:
-    """A named slider with one vector per region (from each region's mean gradient), each
-    scaled by the spread of that region's centred samples along it; its shared `vector` is
-    the unit mean of the regions' vectors."""
-    g = np.asarray(regs)
+    """A named slider with one vector per region (from each region's mean gradient); its
+    shared `vector` is the unit mean of the regions' vectors.
+
+    Each step is the spread along the vector of all regions' centred samples, the unit of
+    every other slider. Session 26 first took each region's own spread: Dunhuang's designs
+    vary little along its gold vector, so its steps were half the others' (gold Spearman
+    there 0.20; 0.65 with the common unit, card seeds)."""
     by_region = {}
     for r, grad in gradients.items():
         v = project_out(unit(grad), region_axes)
-        m = g == r
-        by_region[r] = (v, spread_along(ws_c[m] if m.any() else ws_c, v))
+        by_region[r] = (v, spread_along(ws_c, v))
     shared = unit(np.mean([v for v, _ in by_region.values()], axis=0))
     return Direction(
         attribute,
@@ -270,7 +271,7 @@ def fit_named_directions(
                 )
                 for name, ab in ranges.items():
                     candidates[("region-gradient", name)] = region_direction(
-                        attr, {r: per[r][name] for r in regions}, ws_c, regs, region_axes, ab, name
+                        attr, {r: per[r][name] for r in regions}, ws_c, region_axes, ab, name
                     )
         curves = {
             key: slider_curve(
