@@ -296,11 +296,14 @@ class SlidersPanel(QWidget):
                 s = ValueSlider(
                     d.id, d.name, -DIR_RANGE, DIR_RANGE, 0.05, self.model.offset_strength(d.id)
                 )
-                s.setToolTip(
+                tip = (
                     self.tr("layers %1–%2")
                     .replace("%1", str(d.layers[0]))
                     .replace("%2", str(d.layers[1] - 1))
                 )
+                if d.by_region:
+                    tip += self.tr("; a direction of its own in each region")
+                s.setToolTip(tip)
                 s.edited.connect(lambda v, k, oid=d.id: self._push_offset(oid, v, k))
                 self._add(self.dir_layout, s)
 

@@ -246,6 +246,7 @@ def test_a_per_region_slider_follows_the_designs_region_and_its_undo(qtbot, make
         [("gold", "attribute", (0, 6), eye[0], {start: 2 * eye[1], other: 3 * eye[2]})]
     )
     qtbot.waitUntil(lambda: "attr:gold" in w.sliders.sliders, timeout=3000)
+    assert "in each region" in w.sliders.sliders["attr:gold"].toolTip()
     w.sliders.sliders["attr:gold"].slider.setValue(40)
     wait_idle(qtbot, w)
     o = w.model.design.offset("attr:gold")
