@@ -32,6 +32,7 @@ from engine.database.measure import ANALYSIS_SIZE, EDGE_THRESHOLD
 
 EDGE_SOFTNESS = 8.0  # Sobel-magnitude units over which the edge sigmoid rises
 GOLD_SIGMA = 20.0  # ΔE scale of the gold Gaussian
+GOLD_SHARP_SOFTNESS = 1.5  # ΔE width of the sharp gold measure's sigmoid cut
 SYMMETRY_SHARPNESS = 50.0  # inverse temperature of the soft maximum over mirror axes
 GRADIENT_ATTRIBUTES: tuple[str, ...] = ("complexity", "density", "gold", "symmetry")
 
@@ -75,6 +76,29 @@ def soft_gold_share(img: torch.Tensor, region_id: str) -> torch.Tensor:
     lab = torch_lab(_analysis(img).permute(0, 2, 3, 1))  # [N, H, W, 3]
     d = (lab[..., None, :] - ref.to(img.device)).norm(dim=-1).amin(-1)
     return torch.exp(-((d / GOLD_SIGMA) ** 2)).flatten(1).mean(1)
+
+
+def sharp_gold_share(img: torch.Tensor, region_id: str) -> torch.Tensor:
+    """[N] share of pixels in the region's metallic tones as `measure.gold_share` counts
+    them (ΔE below its cut, then a 2×2 opening), with the cut a sigmoid GOLD_SHARP_SOFTNESS
+    ΔE wide and the opening a min- then max-pool, so that it can be trained on
+    (`train.slider_tune`). Unlike `soft_gold_share` it says nothing about pixels far from gold:
+    it is for teaching the network to draw gold, not for finding which way gold lies."""
+    from engine.database.palette import GOLD_DELTA_E, region_palette
+    from engine.directions.attributes import _gold_reference
+    from engine.stylegan.train.align import torch_lab
+
+    met = region_palette(_gold_reference(region_id)).metallic
+    if not met:
+        return torch.zeros(img.shape[0], dtype=img.dtype, device=img.device)
+    ref = torch_lab(torch.tensor([[v / 255.0 for v in c.rgb] for c in met], dtype=img.dtype))
+    lab = torch_lab(_analysis(img).permute(0, 2, 3, 1))  # [N, H, W, 3]
+    d = (lab[..., None, :] - ref.to(img.device)).norm(dim=-1).amin(-1)
+    mask = torch.sigmoid((GOLD_DELTA_E - d) / GOLD_SHARP_SOFTNESS)[:, None]
+    # the opening on the torus, as measure.gold_share pads by wrapping
+    mask = -F.max_pool2d(-F.pad(mask, (0, 1, 0, 1), mode="circular"), 2, 1)
+    mask = F.max_pool2d(F.pad(mask, (1, 0, 1, 0), mode="circular"), 2, 1)
+    return mask.flatten(1).mean(1)
 
 
 def _grey(img: torch.Tensor) -> torch.Tensor:

@@ -402,11 +402,12 @@ def register_train(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--device", default="auto", help="auto, cpu or cuda (the fidelity renders)")
     q.add_argument("--clip-model", metavar="DIR", help="CLIP encoder (default: the shipped one)")
     q.set_defaults(func=run_prior)
-    from engine.stylegan.train import align_cli, degrid_cli, distil_cli
+    from engine.stylegan.train import align_cli, degrid_cli, distil_cli, slider_cli
 
     distil_cli.register(sub)
     align_cli.register(sub)
     degrid_cli.register(sub)
+    slider_cli.register(sub)
 
 
 # training options a new run takes over from the generator it starts from (--init), unless given
