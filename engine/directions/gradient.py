@@ -78,12 +78,14 @@ def soft_gold_share(img: torch.Tensor, region_id: str) -> torch.Tensor:
     return torch.exp(-((d / GOLD_SIGMA) ** 2)).flatten(1).mean(1)
 
 
-def sharp_gold_share(img: torch.Tensor, region_id: str) -> torch.Tensor:
+def sharp_gold_share(
+    img: torch.Tensor, region_id: str, softness: float = GOLD_SHARP_SOFTNESS
+) -> torch.Tensor:
     """[N] share of pixels in the region's metallic tones as `measure.gold_share` counts
-    them (ΔE below its cut, then a 2×2 opening), with the cut a sigmoid GOLD_SHARP_SOFTNESS
-    ΔE wide and the opening a min- then max-pool, so that it can be trained on
-    (`train.slider_tune`). Unlike `soft_gold_share` it says nothing about pixels far from gold:
-    it is for teaching the network to draw gold, not for finding which way gold lies."""
+    them (ΔE below its cut, then a 2×2 opening), with the cut a sigmoid `softness` ΔE wide
+    and the opening a min- then max-pool, so that it can be trained on (`train.slider_tune`).
+    Unlike `soft_gold_share` it says little about pixels far from gold: it is for teaching
+    the network to draw gold, not for finding which way gold lies."""
     from engine.database.palette import GOLD_DELTA_E, region_palette
     from engine.directions.attributes import _gold_reference
     from engine.stylegan.train.align import torch_lab
@@ -94,7 +96,7 @@ def sharp_gold_share(img: torch.Tensor, region_id: str) -> torch.Tensor:
     ref = torch_lab(torch.tensor([[v / 255.0 for v in c.rgb] for c in met], dtype=img.dtype))
     lab = torch_lab(_analysis(img).permute(0, 2, 3, 1))  # [N, H, W, 3]
     d = (lab[..., None, :] - ref.to(img.device)).norm(dim=-1).amin(-1)
-    mask = torch.sigmoid((GOLD_DELTA_E - d) / GOLD_SHARP_SOFTNESS)[:, None]
+    mask = torch.sigmoid((GOLD_DELTA_E - d) / softness)[:, None]
     # the opening on the torus, as measure.gold_share pads by wrapping
     mask = -F.max_pool2d(-F.pad(mask, (0, 1, 0, 1), mode="circular"), 2, 1)
     mask = F.max_pool2d(F.pad(mask, (1, 0, 1, 0), mode="circular"), 2, 1)

@@ -48,6 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"least rise of the attribute per slider step from 0 to +3 ({d.margin:g})",
     )
     p.add_argument(
+        "--softness",
+        type=float,
+        default=d.softness,
+        help=f"ΔE width of the gold measure's cut while teaching ({d.softness:g}; wider "
+        "reaches designs with no pixel near gold yet)",
+    )
+    p.add_argument(
         "--pool", type=int, default=16, help="designs per region taught on, at ψ 0.7 (16)"
     )
     p.add_argument("--clip-model", metavar="DIR", help="CLIP encoder (default: the shipped one)")
@@ -74,11 +81,11 @@ def run_slider(args: argparse.Namespace) -> int:
     from engine.stylegan.train import slider_tune as ST
 
     check_session_arguments(args)
-    if args.keep < 0 or args.margin <= 0:
-        raise UserInputError(
-            "must be positive" if args.margin <= 0 else "must not be negative",
-            field="--margin" if args.margin <= 0 else "--keep",
-        )
+    if args.keep < 0:
+        raise UserInputError("must not be negative", field="--keep")
+    for name in ("margin", "softness"):
+        if getattr(args, name) <= 0:
+            raise UserInputError("must be positive", field=f"--{name}")
     if args.pool < 1:
         raise UserInputError("must be at least 1", field="--pool")
     model_dir = Path(args.model)
@@ -121,6 +128,7 @@ def run_slider(args: argparse.Namespace) -> int:
         lr=args.lr,
         keep=args.keep,
         margin=args.margin,
+        softness=args.softness,
         seed=args.seed,
     )
     run = (

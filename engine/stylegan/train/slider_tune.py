@@ -52,6 +52,7 @@ class SliderTuneConfig:
     lr: float = 0.002  # Adam learning rate
     keep: float = 30.0  # weight of the step-0 pixel term
     margin: float = 0.012  # least rise of the attribute per slider step on 0..+3
+    softness: float = 1.5  # ΔE width of the measure's cut (wider: a signal from further off)
     seed: int = 0  # draws the designs of each step
 
 
@@ -103,11 +104,11 @@ def torgb_image(
     return draw(G), before
 
 
-def _measure(attribute: str) -> Callable[[torch.Tensor, str], torch.Tensor]:
+def _measure(attribute: str, softness: float) -> Callable[[torch.Tensor, str], torch.Tensor]:
     from engine.directions.gradient import sharp_gold_share
 
     if attribute == "gold":
-        return sharp_gold_share
+        return lambda img, region: sharp_gold_share(img, region, softness)
     raise ValueError(f"cannot tune the {attribute!r} slider; expected one of {', '.join(TUNABLE)}")
 
 
@@ -127,7 +128,7 @@ def tune_slider(
     from engine.stylegan.train.align import trainable_parameters
     from engine.stylegan.train.distil import load_state, save_state
 
-    measure = _measure(cfg.attribute)
+    measure = _measure(cfg.attribute, cfg.softness)
     regions = [r for r in pool if len(pool[r])]
     if not regions:
         raise ValueError("the pool holds no designs")
