@@ -79,6 +79,7 @@ def run_slider(args: argparse.Namespace) -> int:
     from engine.stylegan.checkpoint import load_generator, read_config, save_generator
     from engine.stylegan.render import Renderer
     from engine.stylegan.train import slider_tune as ST
+    from engine.stylegan.train.trainer import pick_device
 
     check_session_arguments(args)
     if args.keep < 0:
@@ -120,7 +121,7 @@ def run_slider(args: argparse.Namespace) -> int:
         for j, (r, c) in enumerate(conditions.items())
     }
     del renderer
-    G = load_generator(model_dir)
+    G = load_generator(model_dir).to(pick_device(args.device))
     tcfg = ST.SliderTuneConfig(
         attribute=args.slider,
         steps=args.steps,
@@ -169,7 +170,7 @@ def run_slider(args: argparse.Namespace) -> int:
         "slider_tune": {**vars(tcfg), "pool": args.pool, "pool_seed": POOL_SEED},
     }
     out = Path(args.out)
-    save_generator(G, out, extra_meta=meta, float16=args.float16)
+    save_generator(G.cpu(), out, extra_meta=meta, float16=args.float16)
     carry_w_space(model_dir, cfg_file, out)
     print(f"wrote {out} (step {status.step}). Next: wenyang eval gen --model {out} --sliders 50")
     return 0

@@ -47,12 +47,12 @@ class SliderTuneConfig:
     """Schedule and loss weights of one run (stored in the tuned model's meta)."""
 
     attribute: str = "gold"
-    steps: int = 120  # optimiser steps
+    steps: int = 60  # optimiser steps
     regions_per_step: int = 4  # designs per step, one per region, taken in turn
-    lr: float = 0.002  # Adam learning rate
+    lr: float = 0.003  # Adam learning rate (0.01 recoloured step 0 visibly, session 27)
     keep: float = 30.0  # weight of the step-0 pixel term
-    margin: float = 0.012  # least rise of the attribute per slider step on 0..+3
-    softness: float = 1.5  # ΔE width of the measure's cut (wider: a signal from further off)
+    margin: float = 0.004  # least rise of the attribute per slider step on 0..+3
+    softness: float = 4.0  # ΔE width of the measure's cut (wider: a signal from further off)
     seed: int = 0  # draws the designs of each step
 
 
@@ -136,6 +136,7 @@ def tune_slider(
         if pool[r].ndim != 3 or pool[r].shape[1:] != (G.num_ws, G.w_dim):
             raise ValueError(f"pool[{r!r}] must be [P, {G.num_ws}, {G.w_dim}]")
     G.requires_grad_(False).eval()
+    device = next(G.parameters()).device
     original = copy.deepcopy(G)  # the weights before any step, also when resuming
     params = trainable_parameters(G, "torgb")
     for p in params:
@@ -161,7 +162,7 @@ def tune_slider(
                 wk = w.clone()
                 wk[a:b] += k * v
                 rows.append(wk)
-        img, frozen = torgb_image(G, torch.stack(rows), original)
+        img, frozen = torgb_image(G, torch.stack(rows).to(device), original)
         assert frozen is not None
         rise = img.new_zeros(())
         by_step = torch.zeros(n_k)

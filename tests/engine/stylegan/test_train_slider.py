@@ -146,7 +146,9 @@ def test_tune_slider_teaches_gold_keeps_step_zero_and_resumes(tmp_path: Path) ->
     slider = _slider(before, pool["dunhuang"])
     held_out = _pool(before, 6, 2)["dunhuang"]  # designs the tune never saw
     g0 = _gold_along(before, slider, held_out)
-    cfg = ST.SliderTuneConfig(steps=15, regions_per_step=2, lr=0.01, keep=10.0, margin=0.02)
+    cfg = ST.SliderTuneConfig(
+        steps=15, regions_per_step=2, lr=0.01, keep=10.0, margin=0.02, softness=1.5
+    )
     G = _generator()
     seen: list[ST.SliderTuneStatus] = []
     st = ST.tune_slider(G, slider, pool, tmp_path / "kept", cfg, report=seen.append)
