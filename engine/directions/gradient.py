@@ -65,17 +65,25 @@ def soft_edge_density(img: torch.Tensor) -> torch.Tensor:
 
 def soft_gold_share(img: torch.Tensor, region_id: str) -> torch.Tensor:
     """[N] smooth share of pixels near the region's metallic colours (measure.gold_share)."""
+    d = _gold_distance(img, region_id)
+    if d is None:
+        return torch.zeros(img.shape[0], dtype=img.dtype, device=img.device)
+    return torch.exp(-((d / GOLD_SIGMA) ** 2)).flatten(1).mean(1)
+
+
+def _gold_distance(img: torch.Tensor, region_id: str) -> torch.Tensor | None:
+    """[N, H, W] CIELAB ΔE of each analysis-size pixel to the nearest of the region's
+    metallic tones (the reference `attributes` measures it against); None without any."""
     from engine.database.palette import region_palette
     from engine.directions.attributes import _gold_reference
     from engine.stylegan.train.align import torch_lab
 
     met = region_palette(_gold_reference(region_id)).metallic
     if not met:
-        return torch.zeros(img.shape[0], dtype=img.dtype, device=img.device)
+        return None
     ref = torch_lab(torch.tensor([[v / 255.0 for v in c.rgb] for c in met], dtype=img.dtype))
     lab = torch_lab(_analysis(img).permute(0, 2, 3, 1))  # [N, H, W, 3]
-    d = (lab[..., None, :] - ref.to(img.device)).norm(dim=-1).amin(-1)
-    return torch.exp(-((d / GOLD_SIGMA) ** 2)).flatten(1).mean(1)
+    return (lab[..., None, :] - ref.to(img.device)).norm(dim=-1).amin(-1)
 
 
 def sharp_gold_share(
@@ -86,16 +94,11 @@ def sharp_gold_share(
     and the opening a min- then max-pool, so that it can be trained on (`train.slider_tune`).
     Unlike `soft_gold_share` it says little about pixels far from gold: it is for teaching
     the network to draw gold, not for finding which way gold lies."""
-    from engine.database.palette import GOLD_DELTA_E, region_palette
-    from engine.directions.attributes import _gold_reference
-    from engine.stylegan.train.align import torch_lab
+    from engine.database.palette import GOLD_DELTA_E
 
-    met = region_palette(_gold_reference(region_id)).metallic
-    if not met:
+    d = _gold_distance(img, region_id)
+    if d is None:
         return torch.zeros(img.shape[0], dtype=img.dtype, device=img.device)
-    ref = torch_lab(torch.tensor([[v / 255.0 for v in c.rgb] for c in met], dtype=img.dtype))
-    lab = torch_lab(_analysis(img).permute(0, 2, 3, 1))  # [N, H, W, 3]
-    d = (lab[..., None, :] - ref.to(img.device)).norm(dim=-1).amin(-1)
     mask = torch.sigmoid((GOLD_DELTA_E - d) / softness)[:, None]
     # the opening on the torus, as measure.gold_share pads by wrapping
     mask = -F.max_pool2d(-F.pad(mask, (0, 1, 0, 1), mode="circular"), 2, 1)
