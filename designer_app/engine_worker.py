@@ -354,13 +354,13 @@ class _EngineWorker(QObject):
 
             try:
                 self._preview = make_preview(self.renderer) or False
-                if self._preview:  # first-call costs (weight packing) now, not mid-drag
+                if self._preview:  # first-call costs and timings now, not mid-drag
                     r = self.renderer
                     c_dim = int(r.info.c_dim)
                     c = np.zeros(c_dim, np.float32) if c_dim else None
                     req = self._request(FrameSpec(request_id=0, seed=0, truncation=1.0))
                     req.c = c
-                    self._preview.render(req, type(req))
+                    self._preview.warm_up(req, type(req))
             except Exception as exc:  # previews are an optimisation: full frames still work
                 self._preview = False
                 self.notice.emit(f"Drag previews are off: {_describe(exc)}")
@@ -372,10 +372,17 @@ class _EngineWorker(QObject):
         t0 = time.perf_counter()
         req = self._request(spec)
         if spec.purpose == "preview" and self._preview:
-            image, ws, _ = self._preview.render(req, type(req))
-            ms = (time.perf_counter() - t0) * 1000.0
-            self.frameReady.emit(spec.request_id, image, ws, ms)
-            return
+            try:
+                image, ws, _ = self._preview.render(req, type(req))
+            except Exception as exc:  # previews are an optimisation: full frames go on
+                traceback.print_exc()
+                self._preview = False
+                self.notice.emit(f"Drag previews are off: {_describe(exc)}")
+                self.previewsAvailable.emit(False)
+            else:
+                ms = (time.perf_counter() - t0) * 1000.0
+                self.frameReady.emit(spec.request_id, image, ws, ms)
+                return
         res = self.renderer.render(req)
         ms = (time.perf_counter() - t0) * 1000.0
         startup_trace.mark("first_render_done")

@@ -67,8 +67,7 @@ def spec_from_design(
 def first_changed_row(old: FrameSpec | None, new: FrameSpec) -> int | None:
     """The first w row that `new` renders differently from `old` (0 = all of them; None =
     nothing changed). Seed, truncation, words, a latent, mix and policy move every row; a
-    slider offset moves only its layer range. Tells whether an edit is cheap to show (fine
-    rows: the renderer reuses everything below them) or needs the whole network."""
+    slider offset moves only its layer range (the renderer reuses everything below it)."""
     if old is None:
         return 0
 

@@ -1,60 +1,121 @@
-"""Half-resolution previews while a slider is dragged (issue 6 allows them if the full frame
+"""Lower-resolution frames while a slider is dragged (issue 6 allows them if the full frame
 follows on release).
 
-The generator builds its image octave by octave (skip architecture): the image after the
-second-highest block is the same design at half the resolution. The preview renderer is that
-network stopped one block early, with the very same weights, so a drag that moves coarse or
-middle rows (a full re-render) skips the most expensive block. Fine rows are left to the full
-renderer, which re-renders only the top blocks for them anyway. Runs on the engine thread.
+The generator builds its image octave by octave (skip architecture): the image after a lower
+block is the same design at a lower resolution. A preview twin is that network stopped one or
+more blocks early, with the very same weights. While a slider is held, each frame goes to the
+sharpest of the full renderer and its twins whose estimated cost for this very edit (what
+their caches already hold, their steps' recent wall times: `Renderer.estimate_ms`) fits
+`DRAG_BUDGET_MS`. With one frame in flight an edit waits for at most the frame before it and
+then its own, so a 35 ms frame keeps slider -> frame under 80 ms. A fast machine keeps full
+frames throughout; this 2-core CPU draws fine-row drags at half and structural drags at a
+quarter of the resolution, and the full frame follows on release. Runs on the engine thread.
 """
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import numpy as np
 
 MIN_PREVIEW_SIDE = 64  # below this a preview no longer shows the pattern's detail
+DRAG_BUDGET_MS = 35.0  # a drag frame's own render time (see the docstring)
+RETRY_AFTER = 40  # a twin passed over this many times in a row is tried once again
 
 
 class PreviewRenderer:
-    """A generator truncated one octave below the loaded one, sharing its weights."""
+    """The loaded renderer and its truncated twins, sharpest first."""
 
-    def __init__(self, renderer: Any, small: Any) -> None:
-        self.renderer, self.small = renderer, small
-        self.num_ws = int(small.info.num_ws)
-        self.factor = int(renderer.info.resolution) // int(small.info.resolution)
+    def __init__(self, renderer: Any, twins: list[Any], budget_ms: float = DRAG_BUDGET_MS):
+        self.renderer, self.twins, self.budget_ms = renderer, list(twins), float(budget_ms)
+        self.small = self.twins[0]  # the half-resolution twin
+        self.num_ws = int(self.small.info.num_ws)
+        self.factor = int(renderer.info.resolution) // int(self.small.info.resolution)
+        self.last_factor = 1  # the downscale of the newest preview (1: a full frame)
+        self.factors: collections.Counter[int] = collections.Counter()  # previews drawn, by it
+        self._passed: collections.Counter[int] = collections.Counter()  # see pick()
+        self._last: tuple[np.ndarray, tuple[str, int | None]] | None = None  # newest frame
+
+    def _ladder(self, edit_row: int) -> list[tuple[Any, int]]:
+        """The full renderer and the twins that show an edit from w row `edit_row` on: a
+        twin must run at least one convolution the edit changes (a twin that only re-draws
+        its last toRGB would show a fine-row drag as almost no change at all)."""
+        full = int(self.renderer.info.resolution)
+        return [(self.renderer, 1)] + [
+            (t, full // int(t.info.resolution))
+            for t in self.twins
+            if edit_row < int(t.info.num_ws) - 1
+        ]
+
+    def pick(
+        self, ws: np.ndarray, noise: tuple[str, int | None], edit_row: int = 0
+    ) -> tuple[Any, int]:
+        """(renderer, downscale) for a drag frame: the sharpest that shows the edit and whose
+        estimate fits the budget, else the smallest that shows it. A renderer never timed
+        does not count as fitting."""
+        ladder = self._ladder(edit_row)
+        for r, f in ladder:
+            est = r.estimate_ms(ws[: int(r.info.num_ws)], noise)
+            if est is not None and est <= self.budget_ms:
+                self._passed[f] = 0
+                return r, f
+            if f > 1 and f != ladder[-1][1]:
+                # a twin passed over is timed again now and then: one slow render (a load
+                # spike) must not keep it out for the rest of the session
+                self._passed[f] += 1
+                if self._passed[f] >= RETRY_AFTER:
+                    self._passed[f] = 0
+                    return r, f
+        return ladder[-1]
+
+    def _edit_row(self, ws: np.ndarray, noise: tuple[str, int | None]) -> int:
+        """The first w row this frame changes against the previous drag frame (0: all)."""
+        last = self._last
+        if last is None or last[1] != noise or last[0].shape != ws.shape:
+            return 0
+        moved = np.flatnonzero(np.any(last[0] != ws, axis=1))
+        return int(moved[0]) if moved.size else int(ws.shape[0])
 
     def render(self, request: Any, request_class: Any) -> tuple[np.ndarray, np.ndarray, float]:
-        """(image at full size, blocky; the full request's ws; ms) for a full-size request."""
+        """(image at full size, blocky when downscaled; the full request's ws; ms) for a
+        full-size request."""
         ws = self.renderer.request_ws(request)
-        res = self.small.render(
+        noise = request.noise_key()
+        r, f = self.pick(ws, noise, self._edit_row(ws, noise))
+        self._last = (ws, noise)
+        res = r.render(
             request_class(
-                ws=ws[: self.num_ws],
+                ws=ws[: int(r.info.num_ws)],
                 seed=request.seed,  # seeded noise: the same draw as the full frame's layers
                 noise_mode=request.noise_mode,
                 noise_seed=getattr(request, "noise_seed", None),
                 request_id=request.request_id,
             )
         )
-        f = self.factor
-        img = np.ascontiguousarray(np.repeat(np.repeat(res.image, f, axis=0), f, axis=1))
+        self.last_factor = f
+        self.factors[f] += 1
+        img = res.image
+        if f > 1:
+            img = np.ascontiguousarray(np.repeat(np.repeat(img, f, axis=0), f, axis=1))
         return img, ws, float(res.ms)
 
+    def warm_up(self, request: Any, request_class: Any) -> None:
+        """Render every twin twice, from scratch: the first call packs weights, the second
+        gives `estimate_ms` a time worth trusting (before any drag, not in the middle of one)."""
+        ws = self.renderer.request_ws(request)
+        for t in self.twins:
+            n = int(t.info.num_ws)
+            for shift in (0.0, 1e-3):  # another latent: nothing cached, every step timed
+                t.render(request_class(ws=ws[:n] + shift, seed=request.seed))
 
-def make_preview(renderer: Any) -> PreviewRenderer | None:
-    """The half-resolution twin of a StyleGAN renderer, or None (other renderers, small
-    models, or weights that do not line up)."""
-    G = getattr(renderer, "G", None)
-    kwargs = getattr(G, "init_kwargs", None)
-    if G is None or not isinstance(kwargs, dict) or not hasattr(renderer, "request_ws"):
-        return None
-    side = int(G.img_resolution) // 2
-    if side < MIN_PREVIEW_SIDE:
-        return None
+
+def _twin(G: Any, side: int) -> Any | None:
+    """G stopped at `side` pixels, sharing its weights (a copy of them), or None when the
+    weights do not line up."""
     from engine.stylegan.networks import Generator  # engine thread only (torch)
-    from engine.stylegan.render import Renderer
 
+    kwargs = G.init_kwargs
     small = Generator(**{**kwargs, "img_resolution": side})
     full, own = G.state_dict(), small.state_dict()
     if any(k not in full or tuple(full[k].shape) != tuple(v.shape) for k, v in own.items()):
@@ -63,4 +124,25 @@ def make_preview(renderer: Any) -> PreviewRenderer | None:
     for attr in ("model_id", "model_hash"):
         if hasattr(G, attr):
             setattr(small, attr, getattr(G, attr))
-    return PreviewRenderer(renderer, Renderer.from_generator(small, device=str(renderer.device)))
+    return small
+
+
+def make_preview(renderer: Any, budget_ms: float = DRAG_BUDGET_MS) -> PreviewRenderer | None:
+    """The preview ladder of a StyleGAN renderer (twins at 1/2, 1/4 … down to
+    MIN_PREVIEW_SIDE), or None (other renderers, small models, or weights that do not line
+    up)."""
+    G = getattr(renderer, "G", None)
+    kwargs = getattr(G, "init_kwargs", None)
+    if G is None or not isinstance(kwargs, dict) or not hasattr(renderer, "request_ws"):
+        return None
+    from engine.stylegan.render import Renderer
+
+    twins = []
+    side = int(G.img_resolution) // 2
+    while side >= MIN_PREVIEW_SIDE:
+        small = _twin(G, side)
+        if small is None:
+            break
+        twins.append(Renderer.from_generator(small, device=str(renderer.device)))
+        side //= 2
+    return PreviewRenderer(renderer, twins, budget_ms) if twins else None

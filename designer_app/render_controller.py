@@ -382,15 +382,11 @@ class RenderController(QObject):
         self.session.render(spec)
 
     def _wants_preview(self, spec: FrameSpec) -> bool:
-        """Preview while a slider is held and the edit reaches below the fine rows."""
-        info = self.state.info
-        if info is None or not self.previews_available or not self.is_dragging():
+        """A preview will do while a slider is held and the edit changes the latent: the
+        engine then draws the sharpest frame that fits its drag budget (preview_render)."""
+        if self.state.info is None or not self.previews_available or not self.is_dragging():
             return False
-        n = int(info.num_ws)  # type: ignore[attr-defined]
-        ranges = getattr(info, "layer_ranges", None) or {}
-        fine0 = int(ranges.get("fine", (n, n))[0])
-        row = first_changed_row(self._last_spec, spec)
-        return row is not None and row < fine0
+        return first_changed_row(self._last_spec, spec) is not None
 
     def drag_ended(self) -> None:
         """A slider was released: the full frame follows a preview (idempotent)."""

@@ -173,6 +173,9 @@ class Renderer:
         self._map_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._state_cache: list[tuple[np.ndarray, Any, Any]] = []
         self._cache_noise: tuple[str, int | None] | None = None
+        # per step: a running estimate of its wall time (ms), for `estimate_ms`
+        self._step_ms: list[float | None] = [None] * len(self._steps)
+        self._step_seen: list[int] = [0] * len(self._steps)
         self._noise_tables: OrderedDict[int, dict[int, torch.Tensor]] = OrderedDict()
 
     # ---------------------------------------------------------------- properties
@@ -323,17 +326,35 @@ class Renderer:
             img = self.G.synthesis(wt, noise_mode=noise[0])
         return list(to_uint8(img))
 
+    def _first_stale(self, ws: np.ndarray, noise: tuple[str, int | None]) -> int:
+        """Index of the first step whose cached output does not hold for these ws and noise
+        (len(steps) when the whole frame is cached)."""
+        if noise[0] == "random" or noise != self._cache_noise:
+            return 0
+        cache, steps = self._state_cache, self._steps
+        first = 0
+        while first < len(cache) and np.array_equal(cache[first][0], ws[steps[first].w_index]):
+            first += 1
+        return first
+
+    def estimate_ms(self, ws: np.ndarray, noise: tuple[str, int | None]) -> float | None:
+        """What rendering these ws would cost now (ms), from the steps' recent wall times and
+        what the cache already holds; None until every step it needs was timed once. Lets
+        a caller pick the sharpest frame that fits a time budget (drag previews). On CUDA
+        the steps are timed without a synchronize, so the figure is a lower bound."""
+        with self._lock:
+            first = self._first_stale(ws, noise)
+            times = self._step_ms[first:]
+        if any(t is None for t in times):
+            return None
+        return float(sum(t for t in times if t is not None))
+
     def _synthesize(self, ws: np.ndarray, noise: tuple[str, int | None]) -> np.ndarray:
         """Run the step chain from the first step whose w row (or noise) changed."""
         noise_mode = noise[0]
         steps = self._steps
         cache = self._state_cache
-        first = 0
-        if noise_mode != "random" and noise == self._cache_noise:
-            while first < len(cache) and np.array_equal(cache[first][0], ws[steps[first].w_index]):
-                first += 1
-        else:
-            first = 0
+        first = self._first_stale(ws, noise)
         if first == len(steps):
             return to_uint8(cache[-1][2])[0]
         del cache[first:]
@@ -341,11 +362,21 @@ class Renderer:
         x, img = (None, None) if first == 0 else (cache[first - 1][1], cache[first - 1][2])
         with torch.inference_mode(), self._noise(noise):
             wt = torch.from_numpy(ws).to(self._device)[None]  # [1, num_ws, w_dim]
-            for step in steps[first:]:
+            for i in range(first, len(steps)):
+                step = steps[i]
+                t0 = time.perf_counter()
                 x, img = self._run_step(step, x, img, wt[:, step.w_index], noise_mode)
                 cache.append((ws[step.w_index].copy(), x, img))
+                self._note_step_ms(i, (time.perf_counter() - t0) * 1000.0)
         assert img is not None
         return to_uint8(img)[0]
+
+    def _note_step_ms(self, i: int, ms: float) -> None:
+        """Running estimate of step i's wall time: the first (packing, warm-up) timing is
+        replaced by the next, later ones move it by a third, so load changes show quickly."""
+        old = self._step_ms[i]
+        self._step_ms[i] = ms if old is None or self._step_seen[i] < 2 else old + (ms - old) / 3
+        self._step_seen[i] += 1
 
     def _run_step(
         self, step: _Step, x: Any, img: Any, w: torch.Tensor, noise_mode: str
@@ -435,6 +466,8 @@ class Renderer:
         self.notices.append("CUDA ran out of memory; rendering continues on the CPU")
         self._state_cache.clear()
         self._noise_tables.clear()
+        self._step_ms = [None] * len(self._steps)  # CUDA timings say nothing about the CPU
+        self._step_seen = [0] * len(self._steps)
         self.G.to("cpu")
         self._device = "cpu"
         torch.cuda.empty_cache()

@@ -291,10 +291,12 @@ def test_coarse_drag_previews_then_the_full_frame_follows_on_release(qtbot, make
     assert w.stack.count() == 1  # previews are no extra history
 
 
-def test_fine_row_drags_stay_at_full_resolution(qtbot, make_window):
+def test_fine_row_drags_ask_for_previews_and_end_on_a_full_frame(qtbot, make_window):
+    """Any drag may preview (the engine picks the resolution that fits its budget); the
+    release brings the full frame."""
     from engine.project import Offset
 
-    r = FakeRenderer()
+    r = FakeRenderer(delay_s=0.005)
     w = make_window(renderer=r)
     wait_idle(qtbot, w)
     worker = w.session.worker
@@ -306,12 +308,131 @@ def test_fine_row_drags_stay_at_full_resolution(qtbot, make_window):
     w.model.design.offsets.append(Offset("dir:fine:test", 0.0, (fine0, 6), vec, "fine test"))
     w.render.request_frame()
     wait_idle(qtbot, w)
-    w.render.is_dragging = lambda: True
+    dragging = [True]
+    w.render.is_dragging = lambda: dragging[0]
     for k in range(1, 6):
         w.model.design.offsets[-1].strength = 0.2 * k
         w.render.request_frame()
-        wait_idle(qtbot, w)
-    assert preview.calls == 0 and not w.render.showing_preview
+        qtbot.wait(5)
+    qtbot.waitUntil(lambda: w.render.showing_preview, timeout=5000)
+    assert preview.calls >= 1
+    dragging[0] = False
+    w.render.drag_ended()
+    wait_idle(qtbot, w)
+    assert not w.render.showing_preview
+    final = r.render(w.session.worker._request(_spec(w)))
+    assert np.array_equal(w.state.image, final.image)
+
+
+class _BrokenPreview:
+    def render(self, request, request_class):
+        raise RuntimeError("twin weights went missing")
+
+
+def test_a_failing_preview_turns_previews_off_and_the_frame_still_comes(qtbot, make_window):
+    r = FakeRenderer()
+    w = make_window(renderer=r)
+    wait_idle(qtbot, w)
+    worker = w.session.worker
+    worker._preview, worker._preview_posted = _BrokenPreview(), True
+    w.render.previews_available = True
+    notices: list[str] = []
+    w.render.notice.connect(notices.append)
+    s = w.sliders.truncation.slider
+    s.setSliderDown(True)
+    s.setValue(s.value() + 10)
+    qtbot.waitUntil(lambda: not w.render.previews_available, timeout=5000)
+    s.setSliderDown(False)
+    wait_idle(qtbot, w)
+    assert worker._preview is False
+    assert any("Drag previews are off" in n and "twin weights" in n for n in notices)
+    final = r.render(w.session.worker._request(_spec(w)))
+    assert np.array_equal(w.state.image, final.image)
+
+
+def _ladder_generator(resolution: int):
+    import torch
+
+    from engine.stylegan.config import generator_kwargs
+    from engine.stylegan.networks import Generator
+
+    torch.manual_seed(4)
+    return Generator(**generator_kwargs("tiny", c_dim=0, resolution=resolution, tileable=True))
+
+
+def test_renderer_estimates_what_an_edit_costs_from_its_cache():
+    from engine.stylegan.render import Renderer, RenderRequest
+
+    r = Renderer.from_generator(_ladder_generator(128))
+    ws = r.request_ws(RenderRequest(seed=3, truncation=0.7))
+    noise = ("const", None)
+    assert r.estimate_ms(ws, noise) is None  # never timed
+    r.render(RenderRequest(ws=ws))
+    full = r.estimate_ms(ws + 0.5, noise)
+    assert full is not None and full > 0
+    assert r.estimate_ms(ws, noise) == 0.0  # the whole frame is cached
+    fine0 = r.info.layer_ranges["fine"][0]
+    moved = ws.copy()
+    moved[fine0:] += 0.5
+    fine = r.estimate_ms(moved, noise)
+    assert fine is not None and 0 < fine < full  # only the top steps re-run
+    assert r.estimate_ms(ws, ("random", None)) == full  # random noise: nothing reusable
+
+
+def test_drag_frames_go_to_the_sharpest_renderer_that_fits_the_budget():
+    from designer_app.preview_render import make_preview
+    from engine.stylegan.render import Renderer, RenderRequest
+
+    r = Renderer.from_generator(_ladder_generator(256))
+    p = make_preview(r, budget_ms=1e9)
+    assert p is not None
+    assert [t.info.resolution for t in p.twins] == [128, 64]
+    req = RenderRequest(seed=5, truncation=0.7)
+    r.render(req)
+    r.render(RenderRequest(seed=6, truncation=0.7))  # timed past the first (packing) call
+    p.warm_up(req, RenderRequest)
+    img, ws, _ = p.render(RenderRequest(seed=7, truncation=0.7), RenderRequest)
+    assert p.last_factor == 1  # everything fits: a full frame
+    assert np.array_equal(img, r.render(RenderRequest(ws=ws)).image)
+    p.budget_ms = 0.0  # nothing fits: the smallest twin
+    img, ws, _ = p.render(RenderRequest(seed=8, truncation=0.7), RenderRequest)
+    assert p.last_factor == 4 and img.shape == (256, 256, 3)
+    small = p.twins[1].render(RenderRequest(ws=ws[: p.twins[1].info.num_ws])).image
+    assert np.array_equal(img[0::4, 0::4], small) and (img[1::4, 2::4] == small).all()
+    # a drag of the fine rows (nothing else moved since the frame before) at budget 0: the
+    # half-resolution twin, since the quarter one would only re-draw its last toRGB
+    fine0 = r.info.layer_ranges["fine"][0]
+    assert fine0 >= int(p.twins[1].info.num_ws) - 1
+    moved = ws.copy()
+    moved[fine0:] += 0.25
+    p.render(RenderRequest(ws=moved), RenderRequest)
+    assert p.last_factor == 2
+    # with given costs: the sharpest within the budget; twins that do not show the edit
+    # (it starts at or above their last toRGB row) are never picked
+    costs = {1: 60.0, 2: 30.0, 4: 10.0}
+    for t, f in [(r, 1), (p.twins[0], 2), (p.twins[1], 4)]:
+        t.estimate_ms = lambda ws, noise, f=f: costs[f]
+    new = r.request_ws(RenderRequest(seed=9, truncation=0.7))
+    noise = ("const", None)
+    p.budget_ms = 35.0
+    assert p.pick(new, noise)[1] == 2
+    p.budget_ms = 5.0
+    assert p.pick(new, noise)[1] == 4
+    top64 = int(p.twins[1].info.num_ws) - 1  # the 64 px twin's last (toRGB) row
+    assert p.pick(new, noise, edit_row=top64)[1] == 2
+    top128 = int(p.twins[0].info.num_ws) - 1
+    assert p.pick(new, noise, edit_row=top128)[1] == 1  # only the full network shows it
+    p.budget_ms = 100.0
+    assert p.pick(new, noise)[1] == 1
+    # a twin passed over (one slow render) is tried again after RETRY_AFTER frames
+    from designer_app.preview_render import RETRY_AFTER
+
+    costs[2], p.budget_ms = 40.0, 35.0
+    picks = [p.pick(new, noise)[1] for _ in range(2 * RETRY_AFTER)]
+    assert set(picks) == {2, 4} and picks.count(2) == 2
+    first = picks.index(2)
+    assert picks[first + 1 :].index(2) == RETRY_AFTER - 1
+    assert p.factors[1] == 1 and p.factors[4] == 1 and p.factors[2] == 1
 
 
 def test_preview_renderer_is_the_generator_one_octave_early(tmp_path):
