@@ -33,7 +33,6 @@ and the step are saved in the run folder; every batch is drawn from the step's o
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ import torch.nn.functional as F
 
 from engine.stylegan.networks import Generator
 from engine.stylegan.train.options import COLOUR_SPACES
+from engine.stylegan.train.session_loop import SessionLoop
 
 STATE_DIR = "align-state"
 COLOUR_PX = 32  # colours are compared at this size (1024 pixels per tile)
@@ -272,14 +272,16 @@ def align(
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.Adam(params, lr=cfg.lr, betas=(0.0, 0.99))
-    step = load_state(run_dir, G, opt, STATE_DIR)
+    first = load_state(run_dir, G, opt, STATE_DIR)
     proj = F.normalize(
         torch.randn(3, COLOUR_PROJECTIONS, generator=torch.Generator().manual_seed(cfg.seed)),
         dim=0,
     ).to(device)
-    start = last_save = time.monotonic()
-    status = AlignStatus(step, float("nan"), float("nan"), float("nan"), float("nan"), 0.0)
-    while step < cfg.steps:
+    loop = SessionLoop(
+        lambda n: save_state(run_dir, G, opt, n, STATE_DIR), cfg.steps, minutes, should_stop
+    )
+    status = AlignStatus(first, float("nan"), float("nan"), float("nan"), float("nan"), 0.0)
+    for step in loop.steps(first):
         b = {k: v.to(device) for k, v in _batch(data, cfg, step, G.z_dim).items()}
         ws = G.mapping(b["z"], b["c"], skip_w_avg_update=True)
         with torch.no_grad():
@@ -312,19 +314,17 @@ def align(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        step += 1
-        now = time.monotonic()
         status = AlignStatus(
-            step, l_con.item(), cos.item(), l_col.item(), l_anc.item(), now - start, l_reg.item()
+            step + 1,
+            l_con.item(),
+            cos.item(),
+            l_col.item(),
+            l_anc.item(),
+            loop.seconds,
+            l_reg.item(),
         )
         if report is not None:
             report(status)
-        stop = (should_stop is not None and should_stop()) or now - start > minutes * 60
-        if stop or step == cfg.steps or now - last_save > 300:
-            save_state(run_dir, G, opt, step, STATE_DIR)
-            last_save = now
-        if stop:
-            break
     for p in params:
         p.requires_grad_(False)
     return status

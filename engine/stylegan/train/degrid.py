@@ -27,7 +27,6 @@ both networks at every layer. Resumable like gan-distil (state in the run folder
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from engine.stylegan.train.distil import (
     save_state,
 )
 from engine.stylegan.train.grid_penalty import GridPenalty, jump_profile
+from engine.stylegan.train.session_loop import SessionLoop
 
 STATE_DIR = "degrid-state"
 
@@ -107,18 +107,21 @@ def degrid(
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.99))
-    step = load_state(out_dir, student, opt, name=STATE_DIR)
+    first = load_state(out_dir, student, opt, name=STATE_DIR)
     # a short run: the running mean follows the grid within ~20 steps
     pen = GridPenalty(period, decay=0.05, device=teacher.mapping.w_avg.device)
     teacher.eval().requires_grad_(False)
     student.train()
-    t0 = time.monotonic()
-    last_save = t0
+    loop = SessionLoop(
+        lambda n: save_state(out_dir, student, opt, n, name=STATE_DIR),
+        total_steps,
+        minutes,
+        should_stop,
+        save_every_s,
+    )
     use_clip = clip_features is not None and clip_weight > 0
-    status = DegridStatus(step, math.nan, math.nan, math.nan, math.nan, 0.0)
-    while step < total_steps and (time.monotonic() - t0) < minutes * 60:
-        if should_stop is not None and should_stop():
-            break
+    status = DegridStatus(first, math.nan, math.nan, math.nan, math.nan, 0.0)
+    for step in loop.steps(first):
         for g in opt.param_groups:
             g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
         target, img = render_pair(teacher, student, sampler, batch)
@@ -134,25 +137,20 @@ def degrid(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        step += 1
         status = DegridStatus(
-            step,
+            step + 1,
             float(loss.detach()),
             float(anchor.detach()),
             float(clip.detach()),
             float(pen.estimate()[0]) + 1,
-            time.monotonic() - t0,
+            loop.seconds,
         )
         if report is not None:
             report(status)
-        if time.monotonic() - last_save > save_every_s:
-            save_state(out_dir, student, opt, step, name=STATE_DIR)
-            last_save = time.monotonic()
-    save_state(out_dir, student, opt, step, name=STATE_DIR)
     student.eval().requires_grad_(False)
     if math.isnan(status.loss):  # nothing left to train (a finished run): measure only
         target, img = render_pair(teacher, student, sampler, batch)
         line = float(jump_profile(img, period)[0])
         err = float(relative_error(img, target))
-        status = DegridStatus(step, math.nan, err, math.nan, line, 0.0)
+        status = DegridStatus(status.step, math.nan, err, math.nan, line, 0.0)
     return status

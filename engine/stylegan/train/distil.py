@@ -39,7 +39,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +49,7 @@ import torch
 
 from engine.stylegan import seeded_noise
 from engine.stylegan.networks import Generator
+from engine.stylegan.train.session_loop import SessionLoop
 
 STATE_DIR = "distil-state"
 
@@ -258,15 +258,18 @@ def distil(
     for _, p in params:
         p.requires_grad_(True)
     opt = torch.optim.Adam([p for _, p in params], lr=lr, betas=(0.9, 0.99))
-    step = load_state(out_dir, student, opt)
+    first = load_state(out_dir, student, opt)
     teacher.eval().requires_grad_(False)
     student.train()
-    t0 = time.monotonic()
-    last_save = t0
-    status = DistilStatus(step, math.nan, math.nan, math.nan, 0.0)
-    while step < total_steps and (time.monotonic() - t0) < minutes * 60:
-        if should_stop is not None and should_stop():
-            break
+    loop = SessionLoop(
+        lambda n: save_state(out_dir, student, opt, n),
+        total_steps,
+        minutes,
+        should_stop,
+        save_every_s,
+    )
+    status = DistilStatus(first, math.nan, math.nan, math.nan, 0.0)
+    for step in loop.steps(first):
         for g in opt.param_groups:
             g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
         x_err, img_err, detail_err = errors(teacher, student, sampler, batch, boundary)
@@ -274,27 +277,22 @@ def distil(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        step += 1
         status = DistilStatus(
-            step,
+            step + 1,
             float(loss.detach()),
             float(x_err.detach()),
             float(img_err.detach()),
-            time.monotonic() - t0,
+            loop.seconds,
             float(detail_err.detach()),
         )
         if report is not None:
             report(status)
-        if time.monotonic() - last_save > save_every_s:
-            save_state(out_dir, student, opt, step)
-            last_save = time.monotonic()
-    save_state(out_dir, student, opt, step)
     student.eval()
     if math.isnan(status.loss):  # nothing left to train (a finished run): measure only
         # autograd on, as in training: the BELOW mode's inference kernels would take one
         # noise map for the whole batch
         x, im, de = (float(e.detach()) for e in errors(teacher, student, sampler, batch, boundary))
-        status = DistilStatus(step, x + im + de, x, im, time.monotonic() - t0, de)
+        status = DistilStatus(status.step, x + im + de, x, im, loop.seconds, de)
     return status
 
 

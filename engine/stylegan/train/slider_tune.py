@@ -31,7 +31,6 @@ within ~20 ΔE of gold give the measure no gradient.
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ import torch.nn.functional as F
 
 from engine.directions.base import Direction
 from engine.stylegan.networks import Generator
+from engine.stylegan.train.session_loop import SessionLoop
 
 STATE_DIR = "slider-state"
 RISE_STEPS: tuple[int, ...] = (-3, 0, 1, 2, 3)  # the slider positions each design is drawn at
@@ -148,12 +148,14 @@ def tune_slider(
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.Adam(params, lr=cfg.lr, betas=(0.0, 0.99))
-    step = load_state(run_dir, G, opt, STATE_DIR)
+    first = load_state(run_dir, G, opt, STATE_DIR)
     n_k = len(RISE_STEPS)
     k0 = RISE_STEPS.index(0)
-    start = last_save = time.monotonic()
-    status = SliderTuneStatus(step, float("nan"), float("nan"), [], 0.0)
-    while step < cfg.steps:
+    loop = SessionLoop(
+        lambda n: save_state(run_dir, G, opt, n, STATE_DIR), cfg.steps, minutes, should_stop
+    )
+    status = SliderTuneStatus(first, float("nan"), float("nan"), [], 0.0)
+    for step in loop.steps(first):
         g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         batch_regions = [
             regions[(step * cfg.regions_per_step + j) % len(regions)]
@@ -183,23 +185,15 @@ def tune_slider(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        step += 1
-        now = time.monotonic()
         status = SliderTuneStatus(
-            step,
+            step + 1,
             float(rise.detach()),
             float(keep.detach()),
             [round(float(x), 4) for x in by_step / len(batch_regions)],
-            now - start,
+            loop.seconds,
         )
         if report is not None:
             report(status)
-        stop = (should_stop is not None and should_stop()) or now - start > minutes * 60
-        if stop or step == cfg.steps or now - last_save > 300:
-            save_state(run_dir, G, opt, step, STATE_DIR)
-            last_save = now
-        if stop:
-            break
     for p in params:
         p.requires_grad_(False)
     return status
