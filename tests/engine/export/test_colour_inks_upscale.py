@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -97,6 +98,19 @@ def test_upscale_shape_and_still_tiles(tile: np.ndarray, method: str) -> None:
     assert up.shape == (150, 170, 3) and up.dtype == np.uint8
     inner = float(np.abs(np.diff(up.astype(int), axis=0)).mean())
     assert _seam_jump(up) < 2.5 * inner + 1
+
+
+def test_bilinear_enlargement_still_tiles_and_keeps_the_colours(tile: np.ndarray) -> None:
+    from engine.export.upscale import bilinear
+
+    up = bilinear(tile, (tile.shape[0] * 4, tile.shape[1] * 4))
+    assert up.shape == (tile.shape[0] * 4, tile.shape[1] * 4, 3) and up.dtype == np.uint8
+    inner = float(np.abs(np.diff(up.astype(int), axis=0)).mean())
+    assert _seam_jump(up) < 2.5 * inner + 1
+    # without the wrap the edge rows would blend with nothing (a plain resize clamps)
+    plain = cv2.resize(tile, (tile.shape[1] * 4, tile.shape[0] * 4), interpolation=cv2.INTER_LINEAR)
+    assert not np.array_equal(up[0], plain[0])
+    assert abs(float(up.mean()) - float(tile.mean())) < 2.0
 
 
 def test_edge_preserving_upscale_is_crisper_than_lanczos(tile: np.ndarray) -> None:
