@@ -21,6 +21,7 @@ more than `MAX_STRAY`. Runs on the engine thread.
 from __future__ import annotations
 
 import collections
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ DRAG_BUDGET_MS = 35.0  # a drag frame's own render time (see the docstring)
 RETRY_AFTER = 40  # a twin passed over this many times in a row is tried once again
 MAX_STRAY = 16.0  # a twin's mean |difference| (of 255) to the full frame shrunk to its size
 STRAY_DESIGNS = 3  # designs the check renders
+PREVIEW_DIR = "preview"  # beside the generator: a narrower network distilled for drag frames
 
 
 class PreviewRenderer:
@@ -44,7 +46,7 @@ class PreviewRenderer:
         self.factor = int(renderer.info.resolution) // int(self.small.info.resolution)
         self.last_factor = 1  # the downscale of the newest preview (1: a full frame)
         self.factors: collections.Counter[int] = collections.Counter()  # previews drawn, by it
-        self._passed: collections.Counter[int] = collections.Counter()  # see pick()
+        self._passed: collections.Counter[int] = collections.Counter()  # by id(), see pick()
         self._last: tuple[np.ndarray, tuple[str, int | None]] | None = None  # newest frame
 
     def _ladder(self, edit_row: int) -> list[tuple[Any, int]]:
@@ -68,14 +70,14 @@ class PreviewRenderer:
         for r, f in ladder:
             est = r.estimate_ms(ws[: int(r.info.num_ws)], noise)
             if est is not None and est <= self.budget_ms:
-                self._passed[f] = 0
+                self._passed[id(r)] = 0
                 return r, f
-            if f > 1 and f != ladder[-1][1]:
+            if f > 1 and r is not ladder[-1][0]:
                 # a twin passed over is timed again now and then: one slow render (a load
                 # spike) must not keep it out for the rest of the session
-                self._passed[f] += 1
-                if self._passed[f] >= RETRY_AFTER:
-                    self._passed[f] = 0
+                self._passed[id(r)] += 1
+                if self._passed[id(r)] >= RETRY_AFTER:
+                    self._passed[id(r)] = 0
                     return r, f
         return ladder[-1]
 
@@ -120,23 +122,6 @@ class PreviewRenderer:
                 t.render(request_class(ws=ws[:n] + shift, seed=request.seed))
 
 
-def _twin(G: Any, side: int) -> Any | None:
-    """G stopped at `side` pixels, sharing its weights (a copy of them), or None when the
-    weights do not line up."""
-    from engine.stylegan.networks import Generator  # engine thread only (torch)
-
-    kwargs = G.init_kwargs
-    small = Generator(**{**kwargs, "img_resolution": side})
-    full, own = G.state_dict(), small.state_dict()
-    if any(k not in full or tuple(full[k].shape) != tuple(v.shape) for k, v in own.items()):
-        return None
-    small.load_state_dict({k: full[k] for k in own})
-    for attr in ("model_id", "model_hash"):
-        if hasattr(G, attr):
-            setattr(small, attr, getattr(G, attr))
-    return small
-
-
 def stray(renderer: Any, twin: Any, designs: int = STRAY_DESIGNS) -> float:
     """Mean |difference| (0–255) between the twin's picture and the full frame shrunk to the
     twin's size (area average), over a few fixed designs."""
@@ -171,11 +156,12 @@ def make_preview(
     if G is None or not isinstance(kwargs, dict) or not hasattr(renderer, "request_ws"):
         return None
     from engine.stylegan.render import Renderer
+    from engine.stylegan.twin import truncated_generator
 
     twins = []
     side = int(G.img_resolution) // 2
     while side >= MIN_PREVIEW_SIDE:
-        small = _twin(G, side)
+        small = truncated_generator(G, side)
         if small is None:
             break
         twin = Renderer.from_generator(small, device=str(renderer.device))
@@ -183,4 +169,34 @@ def make_preview(
             break  # a smaller twin strays further still
         twins.append(twin)
         side //= 2
+    student = preview_network(renderer)
+    if student is not None and stray(renderer, student) <= max_stray:
+        twins.append(student)  # as sharp as a twin of its size, cheaper, a little less exact
+        twins.sort(key=lambda t: -int(t.info.resolution))  # stable: twins before the student
     return PreviewRenderer(renderer, twins, budget_ms) if twins else None
+
+
+def preview_network(renderer: Any) -> Any | None:
+    """The narrow drag-preview network shipped beside the generator (`PREVIEW_DIR`, made by
+    `wenyang train gan-distil MODEL --resolution PX`), when it was distilled from these very
+    weights; None otherwise (none shipped, or left over from earlier weights)."""
+    mdir = getattr(renderer, "model_dir", None)
+    if mdir is None:
+        return None
+    pdir = Path(mdir) / PREVIEW_DIR
+    from engine.stylegan.checkpoint import CONFIG_FILE, read_config
+    from engine.stylegan.render import Renderer
+
+    if not (pdir / CONFIG_FILE).is_file():
+        return None
+    try:
+        of = dict(read_config(pdir).get("meta") or {}).get("preview_of") or {}
+        own = str(read_config(Path(mdir)).get("sha256", ""))
+        if not own or str(of.get("sha256", "")) != own:
+            return None
+        net = Renderer(pdir, device=str(renderer.device))
+    except Exception:  # an unreadable preview network only costs speed: go without it
+        return None
+    if net.info.w_dim != renderer.info.w_dim or net.info.num_ws > renderer.info.num_ws:
+        return None
+    return net

@@ -137,8 +137,10 @@ class Renderer:
         self.region_means: dict[str, np.ndarray] = {}  # region -> mean w (directions file)
         self._lock = threading.RLock()
         dev = pick_device(device)
+        self.model_dir: Path | None = None  # the folder the weights came from (None: in memory)
         if generator is None:
             mdir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
+            self.model_dir = mdir
             if not (mdir / checkpoint.CONFIG_FILE).is_file():
                 raise UserInputError(
                     "no generator model here (expected config.json and "

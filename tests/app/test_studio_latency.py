@@ -483,6 +483,51 @@ def test_twins_that_draw_another_picture_than_the_full_network_are_left_out():
     assert make_preview(r, max_stray=float("inf")) is not None
 
 
+def test_a_shipped_preview_network_of_these_weights_joins_the_ladder_last(tmp_path):
+    """`preview/` beside the generator (gan-distil --resolution): used for drag frames when it
+    was made from these very weights, after the twin of its size (sharper, dearer); a preview
+    network left over from earlier weights is not used."""
+    import json
+
+    import torch
+
+    from designer_app.preview_render import PREVIEW_DIR, make_preview, preview_network
+    from engine.stylegan.checkpoint import read_config, save_generator
+    from engine.stylegan.config import generator_kwargs
+    from engine.stylegan.networks import Generator
+    from engine.stylegan.render import Renderer, RenderRequest
+    from engine.stylegan.twin import truncated_generator
+
+    torch.manual_seed(5)
+    G = Generator(**generator_kwargs("tiny", c_dim=0, resolution=128, tileable=True))
+    model = save_generator(G, tmp_path / "gen")
+    sha = read_config(model)["sha256"]
+    # a stand-in for the distilled network: the 64 px twin itself, marked as this one's
+    save_generator(
+        truncated_generator(G, 64),
+        model / PREVIEW_DIR,
+        {"preview_of": {"model_id": "gen", "sha256": sha}, "preview_resolution": 64},
+    )
+    r = Renderer(model)
+    net = preview_network(r)
+    assert net is not None and net.info.resolution == 64
+    p = make_preview(r, max_stray=float("inf"))
+    assert p is not None and len(p.twins) == 2 and p.twins[1].model_dir == model / PREVIEW_DIR
+    costs = {id(r): 50.0, id(p.twins[0]): 30.0, id(p.twins[1]): 10.0}
+    for t in (r, *p.twins):
+        t.estimate_ms = lambda ws, noise, t=t: costs[id(t)]
+    ws = r.request_ws(RenderRequest(seed=1, truncation=0.7))
+    assert p.pick(ws, ("const", None))[0] is p.twins[0]  # within 35 ms: the exact twin
+    costs[id(p.twins[0])] = 40.0
+    assert p.pick(ws, ("const", None))[0] is p.twins[1]  # else the cheaper network
+    cfg_file = model / PREVIEW_DIR / "config.json"
+    cfg = json.loads(cfg_file.read_text())
+    cfg["meta"]["preview_of"]["sha256"] = "0" * 64  # made from other weights
+    cfg_file.write_text(json.dumps(cfg))
+    assert preview_network(Renderer(model)) is None
+    assert preview_network(Renderer.from_generator(G)) is None  # weights with no folder
+
+
 def test_preview_draws_the_designs_seeded_noise(tmp_path):
     """A drag preview of a design with per-design noise adds that design's noise in the
     layers it shares with the full network, so the preview does not jump to another layout."""

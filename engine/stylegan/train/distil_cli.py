@@ -45,6 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the student's channel base (e.g. 4096 for the shipped cpu256n shape from a "
         "cpu256w teacher): narrows high resolutions",
     )
+    p.add_argument(
+        "--resolution",
+        type=int,
+        metavar="PX",
+        help="distil the teacher stopped at PX pixels (one of its lower block resolutions): "
+        "a narrow network for the studio's drag previews, written with `preview_of` set to the "
+        "teacher's weights; ship it as TEACHER/preview",
+    )
     add_session_arguments(
         p,
         run_default="<user cache>/runs/distil/<teacher id>-cm<N> (or -cb<N>)",
@@ -70,6 +78,25 @@ def run_distil(args: argparse.Namespace) -> int:
     if args.channel_max is None and args.channel_base is None:
         args.channel_max = 128
     field = "--channel-max" if args.channel_base is None else "--channel-base"
+    teacher = load_generator(teacher_dir)
+    preview_of = None
+    if args.resolution is not None:
+        from engine.stylegan.twin import truncated_generator
+
+        cut = truncated_generator(teacher, args.resolution)
+        if cut is None:
+            lower = [int(r) for r in teacher.synthesis.block_resolutions[:-1]]
+            raise UserInputError(
+                f"expected one of the teacher's lower block resolutions {lower}",
+                field="--resolution",
+            )
+        preview_of = {"model_id": cfg["model_id"], "sha256": cfg["sha256"]}
+        cfg = {
+            **cfg,
+            "init_kwargs": cut.init_kwargs,
+            "model_id": f"{cfg['model_id']}-{args.resolution}px",
+        }
+        teacher = cut
     try:
         kwargs = D.narrow_kwargs(cfg["init_kwargs"], args.channel_max, args.channel_base)
     except ValueError as exc:
@@ -79,7 +106,6 @@ def run_distil(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    teacher = load_generator(teacher_dir)
     torch.manual_seed(args.seed)
     student = Generator(**kwargs)
     try:
@@ -143,6 +169,7 @@ def run_distil(args: argparse.Namespace) -> int:
         return 1
     meta = {
         **dict(cfg.get("meta") or {}),
+        **({"preview_of": preview_of, "preview_resolution": args.resolution} if preview_of else {}),
         "distilled_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},
         "distil": {
             "channel_max": kwargs["synthesis_kwargs"].get("channel_max"),
@@ -157,6 +184,12 @@ def run_distil(args: argparse.Namespace) -> int:
         },
     }
     out = save_generator(student.eval().cpu(), args.out, extra_meta=meta, float16=args.float16)
+    if preview_of is not None:  # a drag-preview network: its rows are the teacher's W space
+        print(
+            f"wrote {out} after step {status.step}/{args.steps}: the drag-preview network of "
+            f"{preview_of['model_id']} (img relative error {status.img_err:.4f})"
+        )
+        return 0
     carried = carry_w_space(teacher_dir, cfg, out)
     print(
         f"wrote {out} after step {status.step}/{args.steps} (relative error: x "

@@ -128,3 +128,53 @@ def test_gan_distil_with_a_channel_base_writes_a_student_that_draws_the_teachers
         == 2
     )
     assert not bad.exists()
+
+
+def test_gan_distil_at_a_lower_resolution_writes_a_preview_network_of_the_teacher(
+    narrowable_dir: Path, tmp_path: Path
+) -> None:
+    """--resolution: the teacher stopped at 16 px is distilled into a narrower network that
+    draws its designs from the same ws rows, marked as the teacher's preview network."""
+    from engine.stylegan.twin import truncated_generator
+
+    out = tmp_path / "preview"
+    argv = ["train", "gan-distil", str(narrowable_dir), "--out", str(out)]
+    run = ["--run", str(tmp_path / "r")]
+    assert (
+        main(
+            [
+                *argv,
+                *run,
+                "--resolution",
+                "16",
+                "--channel-base",
+                "256",
+                "--steps",
+                "150",
+                "--lr",
+                "1e-2",
+            ]
+        )
+        == 0
+    )
+    cfg = read_config(out)
+    teacher_cfg = read_config(narrowable_dir)
+    assert cfg["init_kwargs"]["img_resolution"] == 16
+    assert cfg["meta"]["preview_of"]["sha256"] == teacher_cfg["sha256"]
+    assert cfg["meta"]["preview_resolution"] == 16
+    twin = Renderer.from_generator(truncated_generator(load_generator(narrowable_dir), 16))
+    rs, full = Renderer(out), Renderer(narrowable_dir)
+    diffs, spread = [], []
+    for seed in range(6):
+        ws = full.request_ws(RenderRequest(seed=seed, truncation=0.7))
+        a = twin.render(RenderRequest(ws=ws[: twin.info.num_ws])).image.astype(float)
+        b = rs.render(RenderRequest(ws=ws[: rs.info.num_ws])).image.astype(float)
+        diffs.append(np.abs(a - b).mean())
+        ws2 = full.request_ws(RenderRequest(seed=seed + 100, truncation=0.7))
+        other = twin.render(RenderRequest(ws=ws2[: twin.info.num_ws])).image.astype(float)
+        spread.append(np.abs(a - other).mean())
+    assert np.mean(diffs) < 0.5 * np.mean(spread), (diffs, spread)
+    for bad_res in ("32", "12"):  # the top itself, or no block of the teacher: exit 2
+        bad = tmp_path / f"bad{bad_res}"
+        assert main([*argv[:3], "--out", str(bad), *run, "--resolution", bad_res]) == 2
+        assert not bad.exists()
