@@ -11,6 +11,13 @@ then its own, so a 35 ms frame keeps slider -> frame under 80 ms. A fast machine
 frames throughout; on this 2-core CPU fine-row drags are drawn at half resolution (15 ms
 instead of 40), and the full frame follows on release.
 
+Drags that move every row (seed, truncation, coarse and middle sliders) re-render a whole
+128 px twin: about 40 ms here. For them the ladder ends in the *preview network* shipped
+beside the generator (`preview/`: the 128 px twin distilled into narrower high-resolution
+blocks by `wenyang train gan-distil MODEL --resolution 128 --channel-base 2048`), about half
+the cost. It is used only when it was made from the loaded weights and passes the same check
+as the twins.
+
 "Nearly": the top blocks' toRGB layers add colour of their own, so a twin stopped too early
 draws a greyed, washed-out picture (the shipped network's 64 px twin strays 40 levels of 255
 on average from its full frame shrunk to 64 px; the 128 px twin 10). Each twin is checked

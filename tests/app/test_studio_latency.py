@@ -652,3 +652,16 @@ def test_the_shipped_clip_model_ships_current_default_conditions(tmp_path):
         "the lexicon or engine/clip/text.py changed; run `python -m designer_app.condition_cache`"
     )
     assert all(abs(float(np.linalg.norm(c)) - 1.0) < 1e-3 for c, _ in shipped.values())
+
+
+def test_the_shipped_preview_network_belongs_to_the_shipped_generator():
+    """A generator shipped without re-making its preview network would lose it silently:
+    the shipped `preview/` must be made from the shipped weights and draw their designs."""
+    from designer_app.preview_render import MAX_STRAY, PREVIEW_DIR, preview_network, stray
+    from engine.stylegan.render import DEFAULT_MODEL_DIR, Renderer
+
+    assert (DEFAULT_MODEL_DIR / PREVIEW_DIR).is_dir()
+    r = Renderer(DEFAULT_MODEL_DIR, device="cpu")
+    net = preview_network(r)
+    assert net is not None, "preview/ was made from other weights: re-make or remove it"
+    assert stray(r, net) <= MAX_STRAY

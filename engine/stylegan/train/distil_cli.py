@@ -167,9 +167,14 @@ def run_distil(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("stopped; the state is saved every few minutes", file=sys.stderr)
         return 1
+    # a preview network is no generator of its own: of the teacher's record it keeps only
+    # which CLIP model its conditions come from
+    kept = dict(cfg.get("meta") or {})
+    if preview_of is not None:
+        kept = {k: v for k, v in kept.items() if k in ("clip_hash", "cond")}
+        kept["preview_of"], kept["preview_resolution"] = preview_of, args.resolution
     meta = {
-        **dict(cfg.get("meta") or {}),
-        **({"preview_of": preview_of, "preview_resolution": args.resolution} if preview_of else {}),
+        **kept,
         "distilled_from": {"model_id": cfg["model_id"], "sha256": cfg["sha256"]},
         "distil": {
             "channel_max": kwargs["synthesis_kwargs"].get("channel_max"),
