@@ -11,8 +11,9 @@
 # as it is (no export, no align, no discriminators) and checked from the prior step on.
 #
 # Environment: C (user cache, default ~/.cache/WenyangStudio), ALIGN=0 to skip the align
-# step, DEGRID=0 to skip gan-degrid, THREADS (default: all), COMPARE (the report to pair
-# against). Writes $C/candidates/NAME (complete generator folder) and
+# step, DEGRID=0 to skip gan-degrid, PREVIEW=1 to make the studio's drag-preview network
+# (`preview/`, session 28: ≈ 35 min more here; a candidate that ships needs it), THREADS
+# (default: all), COMPARE (the report to pair against). Writes $C/candidates/NAME (complete generator folder) and
 # $C/reports/NAME-validation.json. Needs the databases named below (docs/DEV_NOTES.md says
 # how to build them) and the shipped network's validation report to compare against.
 set -euo pipefail
@@ -75,4 +76,10 @@ fi
 "$W" eval gen --model "$out" --prompt-db "$C/data/gan-db-s2-128" --prompt-seed 12 \
     --descriptors 4 --per-prompt 12 --feature-split \
     --out "$C/reports/$name-validation.json" --compare "$compare"
+if [ "${PREVIEW:-0}" != 0 ]; then  # session 28: the drag-preview network of these weights
+    "$W" train gan-distil "$out" --resolution 128 --channel-base 2048 --steps 2000 --batch 8 \
+        --minutes 600 --float16 --run "$C/runs/distil/$name-preview" --out "$out/preview" \
+        "${threads[@]}"
+    rm -rf "$C/runs/distil/$name-preview"
+fi
 echo "checked $run as $name in $(($(date +%s) - t0)) s: $C/reports/$name-validation.json"
