@@ -44,11 +44,12 @@ PREVIEW_DIR = "preview"  # beside the generator: a narrower network distilled fo
 
 
 class PreviewRenderer:
-    """The loaded renderer and its truncated twins, sharpest first."""
+    """The loaded renderer and its previews (truncated twins, then the preview network),
+    sharpest first; picks one per drag frame."""
 
     def __init__(self, renderer: Any, twins: list[Any], budget_ms: float = DRAG_BUDGET_MS):
         self.renderer, self.twins, self.budget_ms = renderer, list(twins), float(budget_ms)
-        self.small = self.twins[0]  # the half-resolution twin
+        self.small = self.twins[0]  # the sharpest preview (the half-resolution twin)
         self.num_ws = int(self.small.info.num_ws)
         self.factor = int(renderer.info.resolution) // int(self.small.info.resolution)
         self.last_factor = 1  # the downscale of the newest preview (1: a full frame)
