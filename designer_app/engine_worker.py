@@ -353,14 +353,9 @@ class _EngineWorker(QObject):
             from designer_app.preview_render import make_preview
 
             try:
+                # checking each preview against the full frame also packs its weights and
+                # times its steps: first-call costs now, not mid-drag
                 self._preview = make_preview(self.renderer) or False
-                if self._preview:  # first-call costs and timings now, not mid-drag
-                    r = self.renderer
-                    c_dim = int(r.info.c_dim)
-                    c = np.zeros(c_dim, np.float32) if c_dim else None
-                    req = self._request(FrameSpec(request_id=0, seed=0, truncation=1.0))
-                    req.c = c
-                    self._preview.warm_up(req, type(req))
             except Exception as exc:  # previews are an optimisation: full frames still work
                 self._preview = False
                 self.notice.emit(f"Drag previews are off: {_describe(exc)}")

@@ -120,32 +120,36 @@ class PreviewRenderer:
             img = bilinear(img, (img.shape[0] * f, img.shape[1] * f))
         return img, ws, float(res.ms)
 
-    def warm_up(self, request: Any, request_class: Any) -> None:
-        """Render every twin twice, from scratch: the first call packs weights, the second
-        gives `estimate_ms` a time worth trusting (before any drag, not in the middle of one)."""
-        ws = self.renderer.request_ws(request)
-        for t in self.twins:
-            n = int(t.info.num_ws)
-            for shift in (0.0, 1e-3):  # another latent: nothing cached, every step timed
-                t.render(request_class(ws=ws[:n] + shift, seed=request.seed))
 
-
-def stray(renderer: Any, twin: Any, designs: int = STRAY_DESIGNS) -> float:
-    """Mean |difference| (0–255) between the twin's picture and the full frame shrunk to the
-    twin's size (area average), over a few fixed designs."""
-    import cv2
-
+def reference_frames(renderer: Any, designs: int = STRAY_DESIGNS) -> list[tuple[Any, Any]]:
+    """(ws, full frame) of the fixed designs previews are checked on: rendered once per
+    ladder, however many previews are checked against them."""
     from engine.stylegan.render import RenderRequest
 
-    side, c_dim = int(twin.info.resolution), int(renderer.info.c_dim)
-    errs = []
+    c_dim = int(renderer.info.c_dim)
+    out = []
     for i in range(designs):
         rs = np.random.RandomState(7_000_001 + i)
         c = rs.randn(c_dim).astype(np.float32) if c_dim else None
         if c is not None:
             c /= max(float(np.linalg.norm(c)), 1e-8)
         ws = renderer.request_ws(RenderRequest(c=c, seed=7_000_001 + i, truncation=0.7))
-        full = renderer.render(RenderRequest(ws=ws)).image
+        out.append((ws, renderer.render(RenderRequest(ws=ws)).image))
+    return out
+
+
+def stray(renderer: Any, twin: Any, frames: list[tuple[Any, Any]] | None = None) -> float:
+    """Mean |difference| (0–255) between the twin's picture and the full frame shrunk to the
+    twin's size (area average), over `frames` (default: `reference_frames`). Rendering them
+    also times every step of the twin (the first call packs weights, the others count), so
+    `estimate_ms` can be trusted before the first drag."""
+    import cv2
+
+    from engine.stylegan.render import RenderRequest
+
+    side = int(twin.info.resolution)
+    errs = []
+    for ws, full in frames if frames is not None else reference_frames(renderer):
         small = twin.render(RenderRequest(ws=ws[: int(twin.info.num_ws)])).image
         ref = cv2.resize(full, (side, side), interpolation=cv2.INTER_AREA)
         errs.append(float(np.abs(small.astype(np.float32) - ref.astype(np.float32)).mean()))
@@ -167,18 +171,19 @@ def make_preview(
     from engine.stylegan.twin import truncated_generator
 
     twins = []
+    frames = reference_frames(renderer)
     side = int(G.img_resolution) // 2
     while side >= MIN_PREVIEW_SIDE:
         small = truncated_generator(G, side)
         if small is None:
             break
         twin = Renderer.from_generator(small, device=str(renderer.device))
-        if stray(renderer, twin) > max_stray:
+        if stray(renderer, twin, frames) > max_stray:
             break  # a smaller twin strays further still
         twins.append(twin)
         side //= 2
     student = preview_network(renderer)
-    if student is not None and stray(renderer, student) <= max_stray:
+    if student is not None and stray(renderer, student, frames) <= max_stray:
         twins.append(student)  # as sharp as a twin of its size, cheaper, a little less exact
         twins.sort(key=lambda t: -int(t.info.resolution))  # stable: twins before the student
     return PreviewRenderer(renderer, twins, budget_ms) if twins else None
