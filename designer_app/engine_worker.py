@@ -349,17 +349,31 @@ class _EngineWorker(QObject):
         return build_request(self.renderer, spec, self._mix_cache)
 
     def _build_preview(self) -> None:
+        """Start building the drag-preview ladder, one idle slice at a time: frames asked
+        for meanwhile go first (the drain takes frames before idle work)."""
         if self._preview is None and self.renderer is not None:
-            from designer_app.preview_render import make_preview
+            from designer_app.preview_render import build_preview
 
-            try:
-                # checking each preview against the full frame also packs its weights and
-                # times its steps: first-call costs now, not mid-drag
-                self._preview = make_preview(self.renderer) or False
-            except Exception as exc:  # previews are an optimisation: full frames still work
-                self._preview = False
-                self.notice.emit(f"Drag previews are off: {_describe(exc)}")
-            self.previewsAvailable.emit(bool(self._preview))
+            # checking each preview against the full frame also packs its weights and times
+            # its steps: first-call costs now, not mid-drag
+            steps = build_preview(self.renderer)
+            renderer = self.renderer
+            self.post_idle(lambda: self._preview_slice(steps, renderer))
+
+    def _preview_slice(self, steps: Any, renderer: Any) -> None:
+        if renderer is not self.renderer or self._preview is not None:
+            return  # another model was loaded meanwhile: its own ladder is on its way
+        try:
+            next(steps)
+        except StopIteration as done:
+            self._preview = done.value or False
+        except Exception as exc:  # previews are an optimisation: full frames still work
+            self._preview = False
+            self.notice.emit(f"Drag previews are off: {_describe(exc)}")
+        else:
+            self.post_idle(lambda: self._preview_slice(steps, renderer))
+            return
+        self.previewsAvailable.emit(bool(self._preview))
 
     def _render_frame(self, spec: FrameSpec) -> None:
         if self.renderer is None:

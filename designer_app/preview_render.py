@@ -28,6 +28,7 @@ more than `MAX_STRAY`. Runs on the engine thread.
 from __future__ import annotations
 
 import collections
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -121,14 +122,16 @@ class PreviewRenderer:
         return img, ws, float(res.ms)
 
 
-def reference_frames(renderer: Any, designs: int = STRAY_DESIGNS) -> list[tuple[Any, Any]]:
+def reference_frames(
+    renderer: Any, designs: int = STRAY_DESIGNS, first: int = 0
+) -> list[tuple[Any, Any]]:
     """(ws, full frame) of the fixed designs previews are checked on: rendered once per
     ladder, however many previews are checked against them."""
     from engine.stylegan.render import RenderRequest
 
     c_dim = int(renderer.info.c_dim)
     out = []
-    for i in range(designs):
+    for i in range(first, first + designs):
         rs = np.random.RandomState(7_000_001 + i)
         c = rs.randn(c_dim).astype(np.float32) if c_dim else None
         if c is not None:
@@ -156,13 +159,12 @@ def stray(renderer: Any, twin: Any, frames: list[tuple[Any, Any]] | None = None)
     return float(np.mean(errs))
 
 
-def make_preview(
+def build_preview(
     renderer: Any, budget_ms: float = DRAG_BUDGET_MS, max_stray: float = MAX_STRAY
-) -> PreviewRenderer | None:
-    """The preview ladder of a StyleGAN renderer (twins at 1/2, 1/4 … down to
-    MIN_PREVIEW_SIDE, each as long as it draws what the full network draws within
-    `max_stray`), or None (other renderers, small models, weights that do not line up, or no
-    faithful twin)."""
+) -> Generator[None, None, PreviewRenderer | None]:
+    """`make_preview` in slices of about one render each (yield between them), so the engine
+    thread can draw frames while the ladder is built (a second or more at start-up, when
+    the encoder and the sliders load beside it); returns the ladder."""
     G = getattr(renderer, "G", None)
     kwargs = getattr(G, "init_kwargs", None)
     if G is None or not isinstance(kwargs, dict) or not hasattr(renderer, "request_ws"):
@@ -170,23 +172,44 @@ def make_preview(
     from engine.stylegan.render import Renderer
     from engine.stylegan.twin import truncated_generator
 
+    frames = []
+    for i in range(STRAY_DESIGNS):
+        frames += reference_frames(renderer, 1, first=i)
+        yield
     twins = []
-    frames = reference_frames(renderer)
     side = int(G.img_resolution) // 2
     while side >= MIN_PREVIEW_SIDE:
         small = truncated_generator(G, side)
         if small is None:
             break
         twin = Renderer.from_generator(small, device=str(renderer.device))
+        yield
         if stray(renderer, twin, frames) > max_stray:
             break  # a smaller twin strays further still
         twins.append(twin)
         side //= 2
+        yield
     student = preview_network(renderer)
+    yield
     if student is not None and stray(renderer, student, frames) <= max_stray:
         twins.append(student)  # as sharp as a twin of its size, cheaper, a little less exact
         twins.sort(key=lambda t: -int(t.info.resolution))  # stable: twins before the student
     return PreviewRenderer(renderer, twins, budget_ms) if twins else None
+
+
+def make_preview(
+    renderer: Any, budget_ms: float = DRAG_BUDGET_MS, max_stray: float = MAX_STRAY
+) -> PreviewRenderer | None:
+    """The preview ladder of a StyleGAN renderer (twins at 1/2, 1/4 … down to
+    MIN_PREVIEW_SIDE, each as long as it draws what the full network draws within
+    `max_stray`, then the shipped preview network if it does too), or None (other
+    renderers, small models, weights that do not line up, or no faithful preview)."""
+    steps = build_preview(renderer, budget_ms, max_stray)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
 
 def preview_network(renderer: Any) -> Any | None:

@@ -329,6 +329,33 @@ class _BrokenPreview:
         raise RuntimeError("twin weights went missing")
 
 
+def test_frames_are_drawn_between_the_slices_of_the_preview_build(qtbot, make_window, monkeypatch):
+    """Building the ladder takes seconds at start-up; a frame asked for meanwhile must not
+    wait for all of it."""
+    import designer_app.preview_render as pr
+
+    order: list[str] = []
+
+    def slow_build(renderer, *args, **kwargs):
+        for i in range(6):
+            time.sleep(0.05)
+            order.append(f"slice{i}")
+            yield
+        return None
+
+    monkeypatch.setattr(pr, "build_preview", slow_build)
+    r = FakeRenderer()
+    w = make_window(renderer=r)
+    w.session.worker.frameReady.connect(lambda *a: order.append("frame"))
+    qtbot.waitUntil(lambda: "slice1" in order, timeout=10000)
+    w.model.set("truncation", 0.55)
+    qtbot.waitUntil(lambda: w.session.worker._preview is False, timeout=10000)
+    wait_idle(qtbot, w)
+    late = order[order.index("slice1") :]
+    assert "frame" in late and late.index("frame") < late.index("slice5"), order
+    assert not w.render.previews_available  # the (empty) ladder was announced at the end
+
+
 def test_a_failing_preview_turns_previews_off_and_the_frame_still_comes(qtbot, make_window):
     r = FakeRenderer()
     w = make_window(renderer=r)
